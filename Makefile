@@ -1,0 +1,43 @@
+# logsift: `make run` (demo on an embedded server, no stack needed) and `make test` (everything).
+SHELL := /bin/bash
+CARGO ?= cargo
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+SHARED ?= ../shared
+
+.PHONY: all build release run test test-rust accuracy bench venv clean
+
+all: build
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+# A local, git-ignored Python environment with the test server (osmem-server) and peers.
+$(VENV)/.stamp: tools/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -r tools/requirements.txt
+	touch $@
+
+venv: $(VENV)/.stamp
+
+run: release
+	./target/release/logsift cluster tests/data/loghub-2k/OpenSSH/OpenSSH_2k.log_structured_corrected.csv
+
+test: venv
+	$(CARGO) test --release
+
+# Template accuracy on the bundled labelled samples (tools/accuracy.py; uses ../shared/tools/eval.py when present).
+accuracy: release
+	$(PYTHON) tools/accuracy.py --bin target/release/logsift
+
+bench: release
+	$(CARGO) bench --bench engine
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV)

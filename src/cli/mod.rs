@@ -1,0 +1,28 @@
+//! Command-line subcommands: one file each. Glue only: the work lives in library modules.
+
+pub mod cluster;
+
+/// An error in what the user asked for (bad option, invalid config): exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// 2 for usage and configuration errors, 1 for everything else.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    let usage = e.chain().any(|c| {
+        c.is::<UsageError>() || c.is::<crate::engine::ConfigError>()
+    });
+    if usage { 2 } else { 1 }
+}
+
+/// Logs go to stderr; `RUST_LOG` overrides the level picked by `-v`.
+pub fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,6 @@
+//! LogCluster (Vaarandi & Pihelgas 2015). PROVISIONAL stub: being written.
+use super::{BatchResult, Masker, Support};
+
+pub fn mine(_lines: &[&str], _masker: &Masker, _support: Support) -> BatchResult {
+    BatchResult::default()
+}

@@ -1,0 +1,3 @@
+//! logsift: log template mining beside Elasticsearch/OpenSearch.
+pub mod cli;
+pub mod engine;

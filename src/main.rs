@@ -1,0 +1,36 @@
+//! The `logsift` binary: parse the command line, set up logging, run, map errors to exit codes.
+
+use clap::{Parser, Subcommand};
+use logsift::cli;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "logsift", version, about = "Turns floods of log lines into a short list of log templates")]
+struct Cli {
+    /// More log output on stderr (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Cluster the lines of a file (or stdin) into templates.
+    Cluster(cli::cluster::ClusterArgs),
+}
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    cli::init_tracing(args.verbose);
+    let result = match args.command {
+        Command::Cluster(a) => cli::cluster::main(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(cli::exit_code(&e))
+        }
+    }
+}
