@@ -16,7 +16,8 @@ use regex::Regex;
 
 /// Built-in masks, on by default, that can be turned off by name.
 pub const BUILTIN_MASKS: &[&str] = &[
-    "datetime", "url", "email", "path", "ipv4", "ipv6", "hostport", "uuid", "mac", "hex", "number",
+    "datetime", "quantity", "url", "email", "path", "hostname", "ipv4", "ipv6", "hostport", "uuid", "mac", "hex",
+    "number",
 ];
 
 /// Built-in masks that are off by default and can be turned on by name.
@@ -80,9 +81,11 @@ impl MaskConfig {
 #[derive(Clone, Copy, Debug)]
 struct Switches {
     datetime: bool,
+    quantity: bool,
     url: bool,
     email: bool,
     path: bool,
+    hostname: bool,
     ipv4: bool,
     ipv6: bool,
     hostport: bool,
@@ -155,6 +158,8 @@ impl Masker {
         let off = |n: &str| config.disable.iter().any(|d| d == n);
         let on = Switches {
             datetime: !off("datetime"),
+            quantity: !off("quantity"),
+            hostname: !off("hostname"),
             url: !off("url"),
             email: !off("email"),
             path: !off("path"),
@@ -210,10 +215,16 @@ impl Masker {
         }
         let mut k = 0;
         while k < raw.len() {
-            let n = if self.on.datetime { datetime_tokens(&line, &raw[k..]) } else { 0 };
+            let mut n = if self.on.datetime { datetime_tokens(&line, &raw[k..]) } else { 0 };
+            let mut affix = ("", "");
+            if n == 0 && self.on.quantity {
+                (n, affix) = quantity_tokens(&line, &raw[k..]);
+            }
             if n > 0 {
                 out.spans.push((raw[k].0, raw[k + n - 1].1));
+                out.masked.push_str(affix.0);
                 out.masked.push_str(WILDCARD);
+                out.masked.push_str(affix.1);
                 k += n;
             } else {
                 let (a, b) = raw[k];
@@ -265,7 +276,8 @@ impl Masker {
         let on = &self.on;
         (on.url && is_url(core))
             || (on.email && is_email(core))
-            || (on.path && is_path(core))
+            || (on.path && (is_path(core) || is_embedded_path(core)))
+            || (on.hostname && is_hostname(core))
             || (on.ipv4 && is_ipv4_port(core.strip_prefix('/').unwrap_or(core)))
             || (on.ipv6 && is_ipv6(core))
             || (on.hostport && is_host_port(core))
@@ -347,9 +359,11 @@ impl Masker {
         if self.on.hex && (is_hex_id(b)) {
             return true;
         }
-        // An identifier carrying a number (`blk_7503`, `KB3121255`, `attempt_1445_0020`),
-        // but not a short name with a digit in it (`ssh2`, `L1`, `e820`, `log4j`).
-        self.on.number && digits >= 3 && b.len() > 4
+        // An identifier carrying a number (`blk_7503`, `KB3121255`, `attempt_1445_0020`,
+        // `rdd_2_0`), but not a short name with a digit in it (`ssh2`, `L1`, `e820`, `log4j`).
+        self.on.number
+            && ((digits >= 3 && b.len() > 4)
+                || w.split(['_', '~']).skip(1).any(|seg| !seg.is_empty() && seg.bytes().all(|c| c.is_ascii_digit())))
     }
 }
 
@@ -405,6 +419,75 @@ fn is_domain(s: &str) -> bool {
     labels.len() >= 2
         && labels.iter().all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
         && labels.last().is_some_and(|t| t.len() >= 2 && t.bytes().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// Common top-level domains: a host name must end in one of them to be masked as a whole
+/// (so that `org.apache.Foo` or `mapred.task.id` stay constant).
+const TLDS: &[&str] = &[
+    "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "co", "me", "tv", "us", "uk", "de",
+    "fr", "nl", "be", "ch", "at", "it", "es", "se", "no", "dk", "fi", "pl", "cz", "ru", "ua", "cn", "hk",
+    "tw", "jp", "kr", "in", "sg", "au", "nz", "ca", "br", "mx", "ar", "za", "local", "lan", "internal",
+    "localdomain", "arpa",
+];
+
+/// `host8.topspot.net`, `proxy.cse.cuhk.edu.hk`: a domain name ending in a known TLD.
+fn is_hostname(s: &str) -> bool {
+    is_domain(s) && s.rsplit('.').next().is_some_and(|tld| TLDS.iter().any(|t| tld.eq_ignore_ascii_case(t)))
+}
+
+/// A path inside a token: two or more `/` with a named segment, as in
+/// `{bf1a…}GLOBALROOT/Device/HarddiskVolume2/Windows` or `jar:file:/a/b`.
+fn is_embedded_path(s: &str) -> bool {
+    s.bytes().filter(|&c| c == b'/').count() >= 2
+        && !s.contains("//")
+        && s.split('/').any(|seg| seg.len() > 1 && seg.bytes().any(|c| c.is_ascii_alphabetic()))
+}
+
+/// Units that make a number a quantity (`1190 bytes`, `5.2 KB`, `12 ms`, `<1 sec`).
+const UNITS: &[&str] = &[
+    "b", "byte", "bytes", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib", "ns", "us", "µs", "ms", "s",
+    "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours",
+    "day", "days",
+];
+
+fn is_unit(s: &str) -> bool {
+    UNITS.iter().any(|u| s.eq_ignore_ascii_case(u))
+}
+
+/// A number, optionally after one of `<>~(` (returned as the prefix).
+fn number_with_prefix(t: &str) -> Option<&str> {
+    let body = t.trim_start_matches(['<', '>', '~', '(', '=']);
+    let prefix = &t[..t.len() - body.len()];
+    let mut dots = 0;
+    let ok = !body.is_empty()
+        && body.as_bytes()[0].is_ascii_digit()
+        && body.bytes().all(|c| c.is_ascii_digit() || (c == b'.' && { dots += 1; dots == 1 }))
+        && !body.ends_with('.');
+    ok.then_some(prefix)
+}
+
+/// A quantity written across tokens: `N unit`, optionally restated as `(N unit)`. Returns
+/// how many tokens it takes and the punctuation before and after it, or `(0, _)`.
+fn quantity_tokens<'a>(line: &'a str, toks: &[(u32, u32)]) -> (usize, (&'a str, &'a str)) {
+    let tok = |k: usize| -> Option<&'a str> { toks.get(k).map(|&(a, b)| &line[a as usize..b as usize]) };
+    let unit_of = |t: &'a str| -> Option<(&'a str, &'a str)> {
+        let core = t.trim_end_matches([',', ';', ')', '.', ':', ']']);
+        is_unit(core).then(|| (core, &t[core.len()..]))
+    };
+    let Some(prefix) = tok(0).and_then(number_with_prefix) else { return (0, ("", "")) };
+    let Some((_, suffix)) = tok(1).and_then(unit_of) else { return (0, ("", "")) };
+    if prefix.contains('(') {
+        return (2, (prefix, suffix));
+    }
+    // `1190 bytes (1.16 KB)`: the restatement belongs to the same value.
+    if suffix.is_empty() {
+        if let (Some(p2), Some((_, s2))) = (tok(2).and_then(number_with_prefix), tok(3).and_then(unit_of)) {
+            if p2 == "(" && s2.starts_with(')') {
+                return (4, ("", &s2[1..]));
+            }
+        }
+    }
+    (2, ("", suffix))
 }
 
 /// `/a/b`, `/a/b:12`, `~/x`, `./x`, `../x`, `C:\x\y`, `\\host\share`.
@@ -606,6 +689,11 @@ mod tests {
             ("Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/10.86.169.121:62260", "Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/<*>"),
             ("on port 40984.", "on port <*>."),
             ("took 5000ms and 2KB, lifetime 00:01", "took <*> and <*>, lifetime <*>"),
+            ("close, 1190 bytes (1.16 KB) sent, 0 bytes received, lifetime <1 sec", "close, <*> sent, <*> received, lifetime <*>"),
+            ("(estimated size 152.0 B, free 432.1 KB) took 12 ms.", "(estimated size <*>, free <*>) took <*>."),
+            ("Found block rdd_2_0 locally at host8.topspot.net from csnsu.nsuok.edu", "Found block <*> locally at <*> from <*>"),
+            ("class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON", "class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON"),
+            ("hive: {bf1a281b-ad7b}GLOBALROOT/Device/HarddiskVolume2/config/SAM", "hive: {<*>"),
             ("id 123e4567-e89b-12d3-a456-426614174000 mac 00:1a:2b:3c:4d:5e at 2016-09-28T04:30:31.123Z", "id <*> mac <*> at <*>"),
             ("GET https://example.com/a?b=1 from a.b@example.org addr fe80::1 to proxy.cse.cuhk.edu.hk:5070", "GET <*> from <*> addr <*> to <*>"),
             ("Created local directory at /opt/hdfs/nodemanager/usercache/curi/appcache", "Created local directory at <*>"),
