@@ -28,7 +28,7 @@ pub struct DrainConfig {
 
 impl Default for DrainConfig {
     fn default() -> Self {
-        DrainConfig { similarity: 0.5, cache_capacity: 100_000 }
+        DrainConfig { similarity: 0.85, cache_capacity: 100_000 }
     }
 }
 
@@ -214,11 +214,10 @@ impl Miner {
             Some(c) => {
                 let mut changed = false;
                 for i in 0..ids.len() {
-                    let t = self.clusters[c].tokens[i];
-                    let new = match self.relate(t, ids[i], toks.masked(i)) {
+                    let new = match self.relate_at(&self.clusters[c].tokens, i, ids[i], toks.masked(i)) {
                         Relation::Same => continue,
                         Relation::Widen(s) => self.interner.intern(&s),
-                        Relation::Differ | Relation::Distinct => WILD,
+                        Relation::Value | Relation::Differ | Relation::Distinct => WILD,
                     };
                     self.clusters[c].tokens[i] = new;
                     changed = true;
@@ -279,8 +278,8 @@ impl Miner {
             let t = &self.clusters[c as usize].tokens;
             let mut cost = 0;
             for (i, (&a, &b)) in t.iter().zip(ids).enumerate() {
-                match self.relate(a, b, toks.masked(i)) {
-                    Relation::Same | Relation::Widen(_) => {}
+                match self.relate_at(t, i, b, toks.masked(i)) {
+                    Relation::Same | Relation::Widen(_) | Relation::Value => {}
                     Relation::Differ => {
                         cost += 1;
                         if cost > allowed || best.is_some_and(|(_, best_cost)| cost >= best_cost) {
@@ -300,6 +299,15 @@ impl Miner {
         best.map(|(c, _)| c)
     }
 
+    /// [`Miner::relate`] for position `i` of template `t`, knowing what stands before it:
+    /// after a name key such as `user` a different word is a value, not another event.
+    fn relate_at(&self, t: &[u32], i: usize, m: u32, m_str: &str) -> Relation {
+        match self.relate(t[i], m, m_str) {
+            Relation::Differ if i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) => Relation::Value,
+            r => r,
+        }
+    }
+
     /// How a template token `t` relates to a message token (`m`, text `m_str`).
     fn relate(&self, t: u32, m: u32, m_str: &str) -> Relation {
         if t == m || t == WILD {
@@ -308,7 +316,8 @@ impl Miner {
         let t_str = self.interner.str(t);
         // `user=root` and `user=uucp`: one key, so the value is a variable.
         if let (Some(tk), Some(mk)) = (t_str.find('='), m_str.find('=')) {
-            if tk > 0 && t_str[..tk] == m_str[..mk] {
+            let plain = |v: &str| !v.is_empty() && !v.contains(WILDCARD);
+            if tk > 0 && t_str[..tk] == m_str[..mk] && plain(&m_str[mk + 1..]) && (plain(&t_str[tk + 1..]) || t_str[tk + 1..] == *WILDCARD) {
                 let widened = format!("{}{WILDCARD}", &t_str[..=tk]);
                 return if widened == t_str { Relation::Same } else { Relation::Widen(widened) };
             }
@@ -417,6 +426,8 @@ enum Relation {
     Same,
     /// Compatible once the template token is widened to this.
     Widen(String),
+    /// Different, but in a slot that holds names (`user alice`): a variable, free of cost.
+    Value,
     /// Different: a mismatch, and a variable if the message joins.
     Differ,
     /// Different in a way that means a different event (`RUNNING` vs `FAILED`).
@@ -430,6 +441,14 @@ fn is_enum_like(s: &str) -> bool {
     core.len() >= 2
         && core.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
         && core.bytes().filter(|c| c.is_ascii_uppercase()).count() >= 2
+}
+
+/// Words after which a word is a name: user, account and host names are the free-text
+/// values most common in logs.
+fn is_name_key(s: &str) -> bool {
+    const KEYS: &[&str] = &["user", "username", "account", "host", "hostname", "login", "uid", "owner"];
+    let s = s.trim_end_matches([':', '=']);
+    KEYS.iter().any(|k| s.eq_ignore_ascii_case(k))
 }
 
 fn bucket_key(ids: &[u32]) -> (u32, u32) {

@@ -17,7 +17,7 @@ use regex::Regex;
 /// Built-in masks, on by default, that can be turned off by name.
 pub const BUILTIN_MASKS: &[&str] = &[
     "datetime", "quantity", "url", "email", "path", "hostname", "ipv4", "ipv6", "hostport", "uuid", "mac", "hex",
-    "number",
+    "number", "literal",
 ];
 
 /// Built-in masks that are off by default and can be turned on by name.
@@ -93,6 +93,7 @@ struct Switches {
     mac: bool,
     hex: bool,
     number: bool,
+    literal: bool,
     kv: bool,
 }
 
@@ -170,6 +171,7 @@ impl Masker {
             mac: !off("mac"),
             hex: !off("hex"),
             number: !off("number"),
+            literal: !off("literal"),
             kv: config.enable.iter().any(|d| d == "kv"),
         };
         let custom = config.custom.iter().map(|m| Regex::new(&m.regex).expect("validated")).collect();
@@ -350,7 +352,7 @@ impl Masker {
         let b = w.as_bytes();
         let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
         if digits == 0 {
-            return false;
+            return self.on.literal && ["true", "false", "null"].iter().any(|l| w.eq_ignore_ascii_case(l));
         }
         let first_digit = b[0].is_ascii_digit() || (b[0] == b'-' && b.len() > 1);
         if self.on.number && first_digit {
@@ -496,7 +498,10 @@ fn is_path(s: &str) -> bool {
     if b.len() < 2 {
         return false;
     }
-    let unix = (b[0] == b'/' && (b[1].is_ascii_alphanumeric() || b[1] == b'_' || b[1] == b'.') && b[1..].contains(&b'/'))
+    let path_char = |c: &u8| c.is_ascii_alphanumeric() || b"._-/:@~+%,=$".contains(c);
+    let unix = (b[0] == b'/'
+        && (b[1].is_ascii_alphanumeric() || b[1] == b'_' || b[1] == b'.')
+        && (b[1..].contains(&b'/') || b[1..].iter().all(path_char)))
         || s.starts_with("~/")
         || s.starts_with("./")
         || s.starts_with("../");
@@ -539,12 +544,25 @@ fn is_ipv6(s: &str) -> bool {
     s.contains("::") || colons == 7
 }
 
-/// `host.example.com:8080`.
+/// `host.example.com:8080`, `msra-sa-41:9000`, `node-7/10.1.2.3:8030`: a host (a name with a
+/// dot, dash or digit, so that `Calories:12` stays a key and a value) with a port, or a
+/// host name with its address.
 fn is_host_port(s: &str) -> bool {
-    match s.rsplit_once(':') {
-        Some((host, port)) => !port.is_empty() && port.len() <= 5 && port.bytes().all(|c| c.is_ascii_digit()) && is_domain(host),
-        None => false,
+    let host_char = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_';
+    let hosty = |h: &str| {
+        !h.is_empty()
+            && h.as_bytes()[0].is_ascii_alphanumeric()
+            && h.bytes().all(host_char)
+            && h.bytes().any(|c| c == b'-' || c == b'.' || c.is_ascii_digit())
+    };
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|c| c.is_ascii_digit()) => (h, Some(p)),
+        _ => (s, None),
+    };
+    if let Some((name, addr)) = host.split_once('/') {
+        return hosty(name) && is_ipv4(addr);
     }
+    port.is_some() && (hosty(host) || is_domain(host))
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -686,7 +704,7 @@ mod tests {
             ("connection from 24.54.76.216 (24-54-76-216.bflony.adelphia.net) at Fri Jun 17 07:07:00 2005", "connection from <*> (<*>) at <*>"),
             ("*** info [mice.c(1)]:", "*** info [mice.c(<*>)]:"),
             ("Linux version 2.6.5-1.358 (bhcompile@bugs.build.redhat.com)", "Linux version <*> (<*>)"),
-            ("Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/10.86.169.121:62260", "Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/<*>"),
+            ("Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/10.86.169.121:62260", "Instantiated MRClientService at <*>"),
             ("on port 40984.", "on port <*>."),
             ("took 5000ms and 2KB, lifetime 00:01", "took <*> and <*>, lifetime <*>"),
             ("close, 1190 bytes (1.16 KB) sent, 0 bytes received, lifetime <1 sec", "close, <*> sent, <*> received, lifetime <*>"),
@@ -694,6 +712,8 @@ mod tests {
             ("Found block rdd_2_0 locally at host8.topspot.net from csnsu.nsuok.edu", "Found block <*> locally at <*> from <*>"),
             ("class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON", "class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON"),
             ("hive: {bf1a281b-ad7b}GLOBALROOT/Device/HarddiskVolume2/config/SAM", "hive: {<*>"),
+            ("Old: msra-sa-41/10.190.173.170:8030 New: msra-sa-41:9000 wpad:80 Calories:12", "Old: <*> New: <*> wpad:<*> Calories:<*>"),
+            ("Web app /mapreduce started, enabled:true config null (none)", "Web app <*> started, enabled:<*> config <*> (none)"),
             ("id 123e4567-e89b-12d3-a456-426614174000 mac 00:1a:2b:3c:4d:5e at 2016-09-28T04:30:31.123Z", "id <*> mac <*> at <*>"),
             ("GET https://example.com/a?b=1 from a.b@example.org addr fe80::1 to proxy.cse.cuhk.edu.hk:5070", "GET <*> from <*> addr <*> to <*>"),
             ("Created local directory at /opt/hdfs/nodemanager/usercache/curi/appcache", "Created local directory at <*>"),
