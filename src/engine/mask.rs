@@ -271,6 +271,16 @@ impl Masker {
             out.push_str(&tok[e..]);
             return;
         }
+        // `rhost=host8.example.net`: the value of a key=value pair on its own.
+        if let Some(eq) = tok[s..e].find('=').map(|p| p + s) {
+            let key = &tok[s..eq];
+            if !key.is_empty() && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-') && eq + 1 < e && self.whole_is_variable(&tok[eq + 1..e]) {
+                out.push_str(&tok[..=eq]);
+                out.push_str(WILDCARD);
+                out.push_str(&tok[e..]);
+                return;
+            }
+        }
         self.mask_words(tok, out);
     }
 
@@ -701,6 +711,7 @@ mod tests {
             ("Receiving block blk_-1608999687919862906 src: /10.250.19.102:54106 dest: /10.250.19.102:50010", "Receiving block <*> src: <*> dest: <*>"),
             ("BLOCK* NameSystem.addStoredBlock: blockMap updated: 10.251.73.220:50010 is added", "BLOCK* NameSystem.addStoredBlock: blockMap updated: <*> is added"),
             ("session opened for user cyrus by (uid=0)", "session opened for user cyrus by (uid=<*>)"),
+            ("rhost=220-135-151-1.hinet-ip.hinet.net rhost=h64-187-1-131.gtconnect.net", "rhost=<*> rhost=<*>"),
             ("connection from 24.54.76.216 (24-54-76-216.bflony.adelphia.net) at Fri Jun 17 07:07:00 2005", "connection from <*> (<*>) at <*>"),
             ("*** info [mice.c(1)]:", "*** info [mice.c(<*>)]:"),
             ("Linux version 2.6.5-1.358 (bhcompile@bugs.build.redhat.com)", "Linux version <*> (<*>)"),
