@@ -28,7 +28,7 @@ pub struct DrainConfig {
 
 impl Default for DrainConfig {
     fn default() -> Self {
-        DrainConfig { similarity: 0.85, cache_capacity: 100_000 }
+        DrainConfig { similarity: 0.86, cache_capacity: 100_000 }
     }
 }
 
