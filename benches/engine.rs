@@ -13,8 +13,10 @@
 //!    hex id, IPv4 address with port, or word with digits), deterministically.
 //!
 //! `N` is `LOGSIFT_BENCH_LINES` (default 1,000,000). Each of `LOGSIFT_BENCH_REPS` repetitions
-//! (default 3) runs both miners from scratch over every line, alternating; the medians are
-//! printed with the ratio. Timings live here, never in tests.
+//! (default 3) runs both miners from scratch over every line, alternating; the medians of
+//! wall-clock and of CPU-time throughput are printed with the ratios (on a machine shared
+//! with other work, the CPU-time figures are the steadier ones). Timings live here, never
+//! in tests.
 
 use logsift::engine::{EngineConfig, Miner};
 use std::path::{Path, PathBuf};
@@ -32,20 +34,23 @@ fn main() {
     let lines: Vec<&str> = text.lines().take(n_lines).collect();
     println!("corpus: {} lines, {} MB, from {source}", lines.len(), text.len() / 1_000_000);
 
+    let tick = clock_tick();
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours_cpu, mut theirs_cpu) = (Vec::new(), Vec::new());
     let (mut our_clusters, mut their_clusters, mut their_errors) = (0, 0, 0);
     for rep in 1..=reps {
-        let start = Instant::now();
+        let (start, cpu0) = (Instant::now(), cpu_seconds(tick));
         let mut miner = Miner::new(EngineConfig::default()).expect("default config is valid");
         for line in &lines {
             std::hint::black_box(miner.add(line));
         }
-        let secs = start.elapsed().as_secs_f64();
+        let (secs, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds(tick) - cpu0);
         our_clusters = miner.clusters().len();
         ours.push(lines.len() as f64 / secs);
+        ours_cpu.push(lines.len() as f64 / cpu);
         drop(miner);
 
-        let start = Instant::now();
+        let (start, cpu0) = (Instant::now(), cpu_seconds(tick));
         let mut matcher = drain3::Matcher::new(drain3::Config::default());
         (their_errors, their_clusters) = (0, 0);
         for line in &lines {
@@ -54,17 +59,40 @@ fn main() {
                 Err(_) => their_errors += 1,
             }
         }
-        let secs2 = start.elapsed().as_secs_f64();
+        let (secs2, cpu2) = (start.elapsed().as_secs_f64(), cpu_seconds(tick) - cpu0);
         theirs.push(lines.len() as f64 / secs2);
-        println!("rep {rep}: logsift {secs:.2} s, drain3 crate {secs2:.2} s");
+        theirs_cpu.push(lines.len() as f64 / cpu2);
+        println!("rep {rep}: logsift {secs:.2} s ({cpu:.2} s CPU), drain3 crate {secs2:.2} s ({cpu2:.2} s CPU)");
     }
     let (ours, theirs) = (median(&mut ours), median(&mut theirs));
-    println!("logsift Miner (default):     {:>12.0} lines/s (median of {reps}), {our_clusters} clusters", ours);
+    let (ours_cpu, theirs_cpu) = (median(&mut ours_cpu), median(&mut theirs_cpu));
+    println!("medians of {reps} runs          wall-clock lines/s      CPU-time lines/s");
+    println!("logsift Miner (default):     {ours:>12.0} {ours_cpu:>21.0}   {our_clusters} clusters");
     println!(
-        "drain3 crate 0.3 (default):  {:>12.0} lines/s (median of {reps}), {their_clusters} clusters (highest id), {their_errors} lines refused",
-        theirs
+        "drain3 crate 0.3 (default):  {theirs:>12.0} {theirs_cpu:>21.0}   {their_clusters} clusters (highest id), {their_errors} lines refused"
     );
-    println!("ratio logsift / drain3:      {:>12.1}x", ours / theirs);
+    println!("ratio logsift / drain3:      {:>11.1}x {:>20.1}x", ours / theirs, ours_cpu / theirs_cpu);
+}
+
+/// Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`, usually 100).
+fn clock_tick() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// User + system CPU seconds of this (single-threaded) process, from `/proc/self/stat`;
+/// on a shared machine this is steadier than wall-clock time. NaN where there is no /proc.
+fn cpu_seconds(tick: f64) -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return f64::NAN };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) / tick
 }
 
 fn median(v: &mut [f64]) -> f64 {
