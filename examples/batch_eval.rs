@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() != 4 {
-        eprintln!("usage: batch_eval slct|logcluster SUPPORT TRUTH_DIR OUT_DIR");
+        eprintln!("usage: batch_eval slct|logcluster|logcluster-aggrsup SUPPORT TRUTH_DIR OUT_DIR");
         std::process::exit(2);
     }
     let (algorithm, truth, out) = (args[0].as_str(), Path::new(&args[2]), PathBuf::from(&args[3]));
@@ -46,6 +46,10 @@ fn main() {
         let result = match algorithm {
             "slct" => slct::mine(&contents, &masker, support),
             "logcluster" => logcluster::mine(&contents, &masker, support),
+            "logcluster-aggrsup" => {
+                let options = logcluster::LogClusterOptions { aggregate_supports: true };
+                logcluster::mine_with(&contents, &masker, support, options).result
+            }
             other => fail(&format!("unknown algorithm `{other}`")),
         };
         let mut csv = String::from("LineId,ClusterId,Template\n");
