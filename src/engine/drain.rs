@@ -28,7 +28,7 @@ pub struct DrainConfig {
 
 impl Default for DrainConfig {
     fn default() -> Self {
-        DrainConfig { similarity: 0.5, cache_capacity: 100_000 }
+        DrainConfig { similarity: 0.85, cache_capacity: 100_000 }
     }
 }
 
@@ -187,7 +187,7 @@ impl Miner {
             let _ = generation;
             return Some(ClusterId(c as u64 + 1));
         }
-        self.best_match(key, &ids).map(|c| ClusterId(c as u64 + 1))
+        self.best_match(key, &ids, &toks).map(|c| ClusterId(c as u64 + 1))
     }
 
     fn lookup_ids(&self, toks: &Tokens, ids: &mut Vec<u32>) {
@@ -210,17 +210,19 @@ impl Miner {
             self.clusters[c as usize].size += 1;
             return Assignment { cluster_id: ClusterId(c as u64 + 1), change: Change::Unchanged };
         }
-        let (c, change) = match self.best_match(key, ids) {
+        let (c, change) = match self.best_match(key, ids, toks) {
             Some(c) => {
-                let cluster = &mut self.clusters[c];
-                cluster.size += 1;
                 let mut changed = false;
-                for (t, &m) in cluster.tokens.iter_mut().zip(ids) {
-                    if *t != m && *t != WILD {
-                        *t = WILD;
-                        changed = true;
-                    }
+                for i in 0..ids.len() {
+                    let new = match self.relate_at(&self.clusters[c].tokens, i, ids[i], toks.masked(i)) {
+                        Relation::Same => continue,
+                        Relation::Widen(s) => self.interner.intern(&s),
+                        Relation::Value | Relation::Differ | Relation::Distinct => WILD,
+                    };
+                    self.clusters[c].tokens[i] = new;
+                    changed = true;
                 }
+                self.clusters[c].size += 1;
                 if changed {
                     self.bump(key);
                 }
@@ -238,18 +240,18 @@ impl Miner {
                 (c, Change::Created)
             }
         };
-        self.remember(key, ids, c);
+        self.remember(key, ids, toks, c);
         Assignment { cluster_id: ClusterId(c as u64 + 1), change }
     }
 
     /// Caches `ids → c` if a fresh search in the current state picks `c` again.
-    fn remember(&mut self, key: (u32, u32), ids: &[u32], c: usize) {
+    fn remember(&mut self, key: (u32, u32), ids: &[u32], toks: &Tokens, c: usize) {
         let cap = self.config.drain.cache_capacity;
         if cap == 0 || ids.contains(&UNKNOWN) {
             return;
         }
         let key = if key.1 == UNKNOWN { bucket_key(&self.clusters[c].tokens) } else { key };
-        if self.best_match(key, ids) != Some(c) {
+        if self.best_match(key, ids, toks) != Some(c) {
             return;
         }
         if self.cache.len() >= cap {
@@ -266,20 +268,71 @@ impl Miner {
         }
     }
 
-    /// The most similar cluster of the bucket at or above the threshold; the earliest on ties.
-    fn best_match(&self, key: (u32, u32), ids: &[u32]) -> Option<usize> {
+    /// The cluster of the bucket with the fewest mismatched constant tokens, if that is
+    /// within the allowance `floor(len × (1 − similarity))`; the earliest on ties.
+    fn best_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<usize> {
         let bucket = self.buckets.get(&key)?;
-        let n = ids.len() as f64;
+        let allowed = ((ids.len() as f64) * (1.0 - self.config.drain.similarity) + 1e-9).floor() as usize;
         let mut best: Option<(usize, usize)> = None;
-        for &c in &bucket.members {
+        'clusters: for &c in &bucket.members {
             let t = &self.clusters[c as usize].tokens;
-            let same = t.iter().zip(ids).filter(|(a, b)| a == b).count();
-            if best.is_none_or(|(_, s)| same > s) {
-                best = Some((c as usize, same));
+            let mut cost = 0;
+            for (i, (&a, &b)) in t.iter().zip(ids).enumerate() {
+                match self.relate_at(t, i, b, toks.masked(i)) {
+                    Relation::Same | Relation::Widen(_) | Relation::Value => {}
+                    Relation::Differ => {
+                        cost += 1;
+                        if cost > allowed || best.is_some_and(|(_, best_cost)| cost >= best_cost) {
+                            continue 'clusters;
+                        }
+                    }
+                    Relation::Distinct => continue 'clusters,
+                }
+            }
+            if best.is_none_or(|(_, best_cost)| cost < best_cost) {
+                best = Some((c as usize, cost));
+                if cost == 0 {
+                    break;
+                }
             }
         }
-        let (c, same) = best?;
-        (n == 0.0 || same as f64 / n >= self.config.drain.similarity - 1e-9).then_some(c)
+        best.map(|(c, _)| c)
+    }
+
+    /// [`Miner::relate`] for position `i` of template `t`, knowing what stands before it:
+    /// after a name key such as `user` a different word is a value, not another event.
+    fn relate_at(&self, t: &[u32], i: usize, m: u32, m_str: &str) -> Relation {
+        match self.relate(t[i], m, m_str) {
+            Relation::Differ if i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) => Relation::Value,
+            r => r,
+        }
+    }
+
+    /// How a template token `t` relates to a message token (`m`, text `m_str`).
+    fn relate(&self, t: u32, m: u32, m_str: &str) -> Relation {
+        if t == m || t == WILD {
+            return Relation::Same;
+        }
+        let t_str = self.interner.str(t);
+        // `user=root` and `user=uucp`: one key, so the value is a variable.
+        if let (Some(tk), Some(mk)) = (t_str.find('='), m_str.find('=')) {
+            let plain = |v: &str| !v.is_empty() && !v.contains(WILDCARD);
+            if tk > 0 && t_str[..tk] == m_str[..mk] && plain(&m_str[mk + 1..]) && (plain(&t_str[tk + 1..]) || t_str[tk + 1..] == *WILDCARD) {
+                let widened = format!("{}{WILDCARD}", &t_str[..=tk]);
+                return if widened == t_str { Relation::Same } else { Relation::Widen(widened) };
+            }
+        }
+        // `()` and `(<*>)`: a variable that was empty.
+        if t_str.contains(WILDCARD) && t_str.replace(WILDCARD, "") == m_str {
+            return Relation::Same;
+        }
+        if m_str.contains(WILDCARD) && m_str.replace(WILDCARD, "") == t_str {
+            return Relation::Widen(m_str.to_string());
+        }
+        if is_enum_like(t_str) && is_enum_like(m_str) {
+            return Relation::Distinct;
+        }
+        Relation::Differ
     }
 
     fn render(&self, c: &Cluster) -> String {
@@ -365,6 +418,37 @@ impl Miner {
         }
         Ok(m)
     }
+}
+
+/// How a template token relates to a message token.
+enum Relation {
+    /// Equal, or the template already has a variable there.
+    Same,
+    /// Compatible once the template token is widened to this.
+    Widen(String),
+    /// Different, but in a slot that holds names (`user alice`): a variable, free of cost.
+    Value,
+    /// Different: a mismatch, and a variable if the message joins.
+    Differ,
+    /// Different in a way that means a different event (`RUNNING` vs `FAILED`).
+    Distinct,
+}
+
+/// An upper-case name such as `RUNNING` or `SCREEN_ON`: values of an enumeration, which
+/// tell events apart rather than vary within one.
+fn is_enum_like(s: &str) -> bool {
+    let core = s.trim_matches(|c: char| c.is_ascii_punctuation() && c != '_');
+    core.len() >= 2
+        && core.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+        && core.bytes().filter(|c| c.is_ascii_uppercase()).count() >= 2
+}
+
+/// Words after which a word is a name: user, account and host names are the free-text
+/// values most common in logs.
+fn is_name_key(s: &str) -> bool {
+    const KEYS: &[&str] = &["user", "username", "account", "host", "hostname", "login", "uid", "owner"];
+    let s = s.trim_end_matches([':', '=']);
+    KEYS.iter().any(|k| s.eq_ignore_ascii_case(k))
 }
 
 fn bucket_key(ids: &[u32]) -> (u32, u32) {

@@ -16,7 +16,8 @@ use regex::Regex;
 
 /// Built-in masks, on by default, that can be turned off by name.
 pub const BUILTIN_MASKS: &[&str] = &[
-    "datetime", "url", "email", "path", "ipv4", "ipv6", "hostport", "uuid", "mac", "hex", "number",
+    "datetime", "quantity", "url", "email", "path", "hostname", "ipv4", "ipv6", "hostport", "uuid", "mac", "hex",
+    "number", "literal",
 ];
 
 /// Built-in masks that are off by default and can be turned on by name.
@@ -80,9 +81,11 @@ impl MaskConfig {
 #[derive(Clone, Copy, Debug)]
 struct Switches {
     datetime: bool,
+    quantity: bool,
     url: bool,
     email: bool,
     path: bool,
+    hostname: bool,
     ipv4: bool,
     ipv6: bool,
     hostport: bool,
@@ -90,6 +93,7 @@ struct Switches {
     mac: bool,
     hex: bool,
     number: bool,
+    literal: bool,
     kv: bool,
 }
 
@@ -155,6 +159,8 @@ impl Masker {
         let off = |n: &str| config.disable.iter().any(|d| d == n);
         let on = Switches {
             datetime: !off("datetime"),
+            quantity: !off("quantity"),
+            hostname: !off("hostname"),
             url: !off("url"),
             email: !off("email"),
             path: !off("path"),
@@ -165,6 +171,7 @@ impl Masker {
             mac: !off("mac"),
             hex: !off("hex"),
             number: !off("number"),
+            literal: !off("literal"),
             kv: config.enable.iter().any(|d| d == "kv"),
         };
         let custom = config.custom.iter().map(|m| Regex::new(&m.regex).expect("validated")).collect();
@@ -210,10 +217,16 @@ impl Masker {
         }
         let mut k = 0;
         while k < raw.len() {
-            let n = if self.on.datetime { datetime_tokens(&line, &raw[k..]) } else { 0 };
+            let mut n = if self.on.datetime { datetime_tokens(&line, &raw[k..]) } else { 0 };
+            let mut affix = ("", "");
+            if n == 0 && self.on.quantity {
+                (n, affix) = quantity_tokens(&line, &raw[k..]);
+            }
             if n > 0 {
                 out.spans.push((raw[k].0, raw[k + n - 1].1));
+                out.masked.push_str(affix.0);
                 out.masked.push_str(WILDCARD);
+                out.masked.push_str(affix.1);
                 k += n;
             } else {
                 let (a, b) = raw[k];
@@ -258,6 +271,16 @@ impl Masker {
             out.push_str(&tok[e..]);
             return;
         }
+        // `rhost=host8.example.net`: the value of a key=value pair on its own.
+        if let Some(eq) = tok[s..e].find('=').map(|p| p + s) {
+            let key = &tok[s..eq];
+            if !key.is_empty() && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-') && eq + 1 < e && self.whole_is_variable(&tok[eq + 1..e]) {
+                out.push_str(&tok[..=eq]);
+                out.push_str(WILDCARD);
+                out.push_str(&tok[e..]);
+                return;
+            }
+        }
         self.mask_words(tok, out);
     }
 
@@ -265,7 +288,8 @@ impl Masker {
         let on = &self.on;
         (on.url && is_url(core))
             || (on.email && is_email(core))
-            || (on.path && is_path(core))
+            || (on.path && (is_path(core) || is_embedded_path(core)))
+            || (on.hostname && is_hostname(core))
             || (on.ipv4 && is_ipv4_port(core.strip_prefix('/').unwrap_or(core)))
             || (on.ipv6 && is_ipv6(core))
             || (on.hostport && is_host_port(core))
@@ -338,7 +362,7 @@ impl Masker {
         let b = w.as_bytes();
         let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
         if digits == 0 {
-            return false;
+            return self.on.literal && ["true", "false", "null"].iter().any(|l| w.eq_ignore_ascii_case(l));
         }
         let first_digit = b[0].is_ascii_digit() || (b[0] == b'-' && b.len() > 1);
         if self.on.number && first_digit {
@@ -347,9 +371,11 @@ impl Masker {
         if self.on.hex && (is_hex_id(b)) {
             return true;
         }
-        // An identifier carrying a number (`blk_7503`, `KB3121255`, `attempt_1445_0020`),
-        // but not a short name with a digit in it (`ssh2`, `L1`, `e820`, `log4j`).
-        self.on.number && digits >= 3 && b.len() > 4
+        // An identifier carrying a number (`blk_7503`, `KB3121255`, `attempt_1445_0020`,
+        // `rdd_2_0`), but not a short name with a digit in it (`ssh2`, `L1`, `e820`, `log4j`).
+        self.on.number
+            && ((digits >= 3 && b.len() > 4)
+                || w.split(['_', '~']).skip(1).any(|seg| !seg.is_empty() && seg.bytes().all(|c| c.is_ascii_digit())))
     }
 }
 
@@ -407,13 +433,85 @@ fn is_domain(s: &str) -> bool {
         && labels.last().is_some_and(|t| t.len() >= 2 && t.bytes().all(|c| c.is_ascii_alphabetic()))
 }
 
+/// Common top-level domains: a host name must end in one of them to be masked as a whole
+/// (so that `org.apache.Foo` or `mapred.task.id` stay constant).
+const TLDS: &[&str] = &[
+    "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "co", "me", "tv", "us", "uk", "de",
+    "fr", "nl", "be", "ch", "at", "it", "es", "se", "no", "dk", "fi", "pl", "cz", "ru", "ua", "cn", "hk",
+    "tw", "jp", "kr", "in", "sg", "au", "nz", "ca", "br", "mx", "ar", "za", "local", "lan", "internal",
+    "localdomain", "arpa",
+];
+
+/// `host8.topspot.net`, `proxy.cse.cuhk.edu.hk`: a domain name ending in a known TLD.
+fn is_hostname(s: &str) -> bool {
+    is_domain(s) && s.rsplit('.').next().is_some_and(|tld| TLDS.iter().any(|t| tld.eq_ignore_ascii_case(t)))
+}
+
+/// A path inside a token: two or more `/` with a named segment, as in
+/// `{bf1a…}GLOBALROOT/Device/HarddiskVolume2/Windows` or `jar:file:/a/b`.
+fn is_embedded_path(s: &str) -> bool {
+    s.bytes().filter(|&c| c == b'/').count() >= 2
+        && !s.contains("//")
+        && s.split('/').any(|seg| seg.len() > 1 && seg.bytes().any(|c| c.is_ascii_alphabetic()))
+}
+
+/// Units that make a number a quantity (`1190 bytes`, `5.2 KB`, `12 ms`, `<1 sec`).
+const UNITS: &[&str] = &[
+    "b", "byte", "bytes", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib", "ns", "us", "µs", "ms", "s",
+    "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours",
+    "day", "days",
+];
+
+fn is_unit(s: &str) -> bool {
+    UNITS.iter().any(|u| s.eq_ignore_ascii_case(u))
+}
+
+/// A number, optionally after one of `<>~(` (returned as the prefix).
+fn number_with_prefix(t: &str) -> Option<&str> {
+    let body = t.trim_start_matches(['<', '>', '~', '(', '=']);
+    let prefix = &t[..t.len() - body.len()];
+    let mut dots = 0;
+    let ok = !body.is_empty()
+        && body.as_bytes()[0].is_ascii_digit()
+        && body.bytes().all(|c| c.is_ascii_digit() || (c == b'.' && { dots += 1; dots == 1 }))
+        && !body.ends_with('.');
+    ok.then_some(prefix)
+}
+
+/// A quantity written across tokens: `N unit`, optionally restated as `(N unit)`. Returns
+/// how many tokens it takes and the punctuation before and after it, or `(0, _)`.
+fn quantity_tokens<'a>(line: &'a str, toks: &[(u32, u32)]) -> (usize, (&'a str, &'a str)) {
+    let tok = |k: usize| -> Option<&'a str> { toks.get(k).map(|&(a, b)| &line[a as usize..b as usize]) };
+    let unit_of = |t: &'a str| -> Option<(&'a str, &'a str)> {
+        let core = t.trim_end_matches([',', ';', ')', '.', ':', ']']);
+        is_unit(core).then(|| (core, &t[core.len()..]))
+    };
+    let Some(prefix) = tok(0).and_then(number_with_prefix) else { return (0, ("", "")) };
+    let Some((_, suffix)) = tok(1).and_then(unit_of) else { return (0, ("", "")) };
+    if prefix.contains('(') {
+        return (2, (prefix, suffix));
+    }
+    // `1190 bytes (1.16 KB)`: the restatement belongs to the same value.
+    if suffix.is_empty() {
+        if let (Some(p2), Some((_, s2))) = (tok(2).and_then(number_with_prefix), tok(3).and_then(unit_of)) {
+            if p2 == "(" && s2.starts_with(')') {
+                return (4, ("", &s2[1..]));
+            }
+        }
+    }
+    (2, ("", suffix))
+}
+
 /// `/a/b`, `/a/b:12`, `~/x`, `./x`, `../x`, `C:\x\y`, `\\host\share`.
 fn is_path(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() < 2 {
         return false;
     }
-    let unix = (b[0] == b'/' && (b[1].is_ascii_alphanumeric() || b[1] == b'_' || b[1] == b'.') && b[1..].contains(&b'/'))
+    let path_char = |c: &u8| c.is_ascii_alphanumeric() || b"._-/:@~+%,=$".contains(c);
+    let unix = (b[0] == b'/'
+        && (b[1].is_ascii_alphanumeric() || b[1] == b'_' || b[1] == b'.')
+        && (b[1..].contains(&b'/') || b[1..].iter().all(path_char)))
         || s.starts_with("~/")
         || s.starts_with("./")
         || s.starts_with("../");
@@ -456,12 +554,25 @@ fn is_ipv6(s: &str) -> bool {
     s.contains("::") || colons == 7
 }
 
-/// `host.example.com:8080`.
+/// `host.example.com:8080`, `msra-sa-41:9000`, `node-7/10.1.2.3:8030`: a host (a name with a
+/// dot, dash or digit, so that `Calories:12` stays a key and a value) with a port, or a
+/// host name with its address.
 fn is_host_port(s: &str) -> bool {
-    match s.rsplit_once(':') {
-        Some((host, port)) => !port.is_empty() && port.len() <= 5 && port.bytes().all(|c| c.is_ascii_digit()) && is_domain(host),
-        None => false,
+    let host_char = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_';
+    let hosty = |h: &str| {
+        !h.is_empty()
+            && h.as_bytes()[0].is_ascii_alphanumeric()
+            && h.bytes().all(host_char)
+            && h.bytes().any(|c| c == b'-' || c == b'.' || c.is_ascii_digit())
+    };
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|c| c.is_ascii_digit()) => (h, Some(p)),
+        _ => (s, None),
+    };
+    if let Some((name, addr)) = host.split_once('/') {
+        return hosty(name) && is_ipv4(addr);
     }
+    port.is_some() && (hosty(host) || is_domain(host))
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -600,12 +711,20 @@ mod tests {
             ("Receiving block blk_-1608999687919862906 src: /10.250.19.102:54106 dest: /10.250.19.102:50010", "Receiving block <*> src: <*> dest: <*>"),
             ("BLOCK* NameSystem.addStoredBlock: blockMap updated: 10.251.73.220:50010 is added", "BLOCK* NameSystem.addStoredBlock: blockMap updated: <*> is added"),
             ("session opened for user cyrus by (uid=0)", "session opened for user cyrus by (uid=<*>)"),
+            ("rhost=220-135-151-1.hinet-ip.hinet.net rhost=h64-187-1-131.gtconnect.net", "rhost=<*> rhost=<*>"),
             ("connection from 24.54.76.216 (24-54-76-216.bflony.adelphia.net) at Fri Jun 17 07:07:00 2005", "connection from <*> (<*>) at <*>"),
             ("*** info [mice.c(1)]:", "*** info [mice.c(<*>)]:"),
             ("Linux version 2.6.5-1.358 (bhcompile@bugs.build.redhat.com)", "Linux version <*> (<*>)"),
-            ("Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/10.86.169.121:62260", "Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/<*>"),
+            ("Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/10.86.169.121:62260", "Instantiated MRClientService at <*>"),
             ("on port 40984.", "on port <*>."),
             ("took 5000ms and 2KB, lifetime 00:01", "took <*> and <*>, lifetime <*>"),
+            ("close, 1190 bytes (1.16 KB) sent, 0 bytes received, lifetime <1 sec", "close, <*> sent, <*> received, lifetime <*>"),
+            ("(estimated size 152.0 B, free 432.1 KB) took 12 ms.", "(estimated size <*>, free <*>) took <*>."),
+            ("Found block rdd_2_0 locally at host8.topspot.net from csnsu.nsuok.edu", "Found block <*> locally at <*> from <*>"),
+            ("class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON", "class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON"),
+            ("hive: {bf1a281b-ad7b}GLOBALROOT/Device/HarddiskVolume2/config/SAM", "hive: {<*>"),
+            ("Old: msra-sa-41/10.190.173.170:8030 New: msra-sa-41:9000 wpad:80 Calories:12", "Old: <*> New: <*> wpad:<*> Calories:<*>"),
+            ("Web app /mapreduce started, enabled:true config null (none)", "Web app <*> started, enabled:<*> config <*> (none)"),
             ("id 123e4567-e89b-12d3-a456-426614174000 mac 00:1a:2b:3c:4d:5e at 2016-09-28T04:30:31.123Z", "id <*> mac <*> at <*>"),
             ("GET https://example.com/a?b=1 from a.b@example.org addr fe80::1 to proxy.cse.cuhk.edu.hk:5070", "GET <*> from <*> addr <*> to <*>"),
             ("Created local directory at /opt/hdfs/nodemanager/usercache/curi/appcache", "Created local directory at <*>"),
