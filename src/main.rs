@@ -18,6 +18,8 @@ struct Cli {
 enum Command {
     /// Cluster the lines of a file (or stdin) into templates.
     Cluster(cli::cluster::ClusterArgs),
+    /// Kibana / OpenSearch Dashboards: install or print the dashboards.
+    Kibana(cli::kibana::KibanaArgs),
 }
 
 fn main() -> ExitCode {
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
     cli::init_tracing(args.verbose);
     let result = match args.command {
         Command::Cluster(a) => cli::cluster::main(a),
+        Command::Kibana(a) => cli::kibana::main(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,114 @@
+//! `logsift kibana install` (import the dashboards) and `logsift kibana bundle` (print them).
+
+use crate::cli::UsageError;
+use crate::kibana::{adapt_bundle, import_saved_objects, IndexNames, KibanaAuth, KibanaTarget, BUNDLE};
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use std::time::{Duration, Instant};
+use tracing::{info, warn};
+
+#[derive(Args, Debug)]
+pub struct KibanaArgs {
+    #[command(subcommand)]
+    pub command: KibanaCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KibanaCommand {
+    /// Import the dashboards into Kibana or OpenSearch Dashboards (overwrites earlier imports).
+    Install(InstallArgs),
+    /// Print the saved-objects bundle, adapted to the index names, as NDJSON on stdout.
+    Bundle(IndexArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct IndexArgs {
+    /// Index pattern of the log documents logsift labels.
+    #[arg(long, env = "LOGSIFT_SOURCE_PATTERN", default_value = "logs-*")]
+    pub source_pattern: String,
+    /// The cluster index logsift keeps (one document per template).
+    #[arg(long, env = "LOGSIFT_CLUSTER_INDEX", default_value = "logsift-clusters")]
+    pub cluster_index: String,
+    /// A bundle file to use instead of the built-in one.
+    #[arg(long)]
+    pub bundle: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct InstallArgs {
+    /// Kibana / OpenSearch Dashboards base URL, e.g. http://localhost:5601.
+    #[arg(long, env = "LOGSIFT_KIBANA_URL")]
+    pub url: url::Url,
+    /// Kibana space to import into (default: the default space).
+    #[arg(long, env = "LOGSIFT_KIBANA_SPACE")]
+    pub space: Option<String>,
+    /// User for basic authentication.
+    #[arg(long, env = "LOGSIFT_KIBANA_USER", requires = "password", conflicts_with_all = ["api_key", "token"])]
+    pub user: Option<String>,
+    /// Password for basic authentication.
+    #[arg(long, env = "LOGSIFT_KIBANA_PASSWORD", hide_env_values = true, requires = "user")]
+    pub password: Option<String>,
+    /// Elasticsearch API key (base64 of `id:key`), sent as `Authorization: ApiKey ...`.
+    #[arg(long, env = "LOGSIFT_KIBANA_API_KEY", hide_env_values = true, conflicts_with = "token")]
+    pub api_key: Option<String>,
+    /// Bearer token (e.g. a service account token).
+    #[arg(long, env = "LOGSIFT_KIBANA_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Keep retrying for this many seconds while Kibana is unreachable or starting (503).
+    #[arg(long, default_value_t = 0)]
+    pub wait: u64,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+pub fn main(args: KibanaArgs) -> anyhow::Result<()> {
+    match args.command {
+        KibanaCommand::Bundle(a) => {
+            print!("{}", bundle(&a)?);
+            Ok(())
+        }
+        KibanaCommand::Install(a) => {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(install(a))
+        }
+    }
+}
+
+fn bundle(a: &IndexArgs) -> anyhow::Result<String> {
+    let raw = match &a.bundle {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        None => BUNDLE.to_owned(),
+    };
+    let names = IndexNames { source_pattern: a.source_pattern.clone(), cluster_index: a.cluster_index.clone() };
+    adapt_bundle(&raw, &names).map_err(|e| UsageError(e.to_string()).into())
+}
+
+async fn install(a: InstallArgs) -> anyhow::Result<()> {
+    let ndjson = bundle(&a.index)?;
+    let auth = match (a.user, a.password, a.api_key, a.token) {
+        (Some(user), Some(password), None, None) => KibanaAuth::Basic { user, password },
+        (None, None, Some(key), None) => KibanaAuth::ApiKey(key),
+        (None, None, None, Some(token)) => KibanaAuth::Bearer(token),
+        (None, None, None, None) => KibanaAuth::None,
+        _ => return Err(UsageError("give one of --user/--password, --api-key or --token".into()).into()),
+    };
+    let target = KibanaTarget { url: a.url, space: a.space, auth };
+    target.import_url().map_err(|e| UsageError(e.to_string()))?;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+    let deadline = Instant::now() + Duration::from_secs(a.wait);
+    let mut delay = Duration::from_secs(1);
+    loop {
+        match import_saved_objects(&client, &target, ndjson.clone()).await {
+            Ok(summary) => {
+                info!(url = %target.url, space = target.space.as_deref().unwrap_or("default"), objects = summary.success_count, "dashboards installed");
+                return Ok(());
+            }
+            Err(e) if e.is_retriable() && Instant::now() + delay < deadline => {
+                warn!(url = %target.url, error = %e, retry_in_s = delay.as_secs(), "kibana not ready");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(15));
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("importing dashboards into {}", target.url))),
+        }
+    }
+}
