@@ -1,3 +1,4 @@
 //! logsift: log template mining beside Elasticsearch/OpenSearch.
 pub mod cli;
 pub mod engine;
+pub mod source;
