@@ -2,3 +2,5 @@
 pub mod cli;
 pub mod engine;
 pub mod source;
+pub mod es;
+pub mod config;
