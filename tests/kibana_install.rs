@@ -76,8 +76,9 @@ fn logsift(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_logsift"))
         .args(args)
         .env_remove("LOGSIFT_KIBANA_URL")
-        .env_remove("LOGSIFT_SOURCE_PATTERN")
-        .env_remove("LOGSIFT_CLUSTER_INDEX")
+        .env_remove("LOGSIFT_SOURCE__INDICES")
+        .env_remove("LOGSIFT_CLUSTERS__INDEX")
+        .env_remove("LOGSIFT_CONFIG")
         .output()
         .unwrap()
 }
@@ -181,6 +182,20 @@ fn conflicting_auth_and_bad_space_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let out = logsift(&["kibana", "install", "--url", "http://127.0.0.1:9", "--space", "../admin"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn index_names_come_from_the_logsift_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("logsift.toml");
+    std::fs::write(&cfg, "[source]\nindices = [\"logs-syslog-*\", \"logs-audit-*\"]\n[clusters]\nindex = \"tpl\"\n").unwrap();
+    let out = logsift(&["kibana", "bundle", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let objs: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let title = |id: &str| objs.iter().find(|o| o["id"] == id).unwrap()["attributes"]["title"].clone();
+    assert_eq!(title("logsift-logs"), "logs-syslog-*,logs-audit-*");
+    assert_eq!(title("logsift-clusters"), "tpl");
 }
 
 #[test]

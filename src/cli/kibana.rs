@@ -21,17 +21,35 @@ pub enum KibanaCommand {
     Bundle(IndexArgs),
 }
 
+/// The index names the bundle is adapted to: the flags, else the logsift configuration
+/// (`source.indices`, `clusters.index` from `--config` and `LOGSIFT_SOURCE__INDICES` /
+/// `LOGSIFT_CLUSTERS__INDEX`), else the defaults `logs-*` and `logsift-clusters`.
 #[derive(Args, Debug)]
 pub struct IndexArgs {
-    /// Index pattern of the log documents logsift labels.
-    #[arg(long, env = "LOGSIFT_SOURCE_PATTERN", default_value = "logs-*")]
-    pub source_pattern: String,
-    /// The cluster index logsift keeps (one document per template).
-    #[arg(long, env = "LOGSIFT_CLUSTER_INDEX", default_value = "logsift-clusters")]
-    pub cluster_index: String,
+    /// Index pattern of the log documents logsift labels (default: `source.indices`).
+    #[arg(long)]
+    pub source_pattern: Option<String>,
+    /// The cluster index logsift keeps (default: `clusters.index`).
+    #[arg(long)]
+    pub cluster_index: Option<String>,
+    /// logsift configuration file to read the index names from.
+    #[arg(long, env = "LOGSIFT_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
     /// A bundle file to use instead of the built-in one.
     #[arg(long)]
     pub bundle: Option<std::path::PathBuf>,
+}
+
+impl IndexArgs {
+    fn names(&self) -> anyhow::Result<IndexNames> {
+        let overrides = crate::config::Overrides { file: self.config.clone(), ..Default::default() };
+        let cfg = crate::config::load(&overrides).map_err(|e| UsageError(e.to_string()))?;
+        Ok(IndexNames {
+            // Kibana index patterns take a comma-separated list, as `source.indices` does.
+            source_pattern: self.source_pattern.clone().unwrap_or_else(|| cfg.source.index_expr()),
+            cluster_index: self.cluster_index.clone().unwrap_or(cfg.clusters_index),
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -79,7 +97,7 @@ fn bundle(a: &IndexArgs) -> anyhow::Result<String> {
         Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
         None => BUNDLE.to_owned(),
     };
-    let names = IndexNames { source_pattern: a.source_pattern.clone(), cluster_index: a.cluster_index.clone() };
+    let names = a.names()?;
     adapt_bundle(&raw, &names).map_err(|e| UsageError(e.to_string()).into())
 }
 
