@@ -30,6 +30,7 @@ run: release
 
 test: venv
 	$(CARGO) test --release
+	$(MAKE) test-dashboards
 
 # Template accuracy on the bundled labelled samples (tools/accuracy.py; uses ../shared/tools/eval.py when present).
 accuracy: release
@@ -41,3 +42,18 @@ bench: release
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV)
+
+# Dashboards (kibana/): render every Vega chart against real data to target/dashboards/*.png.
+NPM ?= npm
+DASH := tools/dashboards
+.PHONY: dashboards test-dashboards
+
+$(DASH)/node_modules/.stamp: $(DASH)/package.json $(DASH)/package-lock.json
+	cd $(DASH) && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+dashboards: venv $(DASH)/node_modules/.stamp
+	node $(DASH)/render.mjs
+
+test-dashboards: venv $(DASH)/node_modules/.stamp
+	node --test $(DASH)/

@@ -22,7 +22,7 @@ const rangeOf = (time) => ({ gte: new Date(time.from).toISOString(), lte: new Da
 function substitute(node, time, parentKey) {
   if (Array.isArray(node)) return node.map((n) => substitute(n, time));
   if (node === null || typeof node !== "object") {
-    if (typeof node === "string" && /^%[a-z_]+%$/.test(node)) throw new Error(`unsupported placeholder ${node}`);
+    if (typeof node === "string" && /^%[\w-]+%$/.test(node)) throw new Error(`unsupported placeholder ${node}`);
     return node;
   }
   if (node["%timefilter%"] === true) return rangeOf(time);
