@@ -231,6 +231,7 @@ impl Sidecar {
 
     async fn process_batch(&mut self, hits: Vec<crate::es::search::Hit>, caps: &crate::es::Capabilities) -> Result<(), PipelineError> {
         M::add(&self.metrics.docs_read, hits.len() as u64);
+        let mut t = Instant::now();
         self.ensure_miner().await?;
         // Put the logsift.* mapping on every concrete index before its first write.
         let new_indices: HashSet<String> = hits.iter().map(|h| h.index.clone()).filter(|i| !self.mapped.contains(i)).collect();
@@ -242,6 +243,8 @@ impl Sidecar {
             }
             self.mapped.insert(index);
         }
+        tracing::debug!(step = "mapping", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
         // 1. mine on a blocking thread
         let miner = self.miner.clone();
         let (ex, cfg) = (self.extractor.clone(), self.cfg.clone());
@@ -257,15 +260,21 @@ impl Sidecar {
         .map_err(|e| PipelineError::Engine(e.to_string()))?;
         M::add(&self.metrics.docs_already_labelled, mined.already_labelled);
         M::add(&self.metrics.clusters_created, mined.created);
+        tracing::debug!(step = "mine", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
         // 2. engine snapshot
         if let Some((snap, n)) = &mined.snapshot {
             self.state.save_snapshot(snap, *n).await?;
         }
+        tracing::debug!(step = "snapshot", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
         // 3. clusters about to change
         if !mined.touched.is_empty() {
             self.checkpoint.pending_recount = mined.touched.clone();
             self.state.save_checkpoint(&self.checkpoint).await?;
         }
+        tracing::debug!(step = "pending", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
         // 4. write-back
         let report = self.sink.write(&mined.ops).await?;
         M::add(&self.metrics.bulk_requests, mined.ops.len().div_ceil(self.cfg.write.bulk_size) as u64);
@@ -288,9 +297,13 @@ impl Sidecar {
             warn!(conflicts = report.conflicts, missing = report.missing, failed = report.failed,
                   "some documents were not updated; they stay pending");
         }
+        tracing::debug!(step = "write", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
         // 5. exact cluster documents
         let n = self.clusters.recount(&self.sink, &mined.touched, &mined.known).await?;
         M::add(&self.metrics.clusters_recounted, n as u64);
+        tracing::debug!(step = "recount", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
         // 6. checkpoint
         let cp = &mut self.checkpoint;
         cp.pending_recount.clear();
@@ -301,6 +314,7 @@ impl Sidecar {
         cp.docs_skipped += skipped;
         cp.batches += 1;
         self.state.save_checkpoint(&self.checkpoint).await?;
+        tracing::debug!(step = "checkpoint", ms = t.elapsed().as_millis() as u64, "batch step done");
         M::add(&self.metrics.batches, 1);
         Ok(())
     }
