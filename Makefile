@@ -53,8 +53,9 @@ $(DASH)/node_modules/.stamp: $(DASH)/package.json $(DASH)/package-lock.json
 	cd $(DASH) && $(NPM) ci --no-audit --no-fund
 	touch $@
 
-dashboards: venv $(DASH)/node_modules/.stamp
-	node $(DASH)/render.mjs
+# The charts are drawn from what `logsift run --once` writes (tools/dashboards/load.mjs).
+dashboards: venv release $(DASH)/node_modules/.stamp
+	LOGSIFT_BIN=target/release/logsift node $(DASH)/render.mjs
 
-test-dashboards: venv $(DASH)/node_modules/.stamp
-	node --test $(DASH)/
+test-dashboards: venv release $(DASH)/node_modules/.stamp
+	LOGSIFT_BIN=target/release/logsift node --test $(DASH)/

@@ -1,14 +1,21 @@
-// Loads the sample logs into a search server and labels them.
-//
-// PROVISIONAL labelling: until the sidecar's `logsift run --once` lands on this branch, each
-// document gets logsift.* fields from a crude number/IP mask below, and the cluster index is
-// filled from those groups, in the field contract the sidecar writes. Swap for `logsift run --once`.
-import { readFileSync } from "node:fs";
+// Loads the sample logs into a search server, as the demo stack's Logstash writes them, and
+// labels them with `logsift run --once` (the same single source over logs-* as the stack).
+import { readFileSync, existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { es } from "./osmem.mjs";
 import { sampleDocs } from "./samples.mjs";
 
 export const CLUSTER_INDEX = "logsift-clusters";
+
+/** The logsift binary: $LOGSIFT_BIN, else the release build, else the debug build. */
+export function logsiftBin(root) {
+  if (process.env.LOGSIFT_BIN) return path.resolve(root, process.env.LOGSIFT_BIN);
+  for (const p of ["target/release/logsift", "target/debug/logsift"]) {
+    if (existsSync(path.join(root, p))) return path.join(root, p);
+  }
+  throw new Error("no logsift binary: run `cargo build` (or set LOGSIFT_BIN)");
+}
 
 async function bulk(url, actions) {
   for (let i = 0; i < actions.length; i += 1000) {
@@ -29,31 +36,23 @@ export async function loadSamples(url, root) {
   return docs;
 }
 
-const mask = (m) => m.split(/\s+/).map((t) => (/\d/.test(t) ? "<*>" : t)).join(" ");
+/** Runs `logsift run --once` over logs-* against `url`; returns its stderr summary. */
+export function runLogsift(url, root) {
+  const env = { ...process.env, NO_COLOR: "1", RUST_LOG: "warn" };
+  for (const k of Object.keys(env)) if (k.startsWith("LOGSIFT_") && k !== "LOGSIFT_BIN") delete env[k];
+  const bin = logsiftBin(root);
+  const r = spawnSync(bin, ["run", "--once", "--url", url, "--index", "logs-*", "--set", `clusters.index=${CLUSTER_INDEX}`],
+    { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (r.status !== 0) throw new Error(`${bin} run --once failed (${r.status ?? r.signal}): ${r.stderr}`);
+  return r.stderr;
+}
 
-/** PROVISIONAL: labels every loaded document and writes the cluster index (see header). */
-export async function labelProvisionally(url) {
-  const hits = (await es(url, "POST", "/logs-*/_search", { size: 10000, sort: [{ "@timestamp": "asc" }] })).hits.hits;
-  const clusters = new Map();
-  const actions = [];
-  for (const h of hits) {
-    const template = mask(h._source.message);
-    let c = clusters.get(template);
-    if (!c) clusters.set(template, (c = { cluster_id: String(clusters.size + 1), template, count: 0, first_seen: h._source["@timestamp"], examples: [] }));
-    c.count += 1;
-    c.last_seen = h._source["@timestamp"];
-    if (c.examples.length < 3) c.examples.push(h._source.message);
-    actions.push({ update: { _index: h._index, _id: h._id } }, { doc: { logsift: { cluster_id: c.cluster_id, template } } });
-  }
-  const now = new Date().toISOString();
-  for (const c of clusters.values()) {
-    actions.push({ index: { _index: CLUSTER_INDEX, _id: c.cluster_id } }, { ...c, source: "logs-*", algorithm: "provisional-mask", updated_at: now });
-  }
-  await es(url, "PUT", `/${CLUSTER_INDEX}`, { mappings: { properties: {
-    cluster_id: { type: "keyword" }, template: { type: "keyword", ignore_above: 8191 }, count: { type: "long" },
-    first_seen: { type: "date" }, last_seen: { type: "date" }, examples: { type: "keyword", ignore_above: 8191 },
-    source: { type: "keyword" }, algorithm: { type: "keyword" }, updated_at: { type: "date" },
-  } } });
-  await bulk(url, actions);
-  return clusters.size;
+/** Documents in logs-* and how many carry logsift.cluster_id; clusters in the cluster index. */
+export async function labelCounts(url) {
+  const count = async (index, query) => (await es(url, "POST", `/${index}/_count`, query ? { query } : undefined)).count;
+  return {
+    docs: await count("logs-*"),
+    labelled: await count("logs-*", { exists: { field: "logsift.cluster_id" } }),
+    clusters: await count(CLUSTER_INDEX),
+  };
 }

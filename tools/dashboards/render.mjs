@@ -1,6 +1,6 @@
 // `make dashboards`: renders every Vega chart of kibana/logsift.ndjson to PNG against real data.
 //
-// Starts an osmem-server, loads the sample logs, labels them, then for every Vega visualization
+// Starts an osmem-server, loads the sample logs, labels them with `logsift run --once`, then for every Vega visualization
 // substitutes Kibana's placeholders, runs the chart's query on the server, renders the spec with
 // vega/vega-lite to SVG and @resvg/resvg-js to PNG under target/dashboards/, and counts the data
 // marks drawn. Writes target/dashboards/report.json; exits 1 if any chart drew no data mark.
@@ -11,7 +11,7 @@ import * as vega from "vega";
 import * as vegaLite from "vega-lite";
 import { Resvg } from "@resvg/resvg-js";
 import { startOsmem, es } from "./osmem.mjs";
-import { loadSamples, labelProvisionally } from "./load.mjs";
+import { loadSamples, runLogsift, labelCounts } from "./load.mjs";
 import { kibanaQuery, pickProperty } from "./kibana_vega.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -71,10 +71,14 @@ export async function main() {
   mkdirSync(OUT, { recursive: true });
   const server = await startOsmem(ROOT);
   const report = [];
+  let labelling;
   try {
     const docs = await loadSamples(server.url, ROOT);
-    const nClusters = await labelProvisionally(server.url);
-    console.log(`loaded ${docs.length} log lines, ${nClusters} clusters (labelling: provisional)`);
+    process.stdout.write(runLogsift(server.url, ROOT));
+    const counts = await labelCounts(server.url);
+    console.log(`loaded ${docs.length} log lines; logsift labelled ${counts.labelled} of ${counts.docs}, ${counts.clusters} clusters`);
+    if (counts.labelled === 0 || counts.clusters === 0) throw new Error("logsift labelled nothing");
+    labelling = counts;
     const time = await dataRange(server.url);
     for (const chart of vegaCharts()) {
       const r = await renderChart(server.url, chart, time);
@@ -86,13 +90,13 @@ export async function main() {
   } finally {
     await server.stop();
   }
-  writeFileSync(path.join(OUT, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(path.join(OUT, "report.json"), JSON.stringify({ labelling, charts: report }, null, 2) + "\n");
   const empty = report.filter((r) => r.data_items === 0);
   if (empty.length) {
     console.error(`charts with no data marks: ${empty.map((r) => r.id).join(", ")}`);
     process.exitCode = 1;
   }
-  return report;
+  return { labelling, charts: report };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -9,8 +9,10 @@ import { main, vegaCharts } from "./render.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-test("every Vega chart draws data marks from the labelled logs", { timeout: 600_000 }, async () => {
-  const report = await main();
+test("every Vega chart draws data marks from the logs logsift labelled", { timeout: 600_000 }, async () => {
+  const { labelling, charts: report } = await main();
+  assert.equal(labelling.labelled, labelling.docs, "logsift run --once labelled every sample line");
+  assert.ok(labelling.clusters > 10, `${labelling.clusters} clusters`);
   const charts = vegaCharts();
   assert.ok(charts.length >= 5, `${charts.length} Vega charts in the bundle`);
   assert.deepEqual(report.map((r) => r.id).sort(), charts.map((c) => c.id).sort(), "every chart rendered");
