@@ -72,6 +72,12 @@ pub struct InstallArgs {
     /// Bearer token (e.g. a service account token).
     #[arg(long, env = "LOGSIFT_KIBANA_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// PEM file with the CA that signed Kibana's certificate (https only).
+    #[arg(long, env = "LOGSIFT_KIBANA_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Skip certificate checks (never in production).
+    #[arg(long, env = "LOGSIFT_KIBANA_INSECURE")]
+    pub insecure: bool,
     /// Keep retrying for this many seconds while Kibana is unreachable or starting (503).
     #[arg(long, default_value_t = 0)]
     pub wait: u64,
@@ -112,7 +118,13 @@ async fn install(a: InstallArgs) -> anyhow::Result<()> {
     };
     let target = KibanaTarget { url: a.url, space: a.space, auth };
     target.import_url().map_err(|e| UsageError(e.to_string()))?;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(60)).danger_accept_invalid_certs(a.insecure);
+    if let Some(ca) = &a.ca_file {
+        let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| UsageError(format!("{}: {e}", ca.display())))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    let client = builder.build()?;
     let deadline = Instant::now() + Duration::from_secs(a.wait);
     let mut delay = Duration::from_secs(1);
     loop {
