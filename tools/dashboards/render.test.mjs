@@ -19,6 +19,7 @@ test("every Vega chart draws data marks from the logs logsift labelled", { timeo
   for (const r of report) {
     assert.ok(r.rows > 0, `${r.id}: the query returned no rows`);
     assert.ok(r.data_items > 0, `${r.id}: no data marks drawn`);
+    assert.equal(r.data_items_vega_lite_4, r.data_items, `${r.id}: Vega-Lite 4 (Kibana 7.10, OpenSearch Dashboards) draws differently`);
     const png = readFileSync(path.join(ROOT, r.png));
     assert.equal(png.subarray(1, 4).toString(), "PNG", `${r.id}: not a PNG`);
     assert.ok(statSync(path.join(ROOT, r.png)).size > 5000, `${r.id}: suspiciously small PNG`);
