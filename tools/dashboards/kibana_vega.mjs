@@ -40,8 +40,9 @@ function substitute(node, time, parentKey) {
   return out;
 }
 
-/** Turns a Kibana `data.url` object into {index, body} ready to POST to `/{index}/_search`. */
-export function kibanaQuery(url, time) {
+/** Turns a Kibana `data.url` object into {index, body} ready to POST to `/{index}/_search`;
+ * `filters` (query DSL clauses) stand for the dashboard's filters that `%context%` injects. */
+export function kibanaQuery(url, time, filters = []) {
   const { index, body = {}, ...rest } = url;
   const context = rest["%context%"] === true;
   const timefield = rest["%timefield%"];
@@ -51,7 +52,7 @@ export function kibanaQuery(url, time) {
   const out = substitute(body, time);
   if (context) {
     if (out.query) throw new Error("data.url.body.query is not allowed together with %context%");
-    const must = [{ match_all: {} }];
+    const must = [{ match_all: {} }, ...filters];
     if (timefield) must.push({ range: { [timefield]: rangeOf(time) } });
     out.query = { bool: { must } };
   }

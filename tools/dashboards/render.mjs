@@ -40,9 +40,9 @@ function countMarks(node, acc = { marks: 0, items: 0 }) {
 }
 
 /** Runs one chart: its query against `url`, then render; returns {hits, marks, items, png}. */
-export async function renderChart(url, chart, time) {
+export async function renderChart(url, chart, time, filters = []) {
   const spec = structuredClone(chart.spec);
-  const { index, body } = kibanaQuery(spec.data.url, time);
+  const { index, body } = kibanaQuery(spec.data.url, time, filters);
   const response = await es(url, "POST", `/${index}/_search`, body);
   const values = pickProperty(response, spec.data.format?.property) ?? [];
   spec.data = { values };
@@ -61,13 +61,26 @@ export async function renderChart(url, chart, time) {
     v4.finalize();
   }
   const png = new Resvg(svg, { background: "white", fitTo: { mode: "zoom", value: 2 }, font: { loadSystemFonts: true } }).render().asPng();
-  return { rows: values.length, marks, items, itemsLite4, png, query: { index, body } };
+  return { rows: values.length, values, marks, items, itemsLite4, png, query: { index, body } };
 }
 
 async function draw(vegaSpec) {
   const view = new vega.View(vega.parse(vegaSpec), { renderer: "none" });
   await view.runAsync();
   return view;
+}
+
+/** The drill-down chart as a user sees it with a filter on the busiest cluster: its lines
+ * over time, which must add up to that cluster's count in the cluster index. */
+async function renderDrilldown(url, time) {
+  const chart = vegaCharts().find((c) => c.id === "logsift-drilldown-volume");
+  const top = (await es(url, "POST", "/logsift-clusters/_search", { size: 1, sort: [{ count: { order: "desc" } }] })).hits.hits[0]._source;
+  const r = await renderChart(url, chart, time, [{ term: { "logsift.cluster_id": top.cluster_id } }]);
+  const file = path.join(OUT, `${chart.id}--filtered.png`);
+  writeFileSync(file, r.png);
+  const lines = r.values.reduce((n, b) => n + b.doc_count, 0);
+  console.log(`${chart.id} filtered on logsift.cluster_id=${top.cluster_id}: ${lines} lines (cluster index count ${top.count}) -> ${path.relative(ROOT, file)}`);
+  return { cluster_id: top.cluster_id, template: top.template, cluster_count: top.count, lines_drawn: lines, data_items: r.items, png: path.relative(ROOT, file) };
 }
 
 /** The time range covered by the loaded logs (the "time picker" for the charts). */
@@ -84,6 +97,7 @@ export async function main() {
   const server = await startOsmem(ROOT);
   const report = [];
   let labelling;
+  let drilldown;
   try {
     const docs = await loadSamples(server.url, ROOT);
     process.stdout.write(runLogsift(server.url, ROOT));
@@ -99,16 +113,17 @@ export async function main() {
       report.push({ id: chart.id, title: chart.title, rows: r.rows, data_marks: r.marks, data_items: r.items, data_items_vega_lite_4: r.itemsLite4, png: path.relative(ROOT, file), png_bytes: r.png.length });
       console.log(`${chart.id}: ${r.rows} rows, ${r.items} data mark items -> ${path.relative(ROOT, file)}`);
     }
+    drilldown = await renderDrilldown(server.url, time);
   } finally {
     await server.stop();
   }
-  writeFileSync(path.join(OUT, "report.json"), JSON.stringify({ labelling, charts: report }, null, 2) + "\n");
+  writeFileSync(path.join(OUT, "report.json"), JSON.stringify({ labelling, drilldown, charts: report }, null, 2) + "\n");
   const empty = report.filter((r) => r.data_items === 0 || r.data_items_vega_lite_4 === 0);
   if (empty.length) {
     console.error(`charts with no data marks: ${empty.map((r) => r.id).join(", ")}`);
     process.exitCode = 1;
   }
-  return { labelling, charts: report };
+  return { labelling, drilldown, charts: report };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

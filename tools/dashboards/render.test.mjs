@@ -10,7 +10,10 @@ import { main, vegaCharts } from "./render.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 test("every Vega chart draws data marks from the logs logsift labelled", { timeout: 600_000 }, async () => {
-  const { labelling, charts: report } = await main();
+  const { labelling, drilldown, charts: report } = await main();
+  // A dashboard filter on one cluster id narrows the drill-down chart to exactly that cluster.
+  assert.equal(drilldown.lines_drawn, drilldown.cluster_count, `drill-down on ${drilldown.cluster_id}`);
+  assert.ok(drilldown.lines_drawn < labelling.docs && drilldown.data_items > 0);
   assert.equal(labelling.labelled, labelling.docs, "logsift run --once labelled every sample line");
   assert.ok(labelling.clusters > 10, `${labelling.clusters} clusters`);
   const charts = vegaCharts();
