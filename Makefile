@@ -57,5 +57,7 @@ $(DASH)/node_modules/.stamp: $(DASH)/package.json $(DASH)/package-lock.json
 dashboards: venv release $(DASH)/node_modules/.stamp
 	LOGSIFT_BIN=target/release/logsift node $(DASH)/render.mjs
 
-test-dashboards: venv release $(DASH)/node_modules/.stamp
+# Uses the release binary `cargo test --release` left (building it only when missing).
+test-dashboards: venv $(DASH)/node_modules/.stamp
+	test -x target/release/logsift || $(CARGO) build --release
 	LOGSIFT_BIN=target/release/logsift node --test $(DASH)/
