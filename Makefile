@@ -25,11 +25,13 @@ $(VENV)/.stamp: tools/requirements.txt
 
 venv: $(VENV)/.stamp
 
-run: release
-	./target/release/logsift cluster tests/data/loghub-2k/OpenSSH/OpenSSH_2k.log_structured_corrected.csv
+# The embedded default (tools/demo.sh): osmem-server on a free port, bundled samples, `logsift run --once`.
+run: release venv
+	VPY=$(VPY) tools/demo.sh
 
 test: venv
 	$(CARGO) test --release
+	$(MAKE) test-dashboards
 
 # Template accuracy on the bundled labelled samples (tools/accuracy.py; uses ../shared/tools/eval.py when present).
 accuracy: release
@@ -45,3 +47,21 @@ memory: release
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV)
+
+# Dashboards (kibana/): render every Vega chart against real data to target/dashboards/*.png.
+NPM ?= npm
+DASH := tools/dashboards
+.PHONY: dashboards test-dashboards
+
+$(DASH)/node_modules/.stamp: $(DASH)/package.json $(DASH)/package-lock.json
+	cd $(DASH) && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+# The charts are drawn from what `logsift run --once` writes (tools/dashboards/load.mjs).
+dashboards: venv release $(DASH)/node_modules/.stamp
+	LOGSIFT_BIN=target/release/logsift node $(DASH)/render.mjs
+
+# Uses the release binary `cargo test --release` left (building it only when missing).
+test-dashboards: venv $(DASH)/node_modules/.stamp
+	test -x target/release/logsift || $(CARGO) build --release
+	LOGSIFT_BIN=target/release/logsift node --test $(DASH)/
