@@ -24,23 +24,28 @@ fn bad_documents_are_counted_marked_and_not_fatal() {
     for i in 0..6 {
         docs.push(json!({"message": format!("user u{i} logged in from 10.0.0.{i}"), "@timestamp": "2024-01-01T00:00:00Z"}));
     }
-    http.load(docs.into_iter().map(|d| ("bad-logs".to_string(), d)));
+    http.ok("PUT", "/bad-logs-a", Some(json!({"mappings": {"properties": {"message": {"type": "text"}}}})));
+    // An object where another document has a string is a mapping conflict within one index.
+    let object_msg = json!({"message": {"text": "an object"}});
+    let mut loaded: Vec<(String, serde_json::Value)> = docs.into_iter().filter(|d| *d != object_msg).map(|d| ("bad-logs-a".to_string(), d)).collect();
+    loaded.push(("bad-logs-b".to_string(), object_msg));
+    http.load(loaded);
 
-    let out = logsift(&["run", "--once", "--url", &server.url, "--index", "bad-logs"]);
+    let out = logsift(&["run", "--once", "--url", &server.url, "--index", "bad-logs-*"]);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert_eq!(summary_field(&err, "labelled"), 6, "{err}");
     assert_eq!(summary_field(&err, "skipped"), 5, "{err}");
     assert!(err.contains("(missing field 2, not a string 2, too large 1)"), "{err}");
 
-    let mut reasons: Vec<String> = http.all_docs("bad-logs").iter()
+    let mut reasons: Vec<String> = http.all_docs("bad-logs-*").iter()
         .filter_map(|d| d["_source"]["logsift"]["skipped"].as_str().map(String::from))
         .collect();
     reasons.sort();
     assert_eq!(reasons, ["missing_field", "missing_field", "not_string", "not_string", "too_large"]);
 
     // Marked documents are not read again.
-    let out2 = logsift(&["run", "--once", "--url", &server.url, "--index", "bad-logs"]);
+    let out2 = logsift(&["run", "--once", "--url", &server.url, "--index", "bad-logs-*"]);
     assert_eq!(summary_field(&stderr(&out2), "documents read"), 0, "{}", stderr(&out2));
 }
 
