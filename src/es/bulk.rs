@@ -28,8 +28,8 @@ pub enum ItemOutcome {
     Failed { status: u16, reason: String },
 }
 
-pub fn encode(ops: &[BulkOp]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ops.len() * 160);
+pub fn encode<'a>(ops: impl IntoIterator<Item = &'a BulkOp>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 * 1024);
     for op in ops {
         let (meta, body) = match op {
             BulkOp::Update { index, id, guard, doc, upsert } => {
@@ -44,7 +44,14 @@ pub fn encode(ops: &[BulkOp]) -> Vec<u8> {
                 }
                 (json!({"update": m}), b)
             }
-            BulkOp::Index { index, id, doc } => (json!({"index": {"_index": index, "_id": id}}), doc.clone()),
+            BulkOp::Index { index, id, doc } => {
+                let meta = json!({"index": {"_index": index, "_id": id}});
+                serde_json::to_writer(&mut out, &meta).expect("json to vec");
+                out.push(b'\n');
+                serde_json::to_writer(&mut out, doc).expect("json to vec");
+                out.push(b'\n');
+                continue;
+            }
         };
         serde_json::to_writer(&mut out, &meta).expect("json to vec");
         out.push(b'\n');
@@ -54,22 +61,52 @@ pub fn encode(ops: &[BulkOp]) -> Vec<u8> {
     out
 }
 
+#[derive(serde::Deserialize)]
+struct BulkAnswer {
+    items: Vec<std::collections::HashMap<String, ItemAnswer>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ItemAnswer {
+    #[serde(default)]
+    status: u16,
+    #[serde(default)]
+    error: Option<ItemError>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ItemError {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Reads the items of a bulk answer (raw JSON bytes), in request order.
+pub fn outcomes_from_slice(body: &[u8], expected: usize) -> Result<Vec<ItemOutcome>, EsError> {
+    let a: BulkAnswer = serde_json::from_slice(body).map_err(|e| EsError::Decode(format!("bulk answer: {e}")))?;
+    to_outcomes(a, expected)
+}
+
 /// Reads the items of a bulk answer, in request order.
 pub fn outcomes(resp: &Value, expected: usize) -> Result<Vec<ItemOutcome>, EsError> {
-    let items = resp.get("items").and_then(Value::as_array).ok_or_else(|| EsError::Decode("bulk answer has no items".into()))?;
+    let a: BulkAnswer = serde_json::from_value(resp.clone()).map_err(|e| EsError::Decode(format!("bulk answer: {e}")))?;
+    to_outcomes(a, expected)
+}
+
+fn to_outcomes(a: BulkAnswer, expected: usize) -> Result<Vec<ItemOutcome>, EsError> {
+    let items = a.items;
     if items.len() != expected {
         return Err(EsError::Decode(format!("bulk answer has {} items for {expected} actions", items.len())));
     }
     Ok(items
-        .iter()
+        .into_iter()
         .map(|it| {
-            let r = it.as_object().and_then(|o| o.values().next()).cloned().unwrap_or(Value::Null);
-            let status = r.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
+            let r = it.into_values().next().unwrap_or(ItemAnswer { status: 0, error: None });
+            let status = r.status;
             let reason = || {
-                let e = r.get("error");
-                let t = e.and_then(|e| e.get("type")).and_then(Value::as_str).unwrap_or("");
-                let why = e.and_then(|e| e.get("reason")).and_then(Value::as_str).unwrap_or("");
-                format!("{t}: {why}")
+                let e = r.error.as_ref();
+                format!("{}: {}", e.map_or("", |e| e.kind.as_str()), e.and_then(|e| e.reason.as_deref()).unwrap_or(""))
             };
             match status {
                 200..=299 => ItemOutcome::Ok,
@@ -84,14 +121,15 @@ pub fn outcomes(resp: &Value, expected: usize) -> Result<Vec<ItemOutcome>, EsErr
 
 impl EsClient {
     /// Sends one bulk request (whole-request failures retried; item failures are the caller's).
-    pub async fn bulk(&self, ops: &[BulkOp]) -> Result<Vec<ItemOutcome>, EsError> {
-        if ops.is_empty() {
+    pub async fn bulk<'a>(&self, ops: impl ExactSizeIterator<Item = &'a BulkOp>) -> Result<Vec<ItemOutcome>, EsError> {
+        let n = ops.len();
+        if n == 0 {
             return Ok(Vec::new());
         }
         let body = encode(ops);
         // Safe to resend: guarded updates of an earlier, applied attempt come back as 409.
-        let resp = self.request(Method::Post, "/_bulk", &[], Some(Body::NdJson(body)), Idempotent::Yes).await?;
-        outcomes(&resp, ops.len())
+        let resp = self.request_raw(Method::Post, "/_bulk", &[], Some(Body::NdJson(body)), Idempotent::Yes).await?;
+        outcomes_from_slice(&resp, n)
     }
 }
 

@@ -143,7 +143,11 @@ impl Pager {
                 c.request(Method::Post, "/_search", &[], Some(Body::Json(b)), Idempotent::Yes).await?
             }
         };
-        let raw = resp.pointer("/hits/hits").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut resp = resp;
+        let raw = match resp.pointer_mut("/hits/hits").map(Value::take) {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        };
         let last_sort = raw.last().and_then(|h| h.get("sort")).cloned();
         let hits: Vec<Hit> = raw.into_iter().filter_map(parse_hit).collect();
         match &mut self.state {
