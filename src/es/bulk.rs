@@ -12,6 +12,9 @@ pub enum BulkOp {
     Update { index: String, id: String, guard: Option<(i64, i64)>, doc: Value, upsert: bool },
     /// Whole-document write (create or replace).
     Index { index: String, id: String, doc: Value },
+    /// [`BulkOp::Update`] with the partial document already serialised (`{"logsift": {...}}`),
+    /// for the hot path where many documents share most of their update.
+    UpdateRaw { index: String, id: String, guard: Option<(i64, i64)>, doc_json: String },
 }
 
 /// What happened to one item.
@@ -43,6 +46,18 @@ pub fn encode<'a>(ops: impl IntoIterator<Item = &'a BulkOp>) -> Vec<u8> {
                     b["doc_as_upsert"] = json!(true);
                 }
                 (json!({"update": m}), b)
+            }
+            BulkOp::UpdateRaw { index, id, guard, doc_json } => {
+                let mut m = json!({"_index": index, "_id": id});
+                if let Some((seq, term)) = guard {
+                    m["if_seq_no"] = json!(seq);
+                    m["if_primary_term"] = json!(term);
+                }
+                serde_json::to_writer(&mut out, &json!({"update": m})).expect("json to vec");
+                out.extend_from_slice(b"\n{\"doc\":");
+                out.extend_from_slice(doc_json.as_bytes());
+                out.extend_from_slice(b"}\n");
+                continue;
             }
             BulkOp::Index { index, id, doc } => {
                 let meta = json!({"index": {"_index": index, "_id": id}});
@@ -148,6 +163,10 @@ mod tests {
         assert_eq!(lines[0], json!({"update": {"_index": "i", "_id": "a", "if_seq_no": 3, "if_primary_term": 1}}));
         assert_eq!(lines[1], json!({"doc": {"x": 1}}));
         assert_eq!(lines[3], json!({"doc": {"y": 2}, "doc_as_upsert": true}));
+        let raw = BulkOp::UpdateRaw { index: "i".into(), id: "c".into(), guard: Some((1, 2)), doc_json: r#"{"a":1}"#.into() };
+        let text = String::from_utf8(encode([&raw])).unwrap();
+        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines, vec![json!({"update": {"_index": "i", "_id": "c", "if_seq_no": 1, "if_primary_term": 2}}), json!({"doc": {"a": 1}})]);
     }
 
     #[test]
