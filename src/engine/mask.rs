@@ -107,6 +107,8 @@ pub struct Tokens {
     /// The masked form of every token, concatenated; `ends[i]` is where token i ends.
     masked: String,
     ends: Vec<u32>,
+    /// Scratch: raw token boundaries and byte classes.
+    raw: Vec<(u32, u32, u8)>,
 }
 
 impl Tokens {
@@ -138,6 +140,7 @@ impl Tokens {
     }
 
     fn clear(&mut self) {
+        self.raw.clear();
         self.line.clear();
         self.spans.clear();
         self.masked.clear();
@@ -199,43 +202,42 @@ impl Masker {
             self.apply_custom(line, &mut out.line);
         }
         let line = std::mem::take(&mut out.line);
-        let bytes = line.as_bytes();
-        // Token boundaries at ASCII white space (and other control characters).
-        let mut raw: Vec<(u32, u32)> = Vec::with_capacity(16);
-        let mut i = 0;
-        while i < bytes.len() {
-            while i < bytes.len() && is_space(bytes[i]) {
-                i += 1;
-            }
-            let start = i;
-            while i < bytes.len() && !is_space(bytes[i]) {
-                i += 1;
-            }
-            if i > start {
-                raw.push((start as u32, i as u32));
-            }
-        }
+        let mut raw = std::mem::take(&mut out.raw);
+        raw.clear();
+        split_tokens(line.as_bytes(), &mut raw);
         let mut k = 0;
         while k < raw.len() {
-            let mut n = if self.on.datetime { datetime_tokens(&line, &raw[k..]) } else { 0 };
+            let (a, b, class) = raw[k];
+            let tok = &line[a as usize..b as usize];
+            // Fast path: a word of letters only (most tokens) is itself, unless it is a
+            // literal or starts a date (`Jun 17 07:07:00`).
+            if class == ALPHA && !(tok.len() == 3 && self.on.datetime) && !(self.on.literal && is_literal(tok)) {
+                out.spans.push((a, b));
+                out.masked.push_str(tok);
+                out.ends.push(out.masked.len() as u32);
+                k += 1;
+                continue;
+            }
+            let first = tok.as_bytes()[0];
+            let mut n = if self.on.datetime && first.is_ascii_alphanumeric() { datetime_tokens(&line, &raw[k..]) } else { 0 };
             let mut affix = ("", "");
-            if n == 0 && self.on.quantity {
+            if n == 0 && self.on.quantity && class & DIGIT != 0 && (first.is_ascii_digit() || b"<>~(=".contains(&first)) {
                 (n, affix) = quantity_tokens(&line, &raw[k..]);
             }
             if n > 0 {
-                out.spans.push((raw[k].0, raw[k + n - 1].1));
+                out.spans.push((a, raw[k + n - 1].1));
                 out.masked.push_str(affix.0);
                 out.masked.push_str(WILDCARD);
                 out.masked.push_str(affix.1);
                 k += n;
             } else {
-                let (a, b) = raw[k];
                 out.spans.push((a, b));
-                self.mask_token(&line[a as usize..b as usize], &mut out.masked);
+                self.mask_token(tok, &mut out.masked);
                 k += 1;
             }
             out.ends.push(out.masked.len() as u32);
         }
+        out.raw = raw;
         out.line = line;
     }
 
@@ -379,7 +381,7 @@ impl Masker {
         let b = w.as_bytes();
         let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
         if digits == 0 {
-            return self.on.literal && ["true", "false", "null"].iter().any(|l| w.eq_ignore_ascii_case(l));
+            return self.on.literal && is_literal(w);
         }
         let first_digit = b[0].is_ascii_digit() || (b[0] == b'-' && b.len() > 1);
         // A version: `v2.6`, `V1.2.3`.
@@ -398,6 +400,57 @@ impl Masker {
             && ((digits >= 3 && b.len() > 4)
                 || w.split(['_', '~']).skip(1).any(|seg| !seg.is_empty() && seg.bytes().all(|c| c.is_ascii_digit())))
     }
+}
+
+const ALPHA: u8 = 1;
+const DIGIT: u8 = 2;
+const OTHER: u8 = 4;
+
+/// Byte classes: 0 for white space and control characters (token separators).
+static CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_alphabetic() {
+            ALPHA
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else if c.is_ascii_whitespace() || c < 0x20 || c == 0x7f {
+            0
+        } else {
+            OTHER
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Token boundaries at white space, with the union of each token's byte classes.
+fn split_tokens(b: &[u8], out: &mut Vec<(u32, u32, u8)>) {
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && CLASS[b[i] as usize] == 0 {
+            i += 1;
+        }
+        let start = i;
+        let mut class = 0;
+        while i < b.len() {
+            let c = CLASS[b[i] as usize];
+            if c == 0 {
+                break;
+            }
+            class |= c;
+            i += 1;
+        }
+        if i > start {
+            out.push((start as u32, i as u32, class));
+        }
+    }
+}
+
+fn is_literal(w: &str) -> bool {
+    ["true", "false", "null"].iter().any(|l| w.eq_ignore_ascii_case(l))
 }
 
 fn is_space(c: u8) -> bool {
@@ -501,8 +554,8 @@ fn number_with_prefix(t: &str) -> Option<&str> {
 
 /// A quantity written across tokens: `N unit`, optionally restated as `(N unit)`. Returns
 /// how many tokens it takes and the punctuation before and after it, or `(0, _)`.
-fn quantity_tokens<'a>(line: &'a str, toks: &[(u32, u32)]) -> (usize, (&'a str, &'a str)) {
-    let tok = |k: usize| -> Option<&'a str> { toks.get(k).map(|&(a, b)| &line[a as usize..b as usize]) };
+fn quantity_tokens<'a>(line: &'a str, toks: &[(u32, u32, u8)]) -> (usize, (&'a str, &'a str)) {
+    let tok = |k: usize| -> Option<&'a str> { toks.get(k).map(|&(a, b, _)| &line[a as usize..b as usize]) };
     let unit_of = |t: &'a str| -> Option<(&'a str, &'a str)> {
         let core = t.trim_end_matches([',', ';', ')', '.', ':', ']']);
         is_unit(core).then(|| (core, &t[core.len()..]))
@@ -675,8 +728,8 @@ fn is_name_in(s: &str, names: &[&str]) -> bool {
 
 /// How many tokens from `toks[0]` form one date/time written with spaces, or 0:
 /// `[Dow] Mon DD HH:MM:SS [YYYY]` or `YYYY-MM-DD HH:MM:SS[,mmm]`.
-fn datetime_tokens(line: &str, toks: &[(u32, u32)]) -> usize {
-    let tok = |k: usize| -> Option<&str> { toks.get(k).map(|&(a, b)| &line[a as usize..b as usize]) };
+fn datetime_tokens(line: &str, toks: &[(u32, u32, u8)]) -> usize {
+    let tok = |k: usize| -> Option<&str> { toks.get(k).map(|&(a, b, _)| &line[a as usize..b as usize]) };
     let Some(t0) = tok(0) else { return 0 };
     let b0 = t0.as_bytes()[0];
     if b0.is_ascii_digit() {
