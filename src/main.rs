@@ -18,6 +18,8 @@ struct Cli {
 enum Command {
     /// Cluster the lines of a file (or stdin) into templates.
     Cluster(cli::cluster::ClusterArgs),
+    /// Serve the HTTP API (classify, health, metrics) alone, on a fresh miner.
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
     cli::init_tracing(args.verbose);
     let result = match args.command {
         Command::Cluster(a) => cli::cluster::main(a),
+        Command::Serve(a) => cli::serve::main(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Command-line subcommands: one file each. Glue only: the work lives in library modules.
 
 pub mod cluster;
+pub mod serve;
 
 /// An error in what the user asked for (bad option, invalid config): exit code 2.
 #[derive(Debug, thiserror::Error)]

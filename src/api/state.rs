@@ -1,0 +1,126 @@
+//! What the API server is configured with and shares between requests: its settings
+//! ([`ApiConfig`]), the live engine and extractor of each source, the metrics registry, and the
+//! search-server probe the sidecar provides for `/health`.
+
+use super::extract::{FieldExtractor, MessageExtractor};
+use super::live::LiveEngine;
+use crate::metrics::Metrics;
+use futures::future::BoxFuture;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The default listen address of the API.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9787";
+
+/// Validated API settings.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+    /// When set, every route but `/health*` requires `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// Largest body accepted by `/v1/classify` and the other JSON endpoints.
+    pub max_body_bytes: usize,
+    /// Largest body accepted by `/v1/classify/_bulk`.
+    pub max_bulk_bytes: usize,
+    /// How long `/health` waits for the search server before calling it down.
+    pub health_timeout: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: DEFAULT_LISTEN.parse().expect("default listen address is valid"),
+            token: None,
+            max_body_bytes: 1 << 20,
+            max_bulk_bytes: 16 << 20,
+            health_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Checks that the search server answers; `Err` carries a short reason for `/health`.
+pub type SearchProbe = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+/// One source as the API sees it: its live engine and its message extraction.
+#[derive(Clone)]
+pub struct SourceEndpoint {
+    pub name: String,
+    pub engine: Arc<dyn LiveEngine>,
+    pub extractor: Arc<dyn MessageExtractor>,
+}
+
+/// Everything handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct ApiState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub config: ApiConfig,
+    pub sources: Vec<SourceEndpoint>,
+    pub metrics: Arc<Metrics>,
+    pub search_probe: Option<SearchProbe>,
+}
+
+impl ApiState {
+    pub fn builder(config: ApiConfig, metrics: Arc<Metrics>) -> ApiStateBuilder {
+        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None }
+    }
+
+    pub fn config(&self) -> &ApiConfig {
+        &self.inner.config
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The named source, or the first one when no name is given.
+    pub fn source(&self, name: Option<&str>) -> Option<&SourceEndpoint> {
+        match name {
+            None => self.inner.sources.first(),
+            Some(n) => self.inner.sources.iter().find(|s| s.name == n),
+        }
+    }
+
+    pub fn sources(&self) -> &[SourceEndpoint] {
+        &self.inner.sources
+    }
+}
+
+pub struct ApiStateBuilder {
+    config: ApiConfig,
+    metrics: Arc<Metrics>,
+    sources: Vec<SourceEndpoint>,
+    search_probe: Option<SearchProbe>,
+}
+
+impl ApiStateBuilder {
+    /// Adds a source; the first one added is the default for requests that name none.
+    pub fn source(mut self, name: impl Into<String>, engine: Arc<dyn LiveEngine>, extractor: Arc<dyn MessageExtractor>) -> Self {
+        self.sources.push(SourceEndpoint { name: name.into(), engine, extractor });
+        self
+    }
+
+    /// Adds a source that reads its message from the `message` field.
+    pub fn source_with_message_field(self, name: impl Into<String>, engine: Arc<dyn LiveEngine>) -> Self {
+        self.source(name, engine, Arc::new(FieldExtractor::default()))
+    }
+
+    pub fn search_probe(mut self, probe: SearchProbe) -> Self {
+        self.search_probe = Some(probe);
+        self
+    }
+
+    pub fn build(self) -> ApiState {
+        ApiState {
+            inner: Arc::new(Inner {
+                config: self.config,
+                sources: self.sources,
+                metrics: self.metrics,
+                search_probe: self.search_probe,
+            }),
+        }
+    }
+}
