@@ -3,3 +3,6 @@ pub mod api;
 pub mod cli;
 pub mod engine;
 pub mod metrics;
+pub mod source;
+pub mod es;
+pub mod config;

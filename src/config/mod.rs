@@ -1,0 +1,300 @@
+//! Configuration: a raw serde struct ([`raw::RawConfig`], from an optional TOML file, then
+//! `LOGSIFT_SECTION__KEY` environment variables, then command-line overrides) turned into a
+//! validated [`Config`]. Every refusal names the key at fault ([`ConfigError`]).
+
+pub mod raw;
+
+use crate::engine::mask::CustomMask;
+use crate::engine::{self, DrainConfig, EngineConfig, MaskConfig};
+use crate::es::{Auth, ConnectOptions, RetryPolicy};
+use crate::source::extract::{ExtractConfig, Extractor, MessageSpec};
+use raw::RawConfig;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A configuration logsift refuses to start with.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid setting `{key}`: {reason}")]
+    Invalid { key: String, reason: String },
+    #[error("configuration: {0}")]
+    Load(String),
+}
+
+impl ConfigError {
+    fn invalid(key: &str, reason: impl Into<String>) -> Self {
+        ConfigError::Invalid { key: key.to_string(), reason: reason.into() }
+    }
+}
+
+/// Where to read documents and how to make a message of each.
+#[derive(Clone, Debug)]
+pub struct SourceConfig {
+    /// Names the source in cluster ids (`{name}-{n}`), the state index and the cluster index.
+    pub name: String,
+    /// Index names or patterns, joined with `,` in requests.
+    pub indices: Vec<String>,
+    /// An extra query (Elasticsearch query DSL) the documents must match.
+    pub query: Option<Value>,
+    pub extract: ExtractConfig,
+    pub timestamp_field: String,
+}
+
+impl SourceConfig {
+    pub fn index_expr(&self) -> String {
+        self.indices.join(",")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paging {
+    /// Point in time on Elasticsearch 7.12+, scroll elsewhere (see ARCHITECTURE.md).
+    Auto,
+    Scroll,
+    Pit,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReadConfig {
+    pub paging: Paging,
+    pub page_size: usize,
+    pub slices: u32,
+    pub queue_pages: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct WriteConfig {
+    pub bulk_size: usize,
+    pub batch_docs: usize,
+    pub params: bool,
+    pub examples: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub connection: ConnectOptions,
+    pub source: SourceConfig,
+    pub read: ReadConfig,
+    pub write: WriteConfig,
+    pub clusters_index: String,
+    pub state_index: String,
+    pub poll_interval: Duration,
+    pub setup_on_start: bool,
+    pub engine: EngineConfig,
+}
+
+/// Values from the command line; they win over the file and the environment.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub file: Option<PathBuf>,
+    pub urls: Vec<String>,
+    pub indices: Vec<String>,
+    /// `key=value` pairs with dotted keys, e.g. `read.page_size=500`.
+    pub set: Vec<(String, String)>,
+}
+
+/// Keys whose environment/`--set` value is a comma-separated list.
+const LIST_KEYS: &[&str] = &["connection.urls", "source.indices", "engine.disable_masks"];
+
+/// Loads and validates the configuration from the file, the process environment and `o`.
+pub fn load(o: &Overrides) -> Result<Config, ConfigError> {
+    load_with_env(o, std::env::vars())
+}
+
+/// [`load`] with an explicit environment (for tests).
+pub fn load_with_env(o: &Overrides, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+    let load_err = |e: config::ConfigError| ConfigError::Load(e.to_string());
+    let mut b = config::Config::builder();
+    if let Some(f) = &o.file {
+        if !f.exists() {
+            return Err(ConfigError::Load(format!("file {} does not exist", f.display())));
+        }
+        b = b.add_source(config::File::from(f.as_path()).format(config::FileFormat::Toml));
+    }
+    let mut pairs: Vec<(String, String)> = env
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix("LOGSIFT_")?;
+            rest.contains("__").then(|| (rest.to_ascii_lowercase().replace("__", "."), v))
+        })
+        .collect();
+    pairs.sort();
+    pairs.extend(o.set.iter().cloned());
+    for (k, v) in pairs {
+        b = if LIST_KEYS.contains(&k.as_str()) {
+            let list: Vec<String> = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+            b.set_override(k, list)
+        } else {
+            b.set_override(k, v)
+        }
+        .map_err(load_err)?;
+    }
+    if !o.urls.is_empty() {
+        b = b.set_override("connection.urls", o.urls.clone()).map_err(load_err)?;
+    }
+    if !o.indices.is_empty() {
+        b = b.set_override("source.indices", o.indices.clone()).map_err(load_err)?;
+    }
+    let raw: RawConfig = b.build().map_err(load_err)?.try_deserialize().map_err(load_err)?;
+    validate(raw)
+}
+
+fn read_secret(key: &str, inline: Option<String>, file: Option<String>) -> Result<Option<String>, ConfigError> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(ConfigError::invalid(key, "give the value or a file, not both")),
+        (Some(v), None) => Ok(Some(v)),
+        (None, Some(f)) => std::fs::read_to_string(Path::new(&f))
+            .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_string()))
+            .map_err(|e| ConfigError::invalid(&format!("{key}_file"), format!("{f}: {e}"))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn positive(key: &str, v: u64) -> Result<(), ConfigError> {
+    if v == 0 {
+        return Err(ConfigError::invalid(key, "must be greater than 0"));
+    }
+    Ok(())
+}
+
+/// Turns the raw configuration into a validated one.
+pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
+    let c = raw.connection;
+    if c.urls.is_empty() {
+        return Err(ConfigError::invalid("connection.urls", "give at least one url"));
+    }
+    let mut urls = Vec::new();
+    for u in &c.urls {
+        let parsed = url::Url::parse(u).map_err(|e| ConfigError::invalid("connection.urls", format!("`{u}`: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ConfigError::invalid("connection.urls", format!("`{u}`: scheme must be http or https")));
+        }
+        urls.push(parsed);
+    }
+    let password = read_secret("connection.password", c.password, c.password_file)?;
+    let api_key = read_secret("connection.api_key", c.api_key, c.api_key_file)?;
+    let bearer = read_secret("connection.bearer_token", c.bearer_token, c.bearer_token_file)?;
+    let auth = match (c.username, password, api_key, bearer) {
+        (None, None, None, None) => Auth::None,
+        (Some(username), Some(password), None, None) => Auth::Basic { username, password },
+        (Some(_), None, None, None) => return Err(ConfigError::invalid("connection.password", "a username needs a password")),
+        (None, Some(_), None, None) => return Err(ConfigError::invalid("connection.username", "a password needs a username")),
+        (None, None, Some(k), None) => Auth::ApiKey(k),
+        (None, None, None, Some(t)) => Auth::Bearer(t),
+        _ => return Err(ConfigError::invalid("connection", "give one of username/password, api_key, bearer_token")),
+    };
+    if let Some(ca) = &c.ca_file {
+        if !Path::new(ca).exists() {
+            return Err(ConfigError::invalid("connection.ca_file", format!("{ca} does not exist")));
+        }
+    }
+    positive("connection.timeout_secs", c.timeout_secs)?;
+    positive("connection.initial_backoff_ms", c.initial_backoff_ms)?;
+    if c.max_backoff_ms < c.initial_backoff_ms {
+        return Err(ConfigError::invalid("connection.max_backoff_ms", "must be at least initial_backoff_ms"));
+    }
+    let connection = ConnectOptions {
+        urls,
+        auth,
+        ca_file: c.ca_file.map(PathBuf::from),
+        insecure: c.insecure,
+        timeout: Duration::from_secs(c.timeout_secs),
+        retry: RetryPolicy {
+            max_retries: c.max_retries,
+            initial_backoff: Duration::from_millis(c.initial_backoff_ms),
+            max_backoff: Duration::from_millis(c.max_backoff_ms),
+        },
+    };
+
+    let s = raw.source;
+    if s.name.is_empty() || !s.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(ConfigError::invalid("source.name", format!("`{}`: use lowercase letters, digits and `_`", s.name)));
+    }
+    if s.indices.is_empty() || s.indices.iter().any(|i| i.trim().is_empty() || i.contains(' ')) {
+        return Err(ConfigError::invalid("source.indices", "give one or more index names or patterns"));
+    }
+    let query = match s.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        None => None,
+        Some(q) => {
+            let v: Value = serde_json::from_str(q).map_err(|e| ConfigError::invalid("source.query", format!("not JSON: {e}")))?;
+            if !v.is_object() {
+                return Err(ConfigError::invalid("source.query", "must be a query object, e.g. {\"term\": {\"program\": \"sshd\"}}"));
+            }
+            Some(v)
+        }
+    };
+    let message = match s.message_template.filter(|t| !t.is_empty()) {
+        Some(t) => MessageSpec::Template(t),
+        None => MessageSpec::Field(s.message_field),
+    };
+    let extract = ExtractConfig { message, strip_syslog_header: s.strip_syslog_header, max_message_bytes: s.max_message_bytes };
+    Extractor::new(&extract).map_err(|e| ConfigError::invalid(&e.key, e.reason))?;
+    if s.timestamp_field.is_empty() {
+        return Err(ConfigError::invalid("source.timestamp_field", "must not be empty"));
+    }
+    let source = SourceConfig { name: s.name, indices: s.indices, query, extract, timestamp_field: s.timestamp_field };
+
+    let r = raw.read;
+    let paging = match r.paging.as_str() {
+        "auto" => Paging::Auto,
+        "scroll" => Paging::Scroll,
+        "pit" => Paging::Pit,
+        other => return Err(ConfigError::invalid("read.paging", format!("`{other}`: use auto, scroll or pit"))),
+    };
+    positive("read.page_size", r.page_size as u64)?;
+    if r.page_size > 10_000 {
+        return Err(ConfigError::invalid("read.page_size", "at most 10000 (the servers' default max_result_window)"));
+    }
+    positive("read.slices", r.slices as u64)?;
+    positive("read.queue_pages", r.queue_pages as u64)?;
+    let read = ReadConfig { paging, page_size: r.page_size, slices: r.slices, queue_pages: r.queue_pages };
+
+    let w = raw.write;
+    positive("write.bulk_size", w.bulk_size as u64)?;
+    positive("write.batch_docs", w.batch_docs as u64)?;
+    let write = WriteConfig { bulk_size: w.bulk_size, batch_docs: w.batch_docs, params: w.params, examples: w.examples };
+
+    for (key, v) in [("clusters.index", &raw.clusters.index), ("state.index", &raw.state.index)] {
+        if v.is_empty() || v.contains(['*', ',', ' ']) || v.to_ascii_lowercase() != *v {
+            return Err(ConfigError::invalid(key, format!("`{v}` is not a valid index name")));
+        }
+    }
+    positive("run.poll_interval_secs", raw.run.poll_interval_secs)?;
+
+    let e = raw.engine;
+    let engine = EngineConfig {
+        masks: MaskConfig {
+            disable: e.disable_masks,
+            custom: e.custom_masks.into_iter().map(|m| CustomMask { name: m.name, regex: m.regex }).collect(),
+        },
+        drain: DrainConfig { similarity: e.similarity, ..Default::default() },
+    };
+    engine.validate().map_err(|e: engine::ConfigError| ConfigError::invalid(&engine_key(&e.key), e.reason))?;
+
+    Ok(Config {
+        connection,
+        source,
+        read,
+        write,
+        clusters_index: raw.clusters.index,
+        state_index: raw.state.index,
+        poll_interval: Duration::from_secs(raw.run.poll_interval_secs),
+        setup_on_start: raw.run.setup_on_start,
+        engine,
+    })
+}
+
+/// The config-file key of an engine setting the engine refused.
+fn engine_key(engine_key: &str) -> String {
+    match engine_key {
+        "masks.disable" => "engine.disable_masks".into(),
+        "drain.similarity" => "engine.similarity".into(),
+        k if k.starts_with("masks.custom.") => format!("engine.custom_masks ({})", &k["masks.custom.".len()..]),
+        k => format!("engine.{k}"),
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,109 @@
+//! Tests of configuration loading and validation.
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn load_toml(text: &str, envs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logsift.toml");
+    std::fs::write(&path, text).unwrap();
+    load_with_env(&Overrides { file: Some(path), ..Default::default() }, env(envs))
+}
+
+fn key_of(e: ConfigError) -> String {
+    match e {
+        ConfigError::Invalid { key, .. } => key,
+        ConfigError::Load(m) => m,
+    }
+}
+
+#[test]
+fn no_file_gives_defaults_and_flags_win() {
+    let o = Overrides { urls: vec!["http://127.0.0.1:1234".into()], indices: vec!["a-*".into(), "b".into()], ..Default::default() };
+    let c = load_with_env(&o, env(&[("LOGSIFT_CONNECTION__URLS", "http://x:1"), ("LOGSIFT_URL", "ignored")])).unwrap();
+    assert_eq!(c.connection.urls[0].as_str(), "http://127.0.0.1:1234/");
+    assert_eq!(c.source.index_expr(), "a-*,b");
+    assert_eq!(c.source.extract.message, MessageSpec::Field("message".into()));
+    assert_eq!(c.source.timestamp_field, "@timestamp");
+    assert_eq!(c.clusters_index, "logsift-clusters");
+    assert_eq!(c.state_index, "logsift-state");
+    assert_eq!(c.read.paging, Paging::Auto);
+}
+
+#[test]
+fn the_bundled_example_file_is_valid() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/logsift.toml");
+    let c = load_with_env(&Overrides { file: Some(path), ..Default::default() }, Vec::new()).unwrap();
+    let d = load_with_env(&Overrides::default(), Vec::new()).unwrap();
+    // The example documents the defaults: loading it changes nothing.
+    assert_eq!(format!("{:?}", c), format!("{:?}", d));
+}
+
+#[test]
+fn env_overrides_file_and_lists_split() {
+    let c = load_toml(
+        "[read]\npage_size = 100\n[source]\nname = \"sshd\"\n",
+        &[("LOGSIFT_READ__PAGE_SIZE", "250"), ("LOGSIFT_SOURCE__INDICES", "x-*, y-*"), ("LOGSIFT_SOURCE__STRIP_SYSLOG_HEADER", "true")],
+    )
+    .unwrap();
+    assert_eq!(c.read.page_size, 250);
+    assert_eq!(c.source.indices, vec!["x-*", "y-*"]);
+    assert_eq!(c.source.name, "sshd");
+    assert!(c.source.extract.strip_syslog_header);
+}
+
+#[test]
+fn template_and_query() {
+    let c = load_toml(
+        "[source]\nmessage_template = \"{service_type} {trace_name}\"\nquery = '{\"term\": {\"kind\": \"audit\"}}'\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.source.extract.message, MessageSpec::Template("{service_type} {trace_name}".into()));
+    assert_eq!(c.source.query.unwrap()["term"]["kind"], "audit");
+}
+
+#[test]
+fn secrets_from_files_and_never_in_debug() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let text = format!("[connection]\nusername = \"elastic\"\npassword_file = \"{}\"\n", pw.display());
+    let c = load_toml(&text, &[]).unwrap();
+    match &c.connection.auth {
+        Auth::Basic { username, password } => assert_eq!((username.as_str(), password.as_str()), ("elastic", "s3cret")),
+        other => panic!("{other:?}"),
+    }
+    assert!(!format!("{c:?}").contains("s3cret"));
+}
+
+#[test]
+fn invalid_settings_name_their_key() {
+    for (text, key) in [
+        ("[read]\npaging = \"fast\"\n", "read.paging"),
+        ("[read]\npage_size = 0\n", "read.page_size"),
+        ("[connection]\nurls = [\"ftp://x\"]\n", "connection.urls"),
+        ("[connection]\nusername = \"u\"\n", "connection.password"),
+        ("[source]\nname = \"Bad Name\"\n", "source.name"),
+        ("[source]\nquery = \"{not json\"\n", "source.query"),
+        ("[source]\nmessage_template = \"{a\"\n", "source.message_template"),
+        ("[source]\nmax_message_bytes = 0\n", "source.max_message_bytes"),
+        ("[engine]\nsimilarity = 2.0\n", "engine.similarity"),
+        ("[engine]\ndisable_masks = [\"nope\"]\n", "engine.disable_masks"),
+        ("[clusters]\nindex = \"Bad\"\n", "clusters.index"),
+    ] {
+        let e = load_toml(text, &[]).expect_err(text);
+        assert_eq!(key_of(e), key, "{text}");
+    }
+}
+
+#[test]
+fn unknown_and_mistyped_keys_are_refused_by_name() {
+    let e = load_toml("[read]\npagesize = 5\n", &[]).expect_err("unknown key");
+    assert!(e.to_string().contains("pagesize"), "{e}");
+    let e = load_toml("[read]\npage_size = \"many\"\n", &[]).expect_err("bad type");
+    assert!(e.to_string().contains("page_size"), "{e}");
+}

@@ -1,0 +1,148 @@
+//! Index-level calls: mappings, index templates, refresh, documents by id, and the terms
+//! aggregation that recounts clusters exactly.
+
+use super::{path_part, Body, Capabilities, EsClient, EsError, Idempotent};
+use elasticsearch::http::Method;
+use serde_json::{json, Value};
+
+/// The `logsift.*` fields written into log documents.
+pub fn logsift_fields_mapping(caps: &Capabilities) -> Value {
+    json!({"properties": {"logsift": {"properties": {
+        "cluster_id": {"type": "keyword"},
+        "template": template_field(caps),
+        "params": {"type": "keyword", "ignore_above": 1024},
+        "outlier": {"type": "boolean"},
+        "skipped": {"type": "keyword"}
+    }}}})
+}
+
+/// Keyword (aggregatable) with a full-text sub-field for searching inside templates.
+fn template_field(caps: &Capabilities) -> Value {
+    let text = if caps.match_only_text { "match_only_text" } else { "text" };
+    json!({"type": "keyword", "ignore_above": 8191, "fields": {"text": {"type": text}}})
+}
+
+/// Mapping of the cluster index (one document per cluster).
+pub fn cluster_index_mapping(caps: &Capabilities) -> Value {
+    json!({"dynamic": false, "properties": {
+        "cluster_id": {"type": "keyword"},
+        "template": template_field(caps),
+        "count": {"type": "long"},
+        "first_seen": {"type": "date"},
+        "last_seen": {"type": "date"},
+        "examples": {"type": "keyword", "ignore_above": 2048},
+        "source": {"type": "keyword"},
+        "algorithm": {"type": "keyword"},
+        "updated_at": {"type": "date"},
+        "merged_into": {"type": "keyword"}
+    }})
+}
+
+/// Mapping of the state index (checkpoints, engine snapshots, locks, job runs).
+pub fn state_index_mapping() -> Value {
+    json!({"dynamic": false, "properties": {
+        "kind": {"type": "keyword"},
+        "source": {"type": "keyword"},
+        "updated_at": {"type": "date"},
+        "checkpoint": {"type": "object", "enabled": false},
+        "snapshot": {"type": "object", "enabled": false}
+    }})
+}
+
+/// One cluster's exact figures, from the documents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterCount {
+    pub cluster_id: String,
+    pub count: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+}
+
+impl EsClient {
+    pub async fn put_mapping(&self, index: &str, mapping: &Value) -> Result<(), EsError> {
+        let path = format!("/{}/_mapping", path_part(index));
+        self.request(Method::Put, &path, &[], Some(Body::Json(mapping.clone())), Idempotent::Yes).await.map(drop)
+    }
+
+    /// Creates an index unless it exists (an existing one is left as it is).
+    pub async fn create_index_if_missing(&self, index: &str, body: &Value) -> Result<bool, EsError> {
+        let path = format!("/{}", path_part(index));
+        match self.request(Method::Put, &path, &[], Some(Body::Json(body.clone())), Idempotent::Yes).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.error_type().as_deref() == Some("resource_already_exists_exception") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn put_component_template(&self, name: &str, body: &Value) -> Result<(), EsError> {
+        let path = format!("/_component_template/{}", path_part(name));
+        self.request(Method::Put, &path, &[], Some(Body::Json(body.clone())), Idempotent::Yes).await.map(drop)
+    }
+
+    pub async fn put_index_template(&self, name: &str, body: &Value) -> Result<(), EsError> {
+        let path = format!("/_index_template/{}", path_part(name));
+        self.request(Method::Put, &path, &[], Some(Body::Json(body.clone())), Idempotent::Yes).await.map(drop)
+    }
+
+    pub async fn refresh(&self, index: &str) -> Result<(), EsError> {
+        let path = format!("/{}/_refresh", path_part(index));
+        let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
+        self.request(Method::Post, &path, &q, None, Idempotent::Yes).await.map(drop)
+    }
+
+    /// `_source` of a document, or `None` when it (or its index) does not exist.
+    pub async fn get_source(&self, index: &str, id: &str) -> Result<Option<Value>, EsError> {
+        let path = format!("/{}/_doc/{}", path_part(index), path_part(id));
+        match self.request(Method::Get, &path, &[], None, Idempotent::Yes).await {
+            Ok(v) if v.get("found").and_then(Value::as_bool) == Some(true) => Ok(v.get("_source").cloned()),
+            Ok(_) => Ok(None),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes a whole document and waits until it is visible to searches.
+    pub async fn put_doc(&self, index: &str, id: &str, doc: &Value) -> Result<(), EsError> {
+        let path = format!("/{}/_doc/{}", path_part(index), path_part(id));
+        let q = [("refresh", "wait_for".to_string())];
+        self.request(Method::Put, &path, &q, Some(Body::Json(doc.clone())), Idempotent::Yes).await.map(drop)
+    }
+
+    /// Documents matching a query (0 when no index matches).
+    pub async fn count(&self, index: &str, query: &Value) -> Result<u64, EsError> {
+        let path = format!("/{}/_count", path_part(index));
+        let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
+        let r = self.request(Method::Post, &path, &q, Some(Body::Json(json!({"query": query}))), Idempotent::Yes).await?;
+        r.get("count").and_then(Value::as_u64).ok_or_else(|| EsError::Decode("no `count`".into()))
+    }
+
+    /// Exact document count and first/last document time of each of `ids`, over `index`.
+    /// Ids with no documents are absent from the answer.
+    pub async fn cluster_counts(&self, index: &str, field: &str, ts_field: &str, ids: &[String]) -> Result<Vec<ClusterCount>, EsError> {
+        let mut out = Vec::with_capacity(ids.len());
+        let path = format!("/{}/_search", path_part(index));
+        let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
+        for chunk in ids.chunks(1000) {
+            let body = json!({
+                "size": 0,
+                "query": {"terms": {field: chunk}},
+                "aggs": {"c": {
+                    "terms": {"field": field, "size": chunk.len()},
+                    "aggs": {"first": {"min": {"field": ts_field}}, "last": {"max": {"field": ts_field}}}
+                }}
+            });
+            let r = self.request(Method::Post, &path, &q, Some(Body::Json(body)), Idempotent::Yes).await?;
+            let buckets = r.pointer("/aggregations/c/buckets").and_then(Value::as_array).cloned().unwrap_or_default();
+            for b in buckets {
+                let time = |k: &str| b.get(k).and_then(|v| v.get("value_as_string")).and_then(Value::as_str).map(str::to_string);
+                out.push(ClusterCount {
+                    cluster_id: b.get("key").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    count: b.get("doc_count").and_then(Value::as_u64).unwrap_or(0),
+                    first_seen: time("first"),
+                    last_seen: time("last"),
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,263 @@
+//! The only module that knows Elasticsearch/OpenSearch endpoints and JSON.
+//!
+//! [`EsClient`] wraps the `elasticsearch` crate's transport (no product check, works against
+//! OpenSearch) and sends every request through its raw `send`, so one code path serves both
+//! products; the retry decision for 429/5xx/transport errors is made once, in [`EsError::is_retriable`].
+//!
+//! # Layout
+//! - [`info`]: `GET /` → distribution, version and what the server can do ([`Capabilities`]).
+//! - [`search`]: paging (scroll, sliced scroll, point-in-time + `search_after`) and the pending query.
+//! - [`bulk`]: the bulk request body and per-item results.
+//! - [`indices`]: mappings, index templates, refresh, counts and terms aggregations.
+
+pub mod bulk;
+pub mod indices;
+pub mod info;
+pub mod search;
+
+pub use info::{Capabilities, Distribution, ServerInfo};
+
+use elasticsearch::auth::Credentials;
+use elasticsearch::cert::{Certificate, CertificateValidation};
+use elasticsearch::http::headers::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use elasticsearch::http::transport::{MultiNodeConnectionPool, SingleNodeConnectionPool, TransportBuilder};
+use elasticsearch::http::Method;
+use elasticsearch::Elasticsearch;
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::warn;
+
+/// An error talking to the search server.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EsError {
+    #[error("cannot reach the search server: {0}")]
+    Transport(String),
+    #[error("search server answered {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("unexpected answer from the search server: {0}")]
+    Decode(String),
+    #[error("client setup failed: {0}")]
+    Setup(String),
+}
+
+impl EsError {
+    /// 429, 5xx (except 501) and transport errors are worth retrying; other 4xx are not.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            EsError::Transport(_) => true,
+            EsError::Status { status, .. } => *status == 429 || (*status >= 500 && *status != 501),
+            EsError::Decode(_) | EsError::Setup(_) => false,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            EsError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The server's `error.type` (e.g. `index_not_found_exception`), when it said one.
+    pub fn error_type(&self) -> Option<String> {
+        let EsError::Status { body, .. } = self else { return None };
+        let v: Value = serde_json::from_str(body).ok()?;
+        v.pointer("/error/type").and_then(Value::as_str).map(str::to_string)
+    }
+}
+
+/// How the client connects: built from the validated config by the caller.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    pub urls: Vec<url::Url>,
+    pub auth: Auth,
+    pub ca_file: Option<std::path::PathBuf>,
+    pub insecure: bool,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+/// Credentials. `Debug` never prints secrets.
+#[derive(Clone, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic { username: String, password: String },
+    ApiKey(String),
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Auth::None => "None",
+            Auth::Basic { .. } => "Basic(***)",
+            Auth::ApiKey(_) => "ApiKey(***)",
+            Auth::Bearer(_) => "Bearer(***)",
+        })
+    }
+}
+
+/// Exponential backoff for retriable errors.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 8,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `attempt` (1-based), doubling up to `max_backoff`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempt.saturating_sub(1).min(16)).unwrap_or(u32::MAX);
+        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
+    }
+}
+
+/// Whether a request may be sent again after a failure that might have reached the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotent {
+    Yes,
+    /// Only retried when the server surely did nothing (429).
+    No,
+}
+
+/// A cheap-to-clone client of one search server (cluster).
+#[derive(Clone)]
+pub struct EsClient {
+    inner: Elasticsearch,
+    retry: RetryPolicy,
+    /// Requests sent again after a retriable failure, for metrics.
+    pub retries: Arc<AtomicU64>,
+}
+
+impl EsClient {
+    pub fn new(opts: &ConnectOptions) -> Result<EsClient, EsError> {
+        let setup = |e: &dyn std::fmt::Display| EsError::Setup(e.to_string());
+        let builder = match opts.urls.as_slice() {
+            [] => return Err(EsError::Setup("no url".into())),
+            [one] => TransportBuilder::new(SingleNodeConnectionPool::new(one.clone())),
+            many => TransportBuilder::new(MultiNodeConnectionPool::round_robin(many.to_vec(), None)),
+        };
+        let mut builder = builder.timeout(opts.timeout).enable_meta_header(false);
+        builder = match &opts.auth {
+            Auth::None => builder,
+            Auth::Basic { username, password } => {
+                builder.auth(Credentials::Basic(username.clone(), password.clone()))
+            }
+            Auth::ApiKey(k) => builder.auth(Credentials::EncodedApiKey(k.clone())),
+            Auth::Bearer(t) => builder.auth(Credentials::Bearer(t.clone())),
+        };
+        if opts.insecure {
+            builder = builder.cert_validation(CertificateValidation::None);
+        } else if let Some(path) = &opts.ca_file {
+            let pem = std::fs::read(path).map_err(|e| setup(&format!("{}: {e}", path.display())))?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| setup(&e))?;
+            builder = builder.cert_validation(CertificateValidation::Full(cert));
+        }
+        let transport = builder.build().map_err(|e| setup(&e))?;
+        Ok(EsClient {
+            inner: Elasticsearch::new(transport),
+            retry: opts.retry.clone(),
+            retries: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// One request with retries; the answer's JSON body (`null` for an empty body).
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Body>,
+        idempotent: Idempotent,
+    ) -> Result<Value, EsError> {
+        let mut attempt = 0;
+        loop {
+            match self.request_once(method, path, query, body.as_ref()).await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let may_retry = e.is_retriable()
+                        && (idempotent == Idempotent::Yes || e.status() == Some(429));
+                    if !may_retry || attempt >= self.retry.max_retries {
+                        return Err(e);
+                    }
+                    attempt += 1;
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    let wait = self.retry.backoff(attempt);
+                    warn!(path, attempt, max = self.retry.max_retries, wait_ms = wait.as_millis() as u64,
+                          error = %e, "search server request failed, retrying");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    async fn request_once(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Body>,
+    ) -> Result<Value, EsError> {
+        let mut headers = HeaderMap::new();
+        let q = if query.is_empty() { None } else { Some(query) };
+        let resp = match body {
+            None => self.inner.send::<(), _>(method, path, headers, q, None, None).await,
+            Some(Body::Json(v)) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                let bytes = serde_json::to_vec(v).map_err(|e| EsError::Decode(e.to_string()))?;
+                self.inner.send(method, path, headers, q, Some(bytes), None).await
+            }
+            Some(Body::NdJson(b)) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
+                self.inner.send(method, path, headers, q, Some(b.clone()), None).await
+            }
+        };
+        let resp = resp.map_err(|e| match e.status_code() {
+            Some(s) => EsError::Status { status: s.as_u16(), body: e.to_string() },
+            None => EsError::Transport(e.to_string()),
+        })?;
+        let status = resp.status_code().as_u16();
+        let bytes = resp.bytes().await.map_err(|e| EsError::Transport(e.to_string()))?;
+        if status >= 300 {
+            let mut body = String::from_utf8_lossy(&bytes).into_owned();
+            body.truncate(2000);
+            return Err(EsError::Status { status, body });
+        }
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| EsError::Decode(e.to_string()))
+    }
+}
+
+/// A request body.
+#[derive(Clone, Debug)]
+pub enum Body {
+    Json(Value),
+    NdJson(Vec<u8>),
+}
+
+/// Percent-encodes an index name or pattern list for a URL path (commas and `*` stay).
+pub fn path_part(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b',' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
