@@ -57,6 +57,20 @@ async fn classify_extracts_the_message_of_a_document() {
 }
 
 #[tokio::test]
+async fn classify_strips_the_syslog_header_like_the_sidecar() {
+    let api = TestApi::start(Options::default()).await;
+    let line = format!("Jan 29 11:23:02 host sshd[10348]: {SSH_OK}");
+    let a: Value = client().post(api.url("/v1/classify")).json(&json!({"message": line})).send().await.unwrap().json().await.unwrap();
+    let b: Value = client().post(api.url("/v1/classify")).json(&json!({"message": line.replace("10348", "7")})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(a["cluster_id"], b["cluster_id"]);
+    let m = api.miner.read().unwrap();
+    assert_eq!(a["cluster_id"], json!(m.classify(SSH_OK).unwrap().to_string()));
+    assert_eq!(m.clusters().len(), 1);
+    drop(m);
+    api.stop().await;
+}
+
+#[tokio::test]
 async fn learn_false_only_classifies() {
     let api = TestApi::start(Options::default()).await;
     let r = client().post(api.url("/v1/classify?learn=false")).json(&json!({"message": SSH_OK})).send().await.unwrap();
@@ -245,11 +259,16 @@ async fn unknown_routes_methods_sources_and_queries_are_clear_4xx() {
 #[tokio::test]
 async fn odd_messages_never_break_the_server() {
     let api = TestApi::start(Options::default()).await;
-    let long = "word ".repeat(100_000);
+    let long = "word ".repeat(12_000);
     for m in ["", " ", "\u{0}\u{1}\u{7f}", "\u{202e}évil ünicode 🙂", long.as_str()] {
         let r = client().post(api.url("/v1/classify")).json(&json!({"message": m})).send().await.unwrap();
         assert_eq!(r.status(), 200, "{:?}", &m[..m.len().min(20)]);
     }
+    // Over the source's message size limit (the sidecar skips such documents): a clear 422.
+    let huge = "word ".repeat(100_000);
+    let r = client().post(api.url("/v1/classify")).json(&json!({"message": huge})).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(error_code(r).await, "message_too_large");
     let r = client().get(api.url("/health/live")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     api.stop().await;

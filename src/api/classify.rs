@@ -38,10 +38,10 @@ pub struct ClassifyResponse {
     pub params: Vec<String>,
 }
 
-impl From<Option<Labelled>> for ClassifyResponse {
-    fn from(l: Option<Labelled>) -> Self {
+impl ClassifyResponse {
+    fn new(src: &SourceEndpoint, l: Option<Labelled>) -> Self {
         match l {
-            Some(l) => ClassifyResponse { cluster_id: Some(l.cluster_id.to_string()), template: Some(l.template), params: l.params },
+            Some(l) => ClassifyResponse { cluster_id: Some(src.format_id(l.cluster_id)), template: Some(l.template), params: l.params },
             None => ClassifyResponse { cluster_id: None, template: None, params: Vec::new() },
         }
     }
@@ -69,15 +69,10 @@ fn resolve<'a>(state: &'a ApiState, q: &ClassifyQuery) -> Result<&'a SourceEndpo
     })
 }
 
-/// Parses one JSON body or NDJSON line into the message to cluster.
+/// Parses one JSON body or NDJSON line and checks that it yields a message.
 fn parse_message(bytes: &[u8], src: &SourceEndpoint) -> Result<Value, RequestError> {
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| RequestError::InvalidJson(e.to_string()))?;
-    if !doc.is_object() {
-        return Err(RequestError::InvalidDocument(
-            "expected a JSON object: a log document or {\"message\": \"...\"}".into(),
-        ));
-    }
-    message_of(&doc, src.extractor.as_ref()).map_err(|e| RequestError::NoMessage(e.to_string()))?;
+    message_of(&doc, &src.extractor)?;
     Ok(doc)
 }
 
@@ -94,11 +89,11 @@ pub async fn classify(
     let body = body_or_error(body, state.config().max_body_bytes)?;
     let src = resolve(&state, &q)?;
     let doc = parse_message(&body, src)?;
-    let message = message_of(&doc, src.extractor.as_ref()).map_err(|e| RequestError::NoMessage(e.to_string()))?;
+    let message = message_of(&doc, &src.extractor)?;
     let learn = q.learn.unwrap_or(true);
     let labelled = if learn { Some(src.engine.learn(&message)) } else { src.engine.classify(&message) };
     state.metrics().api_classified.with(&[&src.name, mode(learn)]).inc();
-    Ok(Json(labelled.into()))
+    Ok(Json(ClassifyResponse::new(src, labelled)))
 }
 
 /// One output line of the bulk endpoint: the answer, or the error of that input line.
@@ -137,7 +132,7 @@ fn bulk_lines(body: &[u8], src: &SourceEndpoint, learn: bool, metrics: &crate::m
     let messages: Vec<std::borrow::Cow<'_, str>> = parsed
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
-        .filter_map(|d| message_of(d, src.extractor.as_ref()).ok())
+        .filter_map(|d| message_of(d, &src.extractor).ok())
         .collect();
     let refs: Vec<&str> = messages.iter().map(|m| m.as_ref()).collect();
     let mut labelled = if learn {
@@ -150,7 +145,7 @@ fn bulk_lines(body: &[u8], src: &SourceEndpoint, learn: bool, metrics: &crate::m
     let mut out = String::with_capacity(parsed.len() * 96);
     for (line, r) in parsed {
         let item = match r {
-            Ok(_) => BulkLine::Ok(labelled.next().flatten().into()),
+            Ok(_) => BulkLine::Ok(ClassifyResponse::new(src, labelled.next().flatten())),
             Err(e) => BulkLine::Err { error: e.body().error, line },
         };
         // Serialising our own plain structs cannot fail.

@@ -15,6 +15,8 @@ pub enum RequestError {
     InvalidDocument(String),
     #[error("{0}")]
     NoMessage(String),
+    #[error("{0}")]
+    MessageTooLarge(String),
     #[error("request body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
     #[error("could not read the request body: {0}")]
@@ -50,6 +52,7 @@ impl RequestError {
             RequestError::InvalidJson(_) => "invalid_json",
             RequestError::InvalidDocument(_) => "invalid_document",
             RequestError::NoMessage(_) => "no_message",
+            RequestError::MessageTooLarge(_) => "message_too_large",
             RequestError::BodyTooLarge { .. } => "body_too_large",
             RequestError::BadBody(_) => "bad_body",
             RequestError::InvalidQuery(_) => "invalid_query",
@@ -72,7 +75,7 @@ impl RequestError {
             | RequestError::InvalidDocument(_)
             | RequestError::BadBody(_)
             | RequestError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
-            RequestError::NoMessage(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            RequestError::NoMessage(_) | RequestError::MessageTooLarge(_) => StatusCode::UNPROCESSABLE_ENTITY,
             RequestError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             RequestError::MissingToken | RequestError::InvalidToken => StatusCode::UNAUTHORIZED,
             RequestError::UnknownRoute { .. }

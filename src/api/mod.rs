@@ -9,7 +9,7 @@
 //! - [`classify`]: `/v1/classify` and `/v1/classify/_bulk`.
 //! - [`health`]: `/health`, `/health/live`, `/metrics`.
 //! - [`live`]: the [`LiveEngine`] trait over the shared miner.
-//! - [`extract`]: the message of a posted document (seam to the sidecar's extraction).
+//! - [`extract`]: the message of a posted document, via the source's `source::extract::Extractor`.
 //! - [`state`]: [`ApiConfig`] and the shared [`ApiState`].
 //! - [`error`]: [`RequestError`] (JSON errors with codes) and [`ServeError`].
 //!
@@ -24,9 +24,8 @@ pub mod routes;
 pub mod state;
 
 pub use error::{RequestError, ServeError};
-pub use extract::{ExtractError, FieldExtractor, MessageExtractor};
 pub use live::{Labelled, LiveEngine};
-pub use state::{ApiConfig, ApiState, SearchProbe, DEFAULT_LISTEN};
+pub use state::{ApiConfig, ApiState, IdFormat, SearchProbe, SourceEndpoint, DEFAULT_LISTEN};
 
 use axum::serve::ListenerExt;
 use std::future::Future;

@@ -2,8 +2,9 @@
 //! ([`ApiConfig`]), the live engine and extractor of each source, the metrics registry, and the
 //! search-server probe the sidecar provides for `/health`.
 
-use super::extract::{FieldExtractor, MessageExtractor};
 use super::live::LiveEngine;
+use crate::engine::ClusterId;
+use crate::source::extract::{ExtractConfig, Extractor};
 use crate::metrics::Metrics;
 use futures::future::BoxFuture;
 use std::net::SocketAddr;
@@ -42,12 +43,39 @@ impl Default for ApiConfig {
 /// Checks that the search server answers; `Err` carries a short reason for `/health`.
 pub type SearchProbe = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
-/// One source as the API sees it: its live engine and its message extraction.
+/// Turns an engine id into the string the sidecar writes into `logsift.cluster_id`.
+pub type IdFormat = Arc<dyn Fn(ClusterId) -> String + Send + Sync>;
+
+/// One source as the API sees it: its live engine, its message extraction, its id format.
 #[derive(Clone)]
 pub struct SourceEndpoint {
     pub name: String,
     pub engine: Arc<dyn LiveEngine>,
-    pub extractor: Arc<dyn MessageExtractor>,
+    pub extractor: Arc<Extractor>,
+    pub id_format: IdFormat,
+}
+
+impl SourceEndpoint {
+    /// A source whose ids are written as plain decimal numbers.
+    pub fn new(name: impl Into<String>, engine: Arc<dyn LiveEngine>, extractor: Arc<Extractor>) -> Self {
+        SourceEndpoint { name: name.into(), engine, extractor, id_format: Arc::new(|id| id.to_string()) }
+    }
+
+    /// A source reading the `message` field with default extraction settings.
+    pub fn with_default_extraction(name: impl Into<String>, engine: Arc<dyn LiveEngine>) -> Self {
+        let extractor = Extractor::new(&ExtractConfig::default()).expect("the default extraction config is valid");
+        SourceEndpoint::new(name, engine, Arc::new(extractor))
+    }
+
+    /// Use the sidecar's id format (it must match what the sidecar writes into documents).
+    pub fn with_id_format(mut self, f: IdFormat) -> Self {
+        self.id_format = f;
+        self
+    }
+
+    pub fn format_id(&self, id: ClusterId) -> String {
+        (self.id_format)(id)
+    }
 }
 
 /// Everything handlers share. Cheap to clone.
@@ -98,14 +126,9 @@ pub struct ApiStateBuilder {
 
 impl ApiStateBuilder {
     /// Adds a source; the first one added is the default for requests that name none.
-    pub fn source(mut self, name: impl Into<String>, engine: Arc<dyn LiveEngine>, extractor: Arc<dyn MessageExtractor>) -> Self {
-        self.sources.push(SourceEndpoint { name: name.into(), engine, extractor });
+    pub fn source(mut self, source: SourceEndpoint) -> Self {
+        self.sources.push(source);
         self
-    }
-
-    /// Adds a source that reads its message from the `message` field.
-    pub fn source_with_message_field(self, name: impl Into<String>, engine: Arc<dyn LiveEngine>) -> Self {
-        self.source(name, engine, Arc::new(FieldExtractor::default()))
     }
 
     pub fn search_probe(mut self, probe: SearchProbe) -> Self {

@@ -2,7 +2,7 @@
 //! API, for Logstash's `http` filter without a sidecar, and for `make bench-api`.
 //! `logsift run` serves the same API with the sidecar's live miners.
 
-use crate::api::{ApiConfig, ApiServer, ApiState, DEFAULT_LISTEN};
+use crate::api::{ApiConfig, ApiServer, ApiState, SourceEndpoint, DEFAULT_LISTEN};
 use crate::engine::{EngineConfig, Miner};
 use crate::metrics::Metrics;
 use anyhow::Context;
@@ -59,7 +59,7 @@ pub fn main(args: ServeArgs) -> anyhow::Result<()> {
         ..ApiConfig::default()
     };
     let miner = Arc::new(RwLock::new(Miner::new(EngineConfig::default())?));
-    let state = ApiState::builder(config, Metrics::new()).source_with_message_field(args.source.clone(), miner).build();
+    let state = ApiState::builder(config, Metrics::new()).source(SourceEndpoint::with_default_extraction(args.source.clone(), miner)).build();
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
         rt.worker_threads(n.max(1));

@@ -1,7 +1,8 @@
 //! Starts the HTTP API on a free loopback port for a test, over a miner the test can also see.
 #![allow(dead_code)]
 
-use logsift::api::{ApiConfig, ApiServer, ApiState, FieldExtractor, SearchProbe};
+use logsift::api::{ApiConfig, ApiServer, ApiState, SearchProbe, SourceEndpoint};
+use logsift::source::extract::{ExtractConfig, Extractor, MessageSpec};
 use logsift::engine::{EngineConfig, Miner};
 use logsift::metrics::Metrics;
 use std::sync::{Arc, RwLock};
@@ -46,11 +47,9 @@ impl TestApi {
         };
         let miner = Arc::new(RwLock::new(Miner::new(EngineConfig::default()).unwrap()));
         let metrics = Metrics::new();
-        let mut b = ApiState::builder(config, metrics.clone()).source(
-            "ssh",
-            miner.clone(),
-            Arc::new(FieldExtractor { field: opts.message_field }),
-        );
+        let extract = ExtractConfig { message: MessageSpec::Field(opts.message_field), strip_syslog_header: true, ..ExtractConfig::default() };
+        let extractor = Arc::new(Extractor::new(&extract).unwrap());
+        let mut b = ApiState::builder(config, metrics.clone()).source(SourceEndpoint::new("ssh", miner.clone(), extractor));
         if let Some(p) = opts.probe {
             b = b.search_probe(p);
         }
