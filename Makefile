@@ -41,3 +41,8 @@ bench: release
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV)
+
+# HTTP API throughput/latency: `logsift serve` + wrk, 16 connections, real Loghub message mix.
+.PHONY: bench-api
+bench-api: release
+	bench/api/run.sh $(or $(DURATION),20s) $(or $(CONNS),16)
