@@ -2,6 +2,7 @@
 pub mod api;
 pub mod cli;
 pub mod engine;
+pub mod jobs;
 pub mod metrics;
 pub mod source;
 pub mod es;
