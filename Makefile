@@ -25,8 +25,9 @@ $(VENV)/.stamp: tools/requirements.txt
 
 venv: $(VENV)/.stamp
 
-run: release
-	./target/release/logsift cluster tests/data/loghub-2k/OpenSSH/OpenSSH_2k.log_structured_corrected.csv
+# The embedded default (tools/demo.sh): osmem-server on a free port, bundled samples, `logsift run --once`.
+run: release venv
+	VPY=$(VPY) tools/demo.sh
 
 test: venv
 	$(CARGO) test --release

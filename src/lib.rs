@@ -7,3 +7,6 @@ pub mod metrics;
 pub mod source;
 pub mod es;
 pub mod config;
+pub mod state;
+pub mod sink;
+pub mod pipeline;

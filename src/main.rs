@@ -18,6 +18,12 @@ struct Cli {
 enum Command {
     /// Cluster the lines of a file (or stdin) into templates.
     Cluster(cli::cluster::ClusterArgs),
+    /// Label documents in Elasticsearch/OpenSearch with their cluster; keep the cluster index.
+    Run(cli::run::RunArgs),
+    /// Per-source progress, pending documents and lag.
+    Status(cli::status::StatusArgs),
+    /// Install index templates and the logsift.* mappings.
+    Setup(cli::setup::SetupArgs),
     /// Serve the HTTP API (classify, health, metrics) alone, on a fresh miner.
     Serve(cli::serve::ServeArgs),
 }
@@ -27,6 +33,9 @@ fn main() -> ExitCode {
     cli::init_tracing(args.verbose);
     let result = match args.command {
         Command::Cluster(a) => cli::cluster::main(a),
+        Command::Run(a) => cli::run::main(a),
+        Command::Status(a) => cli::status::main(a),
+        Command::Setup(a) => cli::setup::main(a),
         Command::Serve(a) => cli::serve::main(a),
     };
     match result {

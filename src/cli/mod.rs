@@ -1,6 +1,10 @@
 //! Command-line subcommands: one file each. Glue only: the work lives in library modules.
 
 pub mod cluster;
+pub mod common;
+pub mod run;
+pub mod setup;
+pub mod status;
 pub mod serve;
 
 /// An error in what the user asked for (bad option, invalid config): exit code 2.

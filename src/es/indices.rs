@@ -101,11 +101,10 @@ impl EsClient {
         }
     }
 
-    /// Writes a whole document and waits until it is visible to searches.
+    /// Writes a whole document (atomic; readable at once by id through the real-time GET).
     pub async fn put_doc(&self, index: &str, id: &str, doc: &Value) -> Result<(), EsError> {
         let path = format!("/{}/_doc/{}", path_part(index), path_part(id));
-        let q = [("refresh", "wait_for".to_string())];
-        self.request(Method::Put, &path, &q, Some(Body::Json(doc.clone())), Idempotent::Yes).await.map(drop)
+        self.request(Method::Put, &path, &[], Some(Body::Json(doc.clone())), Idempotent::Yes).await.map(drop)
     }
 
     /// Documents matching a query (0 when no index matches).

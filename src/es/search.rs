@@ -103,7 +103,6 @@ impl Pager {
             "size": self.spec.page_size,
             "query": self.spec.query,
             "seq_no_primary_term": true,
-            "track_total_hits": false,
         });
         if !self.spec.source_fields.is_empty() {
             b["_source"] = json!(self.spec.source_fields);
@@ -133,6 +132,7 @@ impl Pager {
             PagerState::Pit { id, search_after, .. } => {
                 let mut b = self.body();
                 b["pit"] = json!({"id": id, "keep_alive": KEEP_ALIVE});
+                b["track_total_hits"] = json!(false); // not allowed with scroll
                 b["sort"] = json!([{"_shard_doc": "asc"}]);
                 if let Some(sa) = search_after {
                     b["search_after"] = sa.clone();

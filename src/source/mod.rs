@@ -4,3 +4,6 @@
 pub mod extract;
 
 pub use extract::{ExtractConfig, ExtractConfigError, Extractor, MessageSpec, SkipReason};
+pub mod reader;
+
+pub use reader::{spawn_readers, ReadEvent};

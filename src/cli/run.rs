@@ -1,0 +1,74 @@
+//! `logsift run`: label pending documents, keep the cluster index exact, follow new data
+//! (or `--once`: process what is pending and exit). SIGINT/SIGTERM stop after the batch in hand.
+
+use crate::cli::common::{runtime, ServerArgs};
+use crate::es::EsClient;
+use crate::pipeline::{RunSummary, Sidecar};
+use clap::Args;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tracing::info;
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Process what is pending and exit (default: keep following new documents).
+    #[arg(long)]
+    pub once: bool,
+}
+
+pub fn main(args: RunArgs) -> anyhow::Result<()> {
+    let cfg = Arc::new(args.server.load()?);
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let client = EsClient::new(&cfg.connection)?;
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            info!("signal received, shutting down");
+            let _ = tx.send(true);
+        });
+        let mut sidecar = Sidecar::new(cfg.clone(), client)?;
+        let summary = sidecar.run(args.once, rx).await?;
+        eprint!("{}", render_summary(&summary, &cfg.source.name));
+        anyhow::Ok(())
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The final summary printed on stderr.
+pub fn render_summary(s: &RunSummary, source: &str) -> String {
+    let m = &s.metrics;
+    let mut out = String::new();
+    out += &format!("logsift run summary (source `{source}`, {}, paging {})\n",
+        s.server.as_deref().unwrap_or("?"), s.paging.as_deref().unwrap_or("?"));
+    out += &format!("  documents read      {:>10}\n", m.docs_read);
+    out += &format!("  labelled            {:>10}\n", m.docs_labelled);
+    out += &format!("  already labelled    {:>10}\n", m.docs_already_labelled);
+    out += &format!("  skipped             {:>10}  (missing field {}, not a string {}, too large {})\n",
+        m.skipped(), m.skipped_missing_field, m.skipped_not_string, m.skipped_too_large);
+    out += &format!("  not written         {:>10}  (conflict {}, document gone {}, refused {}): left pending\n",
+        m.write_conflicts + m.write_missing + m.write_failed, m.write_conflicts, m.write_missing, m.write_failed);
+    out += &format!("  clusters            {:>10}  ({} new, {} recounted)\n", s.clusters, m.clusters_created, m.clusters_recounted);
+    out += &format!("  batches             {:>10}  (bulk requests {}, items resent {})\n", m.batches, m.bulk_requests, m.bulk_item_retries);
+    for e in &s.read_errors {
+        out += &format!("  read error: {e}\n");
+    }
+    let rate = m.docs_read as f64 / s.elapsed_secs.max(1e-3);
+    out += &format!("  elapsed             {:>9.1}s  ({:.0} documents/s)\n", s.elapsed_secs, rate);
+    out
+}

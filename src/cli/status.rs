@@ -1,0 +1,48 @@
+//! `logsift status`: per-source progress (checkpoint), pending documents and lag.
+
+use crate::cli::common::{runtime, ServerArgs};
+use crate::es::search::pending_query;
+use crate::es::EsClient;
+use crate::state::StateStore;
+use clap::Args;
+use serde_json::json;
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+pub fn main(args: StatusArgs) -> anyhow::Result<()> {
+    let cfg = args.server.load()?;
+    runtime()?.block_on(async {
+        let client = EsClient::new(&cfg.connection)?;
+        let info = client.server_info().await?;
+        let src = &cfg.source;
+        let state = StateStore::new(client.clone(), &cfg.state_index, &src.name);
+        let cp = state.load_checkpoint().await?.unwrap_or_default();
+        let pending_q = pending_query(src.query.as_ref(), &src.timestamp_field, None);
+        let pending = client.count(&src.index_expr(), &pending_q).await?;
+        let total = client.count(&src.index_expr(), &src.query.clone().unwrap_or(json!({"match_all": {}}))).await?;
+        let clusters = client.count(&cfg.clusters_index, &json!({"term": {"source": src.name}})).await?;
+        println!("server: {info}");
+        println!("source `{}` on `{}`", src.name, src.index_expr());
+        println!("  documents            {total}");
+        println!("  pending              {pending}");
+        println!("  labelled (by runs)   {}", cp.docs_labelled);
+        println!("  skipped (by runs)    {}", cp.docs_skipped);
+        println!("  clusters             {clusters}");
+        println!("  checkpoint time      {}", cp.max_timestamp.as_deref().unwrap_or("none"));
+        let lag = cp.max_timestamp.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| chrono::Utc::now().signed_duration_since(t));
+        match lag {
+            Some(d) => println!("  lag                  {}s (now − checkpoint time)", d.num_seconds()),
+            None => println!("  lag                  unknown (no checkpoint)"),
+        }
+        println!("  last update          {}", cp.updated_at.as_deref().unwrap_or("never"));
+        if !cp.pending_recount.is_empty() {
+            println!("  interrupted batch: {} clusters to recount at next start", cp.pending_recount.len());
+        }
+        anyhow::Ok(())
+    })
+}

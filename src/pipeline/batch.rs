@@ -1,0 +1,178 @@
+//! One batch on the engine thread: extract each hit's message, mine it, and build the bulk
+//! updates and the per-cluster facts the cluster index needs. Pure apart from the miner.
+
+use crate::engine::{Change, ClusterId, Miner, MinerSnapshot};
+use crate::es::bulk::BulkOp;
+use crate::es::search::Hit;
+use crate::sink::ClusterDoc;
+use crate::source::extract::{lookup, Extractor};
+use serde_json::{json, Value};
+use std::collections::{BTreeSet, HashMap};
+
+/// The cluster id written into documents: the engine's number, namespaced by the source.
+pub fn cluster_key(source: &str, id: ClusterId) -> String {
+    format!("{source}-{id}")
+}
+
+/// The engine's number of a [`cluster_key`] of `source`.
+pub fn parse_cluster_key(source: &str, key: &str) -> Option<ClusterId> {
+    key.strip_prefix(source)?.strip_prefix('-')?.parse().ok().map(ClusterId)
+}
+
+pub struct BatchInput<'a> {
+    pub source: &'a str,
+    pub extractor: &'a Extractor,
+    pub timestamp_field: &'a str,
+    pub params: bool,
+    pub examples: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct MinedBatch {
+    pub ops: Vec<BulkOp>,
+    /// Per op: true = a label, false = a skip marker.
+    pub is_label: Vec<bool>,
+    /// Clusters to recount (mined here or seen already labelled).
+    pub touched: Vec<String>,
+    pub known: HashMap<String, ClusterDoc>,
+    /// Set when a cluster was created or its template changed: the engine must be saved.
+    pub snapshot: Option<(MinerSnapshot, u64)>,
+    pub created: u64,
+    pub already_labelled: u64,
+    /// `(skip kind, count)`.
+    pub skipped: HashMap<&'static str, u64>,
+    /// Latest document time in the batch (RFC 3339).
+    pub max_timestamp: Option<String>,
+}
+
+/// A document time as RFC 3339 UTC, from a date string or epoch milliseconds.
+pub fn normalise_time(v: &Value) -> Option<String> {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    let t: DateTime<Utc> = match v {
+        Value::String(s) => DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc),
+        Value::Number(n) => DateTime::from_timestamp_millis(n.as_i64()?)?,
+        _ => return None,
+    };
+    Some(t.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, hits: Vec<Hit>) -> MinedBatch {
+    let mut out = MinedBatch::default();
+    let mut touched: BTreeSet<ClusterId> = BTreeSet::new();
+    let mut changed = false;
+    let mut labelled_here: Vec<(usize, ClusterId, String)> = Vec::new();
+    for hit in hits {
+        if let Some(t) = lookup(&hit.source, input.timestamp_field).and_then(normalise_time) {
+            if out.max_timestamp.as_ref().is_none_or(|m| t > *m) {
+                out.max_timestamp = Some(t);
+            }
+        }
+        let guard = hit.seq_no.zip(hit.primary_term);
+        if let Some(existing) = lookup(&hit.source, "logsift.cluster_id").and_then(Value::as_str) {
+            out.already_labelled += 1;
+            if !out.touched.iter().any(|t| t == existing) {
+                out.touched.push(existing.to_string());
+            }
+            continue;
+        }
+        if lookup(&hit.source, "logsift.skipped").is_some() {
+            continue;
+        }
+        match input.extractor.extract(&hit.source) {
+            Err(reason) => {
+                *out.skipped.entry(reason.kind()).or_default() += 1;
+                out.ops.push(BulkOp::Update {
+                    index: hit.index,
+                    id: hit.id,
+                    guard,
+                    doc: json!({"logsift": {"skipped": reason.kind()}}),
+                    upsert: false,
+                });
+                out.is_label.push(false);
+            }
+            Ok(msg) => {
+                let a = miner.add(&msg);
+                match a.change {
+                    Change::Created => {
+                        changed = true;
+                        out.created += 1;
+                    }
+                    Change::Generalized => changed = true,
+                    Change::Unchanged => {}
+                }
+                touched.insert(a.cluster_id);
+                let key = cluster_key(input.source, a.cluster_id);
+                let known = out.known.entry(key).or_default();
+                if known.examples.len() < input.examples {
+                    known.examples.push(msg.to_string());
+                }
+                out.ops.push(BulkOp::Update { index: hit.index, id: hit.id, guard, doc: Value::Null, upsert: false });
+                out.is_label.push(true);
+                labelled_here.push((out.ops.len() - 1, a.cluster_id, msg.into_owned()));
+            }
+        }
+    }
+    // Templates as they stand after the whole batch (a later message may have generalised one).
+    let mut templates: HashMap<ClusterId, String> = HashMap::new();
+    for id in &touched {
+        let t = miner.template(*id).unwrap_or_default();
+        let key = cluster_key(input.source, *id);
+        out.known.entry(key.clone()).or_default().template = Some(t.clone());
+        templates.insert(*id, t);
+        out.touched.push(key);
+    }
+    for (i, id, msg) in labelled_here {
+        let mut fields = json!({"cluster_id": cluster_key(input.source, id), "template": templates[&id]});
+        if input.params {
+            fields["params"] = json!(miner.params(id, &msg));
+        }
+        if let BulkOp::Update { doc, .. } = &mut out.ops[i] {
+            *doc = json!({ "logsift": fields });
+        }
+    }
+    if changed {
+        out.snapshot = Some((miner.snapshot(), miner.clusters().len() as u64));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineConfig;
+    use crate::source::ExtractConfig;
+
+    fn hit(id: &str, source: Value) -> Hit {
+        Hit { index: "logs-1".into(), id: id.into(), seq_no: Some(7), primary_term: Some(1), source }
+    }
+
+    #[test]
+    fn labels_skips_and_recounts() {
+        let mut miner = Miner::new(EngineConfig::default()).unwrap();
+        let ex = Extractor::new(&ExtractConfig::default()).unwrap();
+        let input = BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params: true, examples: 1 };
+        let hits = vec![
+            hit("a", json!({"message": "open file 1", "@timestamp": "2024-01-02T00:00:00Z"})),
+            hit("b", json!({"message": "open file 2", "@timestamp": "2024-01-03T00:00:00+01:00"})),
+            hit("c", json!({"msg": "x"})),
+            hit("d", json!({"message": "y", "logsift": {"cluster_id": "s-9"}, "@timestamp": 1704412800000i64})),
+        ];
+        let m = mine_batch(&mut miner, &input, hits);
+        assert_eq!(m.ops.len(), 3);
+        assert_eq!(m.is_label, vec![true, true, false]);
+        let BulkOp::Update { doc, guard, .. } = &m.ops[0] else { panic!() };
+        assert_eq!(*guard, Some((7, 1)));
+        let id = doc["logsift"]["cluster_id"].as_str().unwrap().to_string();
+        assert_eq!(m.ops[1].clone(), BulkOp::Update { index: "logs-1".into(), id: "b".into(), guard: Some((7, 1)),
+            doc: json!({"logsift": {"cluster_id": id, "template": doc["logsift"]["template"], "params": ["2"]}}), upsert: false });
+        let BulkOp::Update { doc, .. } = &m.ops[2] else { panic!() };
+        assert_eq!(doc["logsift"]["skipped"], "missing_field");
+        assert_eq!(m.skipped["missing_field"], 1);
+        assert_eq!(m.already_labelled, 1);
+        assert!(m.touched.contains(&"s-9".to_string()) && m.touched.contains(&id));
+        assert_eq!(m.known[&id].examples, vec!["open file 1"]);
+        assert_eq!(m.max_timestamp.as_deref(), Some("2024-01-05T00:00:00.000Z"));
+        assert!(m.snapshot.is_some());
+        assert_eq!(parse_cluster_key("s", &id).map(|c| cluster_key("s", c)), Some(id));
+    }
+}

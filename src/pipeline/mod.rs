@@ -1,0 +1,321 @@
+//! Wiring of the sidecar: reader tasks → bounded channel → batches mined on a blocking thread →
+//! write-back → exact cluster counts → checkpoint.
+//!
+//! Per batch, in this order (see ARCHITECTURE.md, "The path of a document"):
+//! 1. mine the batch (engine on a blocking thread);
+//! 2. save the engine snapshot when a cluster was created or generalised;
+//! 3. record the clusters about to change (`pending_recount`) in the checkpoint;
+//! 4. bulk-update the documents (guarded by `if_seq_no`/`if_primary_term`);
+//! 5. recount the touched clusters from the documents and upsert their cluster documents;
+//! 6. move the checkpoint.
+//! A crash anywhere leaves documents unlabelled (read again) or labelled with ids the saved
+//! engine knows; step 3 lets the next start finish an interrupted recount.
+
+pub mod batch;
+pub mod metrics;
+
+pub use batch::{cluster_key, parse_cluster_key};
+pub use metrics::{Metrics, MetricsSnapshot};
+
+use crate::config::{Config, Paging};
+use crate::engine::Miner;
+use crate::es::search::{pending_query, PagingMode, SearchSpec};
+use crate::es::{indices::logsift_fields_mapping, EsClient, EsError, ServerInfo};
+use crate::sink::{setup, BulkUpdateSink, ClusterIndexSink, SinkError};
+use crate::source::{spawn_readers, Extractor, ReadEvent};
+use crate::state::{Checkpoint, StateError, StateStore};
+use metrics::Metrics as M;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// The live engine, shared with readers such as the classify API.
+pub type SharedMiner = Arc<RwLock<Option<Miner>>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Es(#[from] EsError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("engine snapshot restored {restored} of {saved} clusters: refusing to go on, cluster ids could collide")]
+    SnapshotMismatch { restored: u64, saved: u64 },
+    #[error("the cluster index has {0} clusters of this source but the state index has no engine snapshot: refusing to reuse ids")]
+    StateLost(u64),
+    #[error("engine: {0}")]
+    Engine(String),
+}
+
+impl PipelineError {
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            PipelineError::Es(e) => e.is_retriable(),
+            PipelineError::Sink(e) => e.is_retriable(),
+            PipelineError::State(e) => e.is_retriable(),
+            _ => false,
+        }
+    }
+}
+
+/// What a run did, printed at the end.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub server: Option<String>,
+    pub paging: Option<String>,
+    pub metrics: MetricsSnapshot,
+    pub clusters: u64,
+    pub read_errors: Vec<String>,
+    pub elapsed_secs: f64,
+}
+
+pub struct Sidecar {
+    cfg: Arc<Config>,
+    client: EsClient,
+    pub metrics: Arc<Metrics>,
+    pub miner: SharedMiner,
+    extractor: Extractor,
+    state: StateStore,
+    sink: BulkUpdateSink,
+    clusters: ClusterIndexSink,
+    mapped: HashSet<String>,
+    checkpoint: Checkpoint,
+}
+
+impl Sidecar {
+    pub fn new(cfg: Arc<Config>, client: EsClient) -> Result<Sidecar, PipelineError> {
+        let extractor = Extractor::new(&cfg.source.extract).map_err(|e| PipelineError::Engine(e.to_string()))?;
+        let state = StateStore::new(client.clone(), &cfg.state_index, &cfg.source.name);
+        let sink = BulkUpdateSink::new(client.clone(), cfg.write.bulk_size, cfg.connection.retry.clone());
+        let clusters = ClusterIndexSink::new(client.clone(), &cfg.clusters_index, &cfg.source.index_expr(), &cfg.source.timestamp_field, &cfg.source.name);
+        Ok(Sidecar {
+            cfg, client, metrics: Arc::new(Metrics::default()), miner: Arc::new(RwLock::new(None)),
+            extractor, state, sink, clusters, mapped: HashSet::new(), checkpoint: Checkpoint::default(),
+        })
+    }
+
+    /// Runs until done (`once`) or until `shutdown` turns true.
+    pub async fn run(&mut self, once: bool, mut shutdown: watch::Receiver<bool>) -> Result<RunSummary, PipelineError> {
+        let started = Instant::now();
+        let info = self.client.server_info().await?;
+        info!(server = %info, "connected to search server");
+        let caps = info.capabilities();
+        if self.cfg.setup_on_start {
+            setup::install(&self.client, &caps, &self.cfg.clusters_index, &self.cfg.state_index, &self.cfg.source.index_expr()).await?;
+        }
+        self.checkpoint = self.state.load_checkpoint().await?.unwrap_or_default();
+        if !self.checkpoint.pending_recount.is_empty() {
+            let ids = self.checkpoint.pending_recount.clone();
+            info!(n = ids.len(), "finishing the cluster recount of an interrupted batch");
+            self.ensure_miner().await?;
+            let known = self.known_templates(&ids);
+            let n = self.clusters.recount(&self.sink, &ids, &known).await?;
+            M::add(&self.metrics.clusters_recounted, n as u64);
+            self.checkpoint.pending_recount.clear();
+            self.state.save_checkpoint(&self.checkpoint).await?;
+        }
+        let mode = match self.cfg.read.paging {
+            Paging::Scroll => PagingMode::Scroll,
+            Paging::Pit => PagingMode::Pit,
+            // PIT on Elasticsearch, where an open PIT is cheap; scroll on OpenSearch, where PIT is
+            // recent (2.4+), `_shard_doc` more so (3.3+), and writes under an open PIT measured 6×
+            // slower on the test server. Scroll works on every version of both.
+            Paging::Auto => {
+                let c = info.capabilities();
+                if info.distribution == crate::es::Distribution::Elasticsearch && c.pit && c.shard_doc {
+                    PagingMode::Pit
+                } else {
+                    PagingMode::Scroll
+                }
+            }
+        };
+        let mut summary = RunSummary { server: Some(info.to_string()), paging: Some(format!("{mode:?}").to_lowercase()), ..Default::default() };
+        loop {
+            self.pass(&info, mode, &caps, &shutdown, &mut summary).await?;
+            if once || *shutdown.borrow() {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.cfg.poll_interval) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+        summary.metrics = self.metrics.snapshot();
+        summary.metrics.bulk_item_retries = self.sink.item_retries.load(std::sync::atomic::Ordering::Relaxed);
+        summary.clusters = self.miner.read().expect("miner lock").as_ref().map_or(0, |m| m.clusters().len() as u64);
+        summary.elapsed_secs = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    /// Restores the engine from the state index on first need.
+    async fn ensure_miner(&mut self) -> Result<(), PipelineError> {
+        if self.miner.read().expect("miner lock").is_some() {
+            return Ok(());
+        }
+        let miner = match self.state.load_snapshot().await? {
+            Some(saved) => {
+                let m = Miner::restore(saved.snapshot).map_err(|e| PipelineError::Engine(e.to_string()))?;
+                let restored = m.clusters().len() as u64;
+                if restored < saved.n_clusters {
+                    return Err(PipelineError::SnapshotMismatch { restored, saved: saved.n_clusters });
+                }
+                info!(clusters = restored, "engine restored from snapshot");
+                m
+            }
+            None => {
+                let q = json!({"term": {"source": self.cfg.source.name}});
+                let existing = self.client.count(&self.cfg.clusters_index, &q).await?;
+                if existing > 0 {
+                    return Err(PipelineError::StateLost(existing));
+                }
+                Miner::new(self.cfg.engine.clone()).map_err(|e| PipelineError::Engine(e.to_string()))?
+            }
+        };
+        *self.miner.write().expect("miner lock") = Some(miner);
+        Ok(())
+    }
+
+    fn known_templates(&self, ids: &[String]) -> HashMap<String, crate::sink::ClusterDoc> {
+        let guard = self.miner.read().expect("miner lock");
+        let Some(m) = guard.as_ref() else { return HashMap::new() };
+        ids.iter()
+            .filter_map(|k| {
+                let t = m.template(parse_cluster_key(&self.cfg.source.name, k)?)?;
+                Some((k.clone(), crate::sink::ClusterDoc { template: Some(t), examples: vec![] }))
+            })
+            .collect()
+    }
+
+    async fn pass(&mut self, info: &ServerInfo, mode: PagingMode, caps: &crate::es::Capabilities, shutdown: &watch::Receiver<bool>, summary: &mut RunSummary) -> Result<(), PipelineError> {
+        let src = &self.cfg.source;
+        let query = pending_query(src.query.as_ref(), &src.timestamp_field, self.checkpoint.max_timestamp.as_deref());
+        let spec = SearchSpec { indices: src.index_expr(), query, source_fields: Vec::new(), page_size: self.cfg.read.page_size, slice: None };
+        let mut rx = spawn_readers(&self.client, info, spec, mode, self.cfg.read.slices, self.cfg.read.queue_pages, shutdown.clone());
+        let started = Instant::now();
+        let mut open = true;
+        while open {
+            let mut hits = Vec::new();
+            while hits.len() < self.cfg.write.batch_docs {
+                match rx.recv().await {
+                    Some(ReadEvent::Page(p)) => hits.extend(p),
+                    Some(ReadEvent::Failed { slice, error }) => {
+                        M::add(&self.metrics.read_failures, 1);
+                        warn!(slice, error = %error, "read failed; documents not read stay pending for the next run");
+                        summary.read_errors.push(error.to_string());
+                    }
+                    None => {
+                        open = false;
+                        break;
+                    }
+                }
+            }
+            if hits.is_empty() {
+                break;
+            }
+            self.process_batch(hits, caps).await?;
+            let m = self.metrics.snapshot();
+            let rate = m.docs_read as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            info!(read = m.docs_read, labelled = m.docs_labelled, skipped = m.skipped(), docs_per_sec = rate as u64, "progress");
+            if *shutdown.borrow() {
+                info!("shutdown requested: stopping after the batch in hand");
+                break;
+            }
+        }
+        drop(rx); // readers see the closed channel, close their scroll/PIT and end
+        Ok(())
+    }
+
+    async fn process_batch(&mut self, hits: Vec<crate::es::search::Hit>, caps: &crate::es::Capabilities) -> Result<(), PipelineError> {
+        M::add(&self.metrics.docs_read, hits.len() as u64);
+        let mut t = Instant::now();
+        self.ensure_miner().await?;
+        // Put the logsift.* mapping on every concrete index before its first write.
+        let new_indices: HashSet<String> = hits.iter().map(|h| h.index.clone()).filter(|i| !self.mapped.contains(i)).collect();
+        for index in new_indices {
+            match self.client.put_mapping(&index, &logsift_fields_mapping(caps)).await {
+                Ok(()) => {}
+                Err(e) if e.status() == Some(404) => warn!(index = %index, "index disappeared before write-back"),
+                Err(e) => return Err(e.into()),
+            }
+            self.mapped.insert(index);
+        }
+        tracing::debug!(step = "mapping", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 1. mine on a blocking thread
+        let miner = self.miner.clone();
+        let (ex, cfg) = (self.extractor.clone(), self.cfg.clone());
+        let mined = tokio::task::spawn_blocking(move || {
+            let input = batch::BatchInput {
+                source: &cfg.source.name, extractor: &ex, timestamp_field: &cfg.source.timestamp_field,
+                params: cfg.write.params, examples: cfg.write.examples,
+            };
+            let mut guard = miner.write().expect("miner lock");
+            batch::mine_batch(guard.as_mut().expect("miner restored"), &input, hits)
+        })
+        .await
+        .map_err(|e| PipelineError::Engine(e.to_string()))?;
+        M::add(&self.metrics.docs_already_labelled, mined.already_labelled);
+        M::add(&self.metrics.clusters_created, mined.created);
+        tracing::debug!(step = "mine", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 2. engine snapshot
+        if let Some((snap, n)) = &mined.snapshot {
+            self.state.save_snapshot(snap, *n).await?;
+        }
+        tracing::debug!(step = "snapshot", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 3. clusters about to change
+        if !mined.touched.is_empty() {
+            self.checkpoint.pending_recount = mined.touched.clone();
+            self.state.save_checkpoint(&self.checkpoint).await?;
+        }
+        tracing::debug!(step = "pending", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 4. write-back
+        let report = self.sink.write(&mined.ops).await?;
+        M::add(&self.metrics.bulk_requests, mined.ops.len().div_ceil(self.cfg.write.bulk_size) as u64);
+        let (mut labelled, mut skipped) = (0u64, 0u64);
+        for (applied, is_label) in report.applied.iter().zip(&mined.is_label) {
+            match (applied, is_label) {
+                (true, true) => labelled += 1,
+                (true, false) => skipped += 1,
+                _ => {}
+            }
+        }
+        M::add(&self.metrics.docs_labelled, labelled);
+        for (kind, n) in &mined.skipped {
+            M::add(self.metrics.skipped_counter(kind), *n);
+        }
+        M::add(&self.metrics.write_conflicts, report.conflicts);
+        M::add(&self.metrics.write_missing, report.missing);
+        M::add(&self.metrics.write_failed, report.failed);
+        if report.conflicts + report.missing + report.failed > 0 {
+            warn!(conflicts = report.conflicts, missing = report.missing, failed = report.failed,
+                  "some documents were not updated; they stay pending");
+        }
+        tracing::debug!(step = "write", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 5. exact cluster documents
+        let n = self.clusters.recount(&self.sink, &mined.touched, &mined.known).await?;
+        M::add(&self.metrics.clusters_recounted, n as u64);
+        tracing::debug!(step = "recount", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 6. checkpoint
+        let cp = &mut self.checkpoint;
+        cp.pending_recount.clear();
+        if mined.max_timestamp > cp.max_timestamp {
+            cp.max_timestamp = mined.max_timestamp;
+        }
+        cp.docs_labelled += labelled;
+        cp.docs_skipped += skipped;
+        cp.batches += 1;
+        self.state.save_checkpoint(&self.checkpoint).await?;
+        tracing::debug!(step = "checkpoint", ms = t.elapsed().as_millis() as u64, "batch step done");
+        M::add(&self.metrics.batches, 1);
+        Ok(())
+    }
+}

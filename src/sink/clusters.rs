@@ -1,0 +1,79 @@
+//! [`ClusterIndexSink`]: one document per cluster in the cluster index, `_id` = cluster id.
+//!
+//! Counts are never incremented: after each write-back the touched clusters are recounted from
+//! the documents themselves (a terms aggregation on `logsift.cluster_id` over the source indices,
+//! with min/max document time). A recount is idempotent, so counts are exact after any crash.
+
+use super::{BulkUpdateSink, SinkError};
+use crate::es::bulk::BulkOp;
+use crate::es::EsClient;
+use crate::state::now_rfc3339;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// What the engine knows of a cluster, merged with the exact figures on write.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClusterDoc {
+    pub template: Option<String>,
+    pub examples: Vec<String>,
+}
+
+pub struct ClusterIndexSink {
+    client: EsClient,
+    index: String,
+    source_indices: String,
+    timestamp_field: String,
+    source_name: String,
+    algorithm: String,
+}
+
+pub const CLUSTER_ID_FIELD: &str = "logsift.cluster_id";
+
+impl ClusterIndexSink {
+    pub fn new(client: EsClient, index: &str, source_indices: &str, timestamp_field: &str, source_name: &str) -> Self {
+        ClusterIndexSink {
+            client,
+            index: index.to_string(),
+            source_indices: source_indices.to_string(),
+            timestamp_field: timestamp_field.to_string(),
+            source_name: source_name.to_string(),
+            algorithm: "drain".to_string(),
+        }
+    }
+
+    /// Makes the cluster documents of `ids` exact: refresh, recount, upsert. Returns how many
+    /// cluster documents were written.
+    pub async fn recount(&self, sink: &BulkUpdateSink, ids: &[String], known: &HashMap<String, ClusterDoc>) -> Result<usize, SinkError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        self.client.refresh(&self.source_indices).await?;
+        let counts = self.client.cluster_counts(&self.source_indices, CLUSTER_ID_FIELD, &self.timestamp_field, ids).await?;
+        let now = now_rfc3339();
+        let ops: Vec<BulkOp> = counts
+            .into_iter()
+            .map(|c| {
+                let mut doc = json!({
+                    "cluster_id": c.cluster_id,
+                    "count": c.count,
+                    "first_seen": c.first_seen,
+                    "last_seen": c.last_seen,
+                    "source": self.source_name,
+                    "algorithm": self.algorithm,
+                    "updated_at": now,
+                });
+                if let Some(k) = known.get(&c.cluster_id) {
+                    if let Some(t) = &k.template {
+                        doc["template"] = Value::String(t.clone());
+                    }
+                    if !k.examples.is_empty() {
+                        doc["examples"] = json!(k.examples);
+                    }
+                }
+                BulkOp::Update { index: self.index.clone(), id: c.cluster_id, guard: None, doc, upsert: true }
+            })
+            .collect();
+        let report = sink.write(&ops).await?;
+        Ok(report.ok as usize)
+    }
+}
