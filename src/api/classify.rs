@@ -76,6 +76,10 @@ fn parse_message(bytes: &[u8], src: &SourceEndpoint) -> Result<Value, RequestErr
     Ok(doc)
 }
 
+fn not_ready() -> RequestError {
+    RequestError::Unavailable("the engine is not loaded yet (restoring its state); try again shortly".into())
+}
+
 fn mode(learn: bool) -> &'static str {
     if learn { "learn" } else { "classify" }
 }
@@ -91,7 +95,7 @@ pub async fn classify(
     let doc = parse_message(&body, src)?;
     let message = message_of(&doc, &src.extractor)?;
     let learn = q.learn.unwrap_or(true);
-    let labelled = if learn { Some(src.engine.learn(&message)) } else { src.engine.classify(&message) };
+    let labelled = if learn { src.engine.learn(&message).map(Some) } else { src.engine.classify(&message) }.map_err(|_| not_ready())?;
     state.metrics().api_classified.with(&[&src.name, mode(learn)]).inc();
     Ok(Json(ClassifyResponse::new(src, labelled)))
 }
@@ -117,11 +121,12 @@ pub async fn classify_bulk(
     // Parsing and mining a large batch is CPU work: keep it off the async executor.
     let out = tokio::task::spawn_blocking(move || bulk_lines(&body, &src, learn, &metrics))
         .await
-        .map_err(|e| RequestError::Internal(format!("bulk worker failed: {e}")))?;
+        .map_err(|e| RequestError::Internal(format!("bulk worker failed: {e}")))?
+        .map_err(|_| not_ready())?;
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], out).into_response())
 }
 
-fn bulk_lines(body: &[u8], src: &SourceEndpoint, learn: bool, metrics: &crate::metrics::Metrics) -> String {
+fn bulk_lines(body: &[u8], src: &SourceEndpoint, learn: bool, metrics: &crate::metrics::Metrics) -> Result<String, super::live::NotReady> {
     // Input lines (1-based numbers), skipping blank ones; each parsed or failed.
     let parsed: Vec<(usize, Result<Value, RequestError>)> = body
         .split(|&b| b == b'\n')
@@ -136,9 +141,9 @@ fn bulk_lines(body: &[u8], src: &SourceEndpoint, learn: bool, metrics: &crate::m
         .collect();
     let refs: Vec<&str> = messages.iter().map(|m| m.as_ref()).collect();
     let mut labelled = if learn {
-        src.engine.learn_many(&refs).into_iter().map(Some).collect::<Vec<_>>()
+        src.engine.learn_many(&refs)?.into_iter().map(Some).collect::<Vec<_>>()
     } else {
-        refs.iter().map(|m| src.engine.classify(m)).collect()
+        refs.iter().map(|m| src.engine.classify(m)).collect::<Result<Vec<_>, _>>()?
     }
     .into_iter();
     metrics.api_classified.with(&[&src.name, mode(learn)]).add(refs.len() as u64);
@@ -152,5 +157,5 @@ fn bulk_lines(body: &[u8], src: &SourceEndpoint, learn: bool, metrics: &crate::m
         out.push_str(&serde_json::to_string(&item).unwrap_or_default());
         out.push('\n');
     }
-    out
+    Ok(out)
 }

@@ -42,7 +42,8 @@ pub async fn health(State(state): State<ApiState>) -> impl IntoResponse {
         },
     };
     let sources: Vec<String> = state.sources().iter().map(|s| s.name.clone()).collect();
-    let ready = search_server.status != "down" && !sources.is_empty();
+    let engines_loaded = state.sources().iter().all(|s| s.engine.is_loaded());
+    let ready = search_server.status != "down" && !sources.is_empty() && engines_loaded;
     let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let status = if ready { "ok" } else { "unavailable" };
     (code, Json(HealthResponse { status, live: true, ready, search_server, sources }))
@@ -62,7 +63,9 @@ pub async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
     // Counting clusters takes each engine's read lock: do it off the executor.
     let text = tokio::task::spawn_blocking(move || {
         for s in st.sources() {
-            st.metrics().clusters.with(&[&s.name]).set(s.engine.cluster_count() as f64);
+            if let Some(n) = s.engine.cluster_count() {
+                st.metrics().clusters.with(&[&s.name]).set(n as f64);
+            }
         }
         st.metrics().render()
     })

@@ -67,6 +67,14 @@ impl SourceEndpoint {
         SourceEndpoint::new(name, engine, Arc::new(extractor))
     }
 
+    /// The sidecar's live miner, extraction and id format (`{source}-{n}`, as written into
+    /// `logsift.cluster_id` by the pipeline).
+    pub fn for_sidecar(name: &str, miner: crate::pipeline::SharedMiner, extractor: Arc<Extractor>) -> Self {
+        let source = name.to_string();
+        SourceEndpoint::new(name, miner, extractor)
+            .with_id_format(Arc::new(move |id| crate::pipeline::cluster_key(&source, id)))
+    }
+
     /// Use the sidecar's id format (it must match what the sidecar writes into documents).
     pub fn with_id_format(mut self, f: IdFormat) -> Self {
         self.id_format = f;

@@ -93,6 +93,24 @@ pub struct JobContext {
     pub holder: String,
 }
 
+impl JobContext {
+    /// The context of `job` for the configured source.
+    pub fn from_config(cfg: &crate::config::Config, job: &str, client: EsClient, metrics: Arc<Metrics>) -> Result<JobContext, JobError> {
+        let extractor = Extractor::new(&cfg.source.extract).map_err(|e| JobError::Config(e.to_string()))?;
+        Ok(JobContext {
+            job: job.to_string(),
+            client,
+            source: cfg.source.clone(),
+            extractor: Arc::new(extractor),
+            engine: cfg.engine.clone(),
+            clusters_index: cfg.clusters_index.clone(),
+            state_index: cfg.state_index.clone(),
+            metrics,
+            holder: holder_id(),
+        })
+    }
+}
+
 /// The work of one job.
 #[derive(Clone, Debug)]
 pub enum JobKind {
