@@ -253,6 +253,15 @@ async fn unknown_routes_methods_sources_and_queries_are_clear_4xx() {
     }
     let r = client().post(api.url("/v1/classify?source=ssh")).json(&json!({"message": "a"})).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    // Jobs: none are configured here, so every name is unknown.
+    let r = client().post(api.url("/v1/jobs/remine-week/run")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(error_code(r).await, "unknown_job");
+    let r = client().get(api.url("/v1/jobs/nope")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(error_code(r).await, "unknown_job");
+    let r: Value = client().get(api.url("/v1/jobs")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r, json!({"jobs": []}));
     api.stop().await;
 }
 

@@ -1,4 +1,4 @@
-//! The HTTP API: classify messages with the live engine, health, metrics (later: clusters, jobs).
+//! The HTTP API: classify messages with the live engine, jobs, health, metrics.
 //!
 //! The sidecar (`logsift run`) builds an [`ApiState`] from its live miners, extractors, metrics and
 //! a search-server probe, then [`ApiServer::bind`] + [`ApiServer::run`] with its shutdown signal.
@@ -8,6 +8,7 @@
 //! - [`routes`]: the route table, auth, request counting, JSON fallbacks.
 //! - [`classify`]: `/v1/classify` and `/v1/classify/_bulk`.
 //! - [`health`]: `/health`, `/health/live`, `/metrics`.
+//! - [`jobs`]: `/v1/jobs`, `/v1/jobs/{name}`, `/v1/jobs/{name}/run`.
 //! - [`live`]: the [`LiveEngine`] trait over the shared miner.
 //! - [`extract`]: the message of a posted document, via the source's `source::extract::Extractor`.
 //! - [`state`]: [`ApiConfig`] and the shared [`ApiState`].
@@ -19,6 +20,7 @@ pub mod classify;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod jobs;
 pub mod live;
 pub mod routes;
 pub mod state;

@@ -97,11 +97,12 @@ pub(crate) struct Inner {
     pub sources: Vec<SourceEndpoint>,
     pub metrics: Arc<Metrics>,
     pub search_probe: Option<SearchProbe>,
+    pub jobs: Option<Arc<crate::jobs::scheduler::JobRunner>>,
 }
 
 impl ApiState {
     pub fn builder(config: ApiConfig, metrics: Arc<Metrics>) -> ApiStateBuilder {
-        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None }
+        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None, jobs: None }
     }
 
     pub fn config(&self) -> &ApiConfig {
@@ -130,9 +131,16 @@ pub struct ApiStateBuilder {
     metrics: Arc<Metrics>,
     sources: Vec<SourceEndpoint>,
     search_probe: Option<SearchProbe>,
+    jobs: Option<Arc<crate::jobs::scheduler::JobRunner>>,
 }
 
 impl ApiStateBuilder {
+    /// The sidecar's jobs, for `/v1/jobs`.
+    pub fn jobs(mut self, runner: Arc<crate::jobs::scheduler::JobRunner>) -> Self {
+        self.jobs = Some(runner);
+        self
+    }
+
     /// Adds a source; the first one added is the default for requests that name none.
     pub fn source(mut self, source: SourceEndpoint) -> Self {
         self.sources.push(source);
@@ -151,6 +159,7 @@ impl ApiStateBuilder {
                 sources: self.sources,
                 metrics: self.metrics,
                 search_probe: self.search_probe,
+                jobs: self.jobs,
             }),
         }
     }

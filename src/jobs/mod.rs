@@ -9,13 +9,19 @@
 //! - [`reconcile`]: pure mapping of batch clusters onto existing cluster ids.
 //! - [`relabel`]: guarded bulk relabelling, throttling, exact recounts.
 //! - [`remine`]: the batch re-mining job.
+//! - [`prune`]: forgetting clusters not seen for a while.
+//! - [`config`]: the `[[jobs]]` config entries.
+//! - [`scheduler`]: runs declared jobs on their schedules inside `logsift run`.
 
+pub mod config;
 pub mod lock;
+pub mod prune;
 pub mod reconcile;
 pub mod record;
 pub mod relabel;
 pub mod remine;
 pub mod schedule;
+pub mod scheduler;
 
 use crate::config::SourceConfig;
 use crate::engine::EngineConfig;
@@ -41,6 +47,8 @@ pub enum JobError {
     Config(String),
     #[error("unknown job `{0}`")]
     UnknownJob(String),
+    #[error("job `{0}` is already running")]
+    AlreadyRunning(String),
     #[error("{0}")]
     Write(String),
 }
@@ -115,12 +123,14 @@ impl JobContext {
 #[derive(Clone, Debug)]
 pub enum JobKind {
     Remine(remine::RemineSpec),
+    Prune { older_than: Duration },
 }
 
 impl JobKind {
     pub fn name(&self) -> &'static str {
         match self {
             JobKind::Remine(_) => "remine",
+            JobKind::Prune { .. } => "prune",
         }
     }
 }
@@ -158,6 +168,7 @@ pub async fn run_job(ctx: &JobContext, spec: &JobSpec, cancel: &Cancel) -> Resul
     let work = async {
         match &spec.kind {
             JobKind::Remine(r) => remine::run(ctx, r, cancel, &mut counts).await,
+            JobKind::Prune { older_than } => prune::run(ctx, *older_than, cancel, &mut counts).await,
         }
     };
     // Renew the lease while the work runs.
