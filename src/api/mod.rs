@@ -11,12 +11,13 @@
 //! - [`jobs`]: `/v1/jobs`, `/v1/jobs/{name}`, `/v1/jobs/{name}/run`.
 //! - [`live`]: the [`LiveEngine`] trait over the shared miner.
 //! - [`extract`]: the message of a posted document, via the source's `source::extract::Extractor`.
-//! - [`state`]: [`ApiConfig`] and the shared [`ApiState`].
+//! - [`state`]: [`ApiConfig`] and the shared [`ApiState`]; [`config`]: the `[api]` config section.
 //! - [`error`]: [`RequestError`] (JSON errors with codes) and [`ServeError`].
 //!
 //! The API description is `api/openapi.json`; a test keeps it and [`routes::route_table`] equal.
 
 pub mod classify;
+pub mod config;
 pub mod error;
 pub mod extract;
 pub mod health;

@@ -14,8 +14,8 @@ use std::time::Duration;
 /// The default listen address of the API.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9787";
 
-/// Validated API settings.
-#[derive(Clone, Debug)]
+/// Validated API settings. `Debug` does not print the token.
+#[derive(Clone)]
 pub struct ApiConfig {
     pub listen: SocketAddr,
     /// When set, every route but `/health*` requires `Authorization: Bearer <token>`.
@@ -37,6 +37,18 @@ impl Default for ApiConfig {
             max_bulk_bytes: 16 << 20,
             health_timeout: Duration::from_secs(2),
         }
+    }
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_bulk_bytes", &self.max_bulk_bytes)
+            .field("health_timeout", &self.health_timeout)
+            .finish()
     }
 }
 
