@@ -28,6 +28,11 @@ impl Counter {
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
+
+    /// Mirrors a count kept elsewhere (a collector copying another component's counter).
+    pub fn set(&self, n: u64) {
+        self.0.store(n, Ordering::Relaxed);
+    }
 }
 
 /// A value that goes up and down (stored as the bits of an `f64`).

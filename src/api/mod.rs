@@ -5,6 +5,7 @@
 //! `logsift serve` runs the API alone on a fresh miner (for trying and benchmarking it).
 //!
 //! # Layout
+//! - [`sidecar`]: wiring into `logsift run` (live miner, metrics mirror, probe, job scheduler).
 //! - [`routes`]: the route table, auth, request counting, JSON fallbacks.
 //! - [`classify`]: `/v1/classify` and `/v1/classify/_bulk`.
 //! - [`health`]: `/health`, `/health/live`, `/metrics`.
@@ -24,6 +25,7 @@ pub mod health;
 pub mod jobs;
 pub mod live;
 pub mod routes;
+pub mod sidecar;
 pub mod state;
 
 pub use error::{RequestError, ServeError};

@@ -58,6 +58,9 @@ pub type SearchProbe = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + 
 /// Turns an engine id into the string the sidecar writes into `logsift.cluster_id`.
 pub type IdFormat = Arc<dyn Fn(ClusterId) -> String + Send + Sync>;
 
+/// Runs before each `/metrics` rendering to copy counters kept elsewhere into the registry.
+pub type Collector = Arc<dyn Fn(&Metrics) + Send + Sync>;
+
 /// One source as the API sees it: its live engine, its message extraction, its id format.
 #[derive(Clone)]
 pub struct SourceEndpoint {
@@ -110,11 +113,12 @@ pub(crate) struct Inner {
     pub metrics: Arc<Metrics>,
     pub search_probe: Option<SearchProbe>,
     pub jobs: Option<Arc<crate::jobs::scheduler::JobRunner>>,
+    pub collectors: Vec<Collector>,
 }
 
 impl ApiState {
     pub fn builder(config: ApiConfig, metrics: Arc<Metrics>) -> ApiStateBuilder {
-        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None, jobs: None }
+        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None, jobs: None, collectors: Vec::new() }
     }
 
     pub fn config(&self) -> &ApiConfig {
@@ -144,9 +148,15 @@ pub struct ApiStateBuilder {
     sources: Vec<SourceEndpoint>,
     search_probe: Option<SearchProbe>,
     jobs: Option<Arc<crate::jobs::scheduler::JobRunner>>,
+    collectors: Vec<Collector>,
 }
 
 impl ApiStateBuilder {
+    pub fn collector(mut self, c: Collector) -> Self {
+        self.collectors.push(c);
+        self
+    }
+
     /// The sidecar's jobs, for `/v1/jobs`.
     pub fn jobs(mut self, runner: Arc<crate::jobs::scheduler::JobRunner>) -> Self {
         self.jobs = Some(runner);
@@ -172,6 +182,7 @@ impl ApiStateBuilder {
                 metrics: self.metrics,
                 search_probe: self.search_probe,
                 jobs: self.jobs,
+                collectors: self.collectors,
             }),
         }
     }
