@@ -3,12 +3,13 @@
 //! ```toml
 //! [[jobs]]
 //! name = "remine-week"     # unique; used by `logsift jobs run NAME` and /v1/jobs/NAME
-//! kind = "remine"          # remine | prune
+//! kind = "remine"          # remine | reindex | prune
 //! schedule = "0 3 * * *"   # cron (5 or 6 fields) or "every 6h"; omitted: on demand only
 //! algorithm = "logcluster" # remine: logcluster | slct
 //! support = "0.5%"         # remine: a count or a percentage of the documents in range
 //! range = "7d"             # remine: only documents newer than this (omitted: all)
 //! older_than = "30d"       # prune: clusters not seen for this long
+//! docs_per_sec = 2000      # reindex: throttle (0 = none)
 //! ```
 
 use super::remine::{BatchAlgorithm, RemineSpec};
@@ -28,6 +29,7 @@ pub struct RawJob {
     pub range: Option<String>,
     pub bulk_size: Option<usize>,
     pub older_than: Option<String>,
+    pub docs_per_sec: Option<u64>,
 }
 
 /// A refused job setting: `(key, reason)`.
@@ -56,11 +58,15 @@ pub fn validate(raw: &[RawJob]) -> Result<Vec<JobSpec>, JobConfigError> {
                 let range = j.range.as_deref().map(parse_duration).transpose().map_err(|e| (key("range"), e))?;
                 JobKind::Remine(RemineSpec { algorithm, support, range, bulk_size: j.bulk_size.unwrap_or(500).max(1) })
             }
+            "reindex" => JobKind::Reindex(super::reindex::ReindexSpec {
+                docs_per_sec: j.docs_per_sec.unwrap_or(0),
+                bulk_size: j.bulk_size.unwrap_or(500).max(1),
+            }),
             "prune" => {
                 let older = j.older_than.as_deref().ok_or_else(|| (key("older_than"), "prune needs older_than (e.g. \"30d\")".to_string()))?;
                 JobKind::Prune { older_than: parse_duration(older).map_err(|e| (key("older_than"), e))? }
             }
-            other => return Err((key("kind"), format!("`{other}`: use remine or prune"))),
+            other => return Err((key("kind"), format!("`{other}`: use remine, reindex or prune"))),
         };
         out.push(JobSpec { name: j.name.clone(), kind, schedule });
     }

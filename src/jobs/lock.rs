@@ -3,7 +3,8 @@
 //! The lock is the document `job-lock-{job}`, created with `op_type=create` (the server refuses a
 //! second create with 409). It holds a lease (`expires_at`) that the holder renews while the job
 //! runs; a lock whose lease has expired (its holder died) is taken over with a write guarded by
-//! `if_seq_no`/`if_primary_term`, so of two sidecars racing for it only one wins. Release deletes
+//! `if_seq_no`/`if_primary_term`, so of two sidecars racing for it only one wins. A lock held by a
+//! process of this host that no longer exists (a killed run) is taken over at once. Release deletes
 //! it with the same guard.
 
 use crate::es::{path_part, Body, EsClient, EsError, Idempotent};
@@ -29,6 +30,14 @@ pub enum LockError {
     Held { job: String, holder: String, expires_at: String },
     #[error(transparent)]
     Es(#[from] EsError),
+}
+
+/// A holder `host:pid` on this host whose process is gone (a killed run): its lock is free.
+fn holder_is_dead(holder: &str) -> bool {
+    let Some((host, pid)) = holder.rsplit_once(':') else { return false };
+    let me = super::holder_id();
+    let my_host = me.rsplit_once(':').map(|(h, _)| h).unwrap_or("");
+    host == my_host && pid.parse::<u32>().is_ok_and(|p| p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists())
 }
 
 fn doc_id(job: &str) -> String {
@@ -69,7 +78,7 @@ impl JobLock {
         let src = cur.get("_source").cloned().unwrap_or(Value::Null);
         let expires_at = src.get("expires_at").and_then(Value::as_str).unwrap_or("").to_string();
         let cur_holder = src.get("holder").and_then(Value::as_str).unwrap_or("?").to_string();
-        let expired = DateTime::parse_from_rfc3339(&expires_at).map(|t| t < now).unwrap_or(true);
+        let expired = DateTime::parse_from_rfc3339(&expires_at).map(|t| t < now).unwrap_or(true) || holder_is_dead(&cur_holder);
         if !expired {
             return Err(LockError::Held { job: job.into(), holder: cur_holder, expires_at });
         }

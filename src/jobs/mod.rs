@@ -9,6 +9,7 @@
 //! - [`reconcile`]: pure mapping of batch clusters onto existing cluster ids.
 //! - [`relabel`]: guarded bulk relabelling, throttling, exact recounts.
 //! - [`remine`]: the batch re-mining job.
+//! - [`reindex`]: relabelling every document from scratch (after a change of masks).
 //! - [`prune`]: forgetting clusters not seen for a while.
 //! - [`config`]: the `[[jobs]]` config entries.
 //! - [`scheduler`]: runs declared jobs on their schedules inside `logsift run`.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod lock;
 pub mod prune;
 pub mod reconcile;
+pub mod reindex;
 pub mod record;
 pub mod relabel;
 pub mod remine;
@@ -123,6 +125,7 @@ impl JobContext {
 #[derive(Clone, Debug)]
 pub enum JobKind {
     Remine(remine::RemineSpec),
+    Reindex(reindex::ReindexSpec),
     Prune { older_than: Duration },
 }
 
@@ -130,6 +133,7 @@ impl JobKind {
     pub fn name(&self) -> &'static str {
         match self {
             JobKind::Remine(_) => "remine",
+            JobKind::Reindex(_) => "reindex",
             JobKind::Prune { .. } => "prune",
         }
     }
@@ -168,6 +172,7 @@ pub async fn run_job(ctx: &JobContext, spec: &JobSpec, cancel: &Cancel) -> Resul
     let work = async {
         match &spec.kind {
             JobKind::Remine(r) => remine::run(ctx, r, cancel, &mut counts).await,
+            JobKind::Reindex(r) => reindex::run(ctx, r, cancel, &mut counts).await,
             JobKind::Prune { older_than } => prune::run(ctx, *older_than, cancel, &mut counts).await,
         }
     };

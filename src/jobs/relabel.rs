@@ -97,6 +97,8 @@ pub struct ClusterMeta {
     pub template: Option<String>,
     pub algorithm: &'static str,
     pub merged_into: Option<String>,
+    /// Example messages to store (left as they are when empty).
+    pub examples: Vec<String>,
 }
 
 /// Recounts `ids` over the source's documents and writes their cluster documents.
@@ -120,6 +122,9 @@ pub async fn recount(ctx: &JobContext, ids: &BTreeMap<String, ClusterMeta>) -> R
         if let Some(c) = c {
             doc["first_seen"] = json!(c.first_seen);
             doc["last_seen"] = json!(c.last_seen);
+        }
+        if !meta.examples.is_empty() {
+            doc["examples"] = json!(meta.examples);
         }
         if let Some(m) = &meta.merged_into {
             doc["merged_into"] = json!(m);

@@ -136,10 +136,10 @@ pub async fn run(ctx: &JobContext, spec: &RemineSpec, cancel: &Cancel, counts: &
 
     let mut touched: BTreeMap<String, ClusterMeta> = BTreeMap::new();
     for (f, t) in rec.fates.iter().zip(&templates) {
-        touched.insert(f.id.clone(), ClusterMeta { template: Some(t.clone()), algorithm: spec.algorithm.name(), merged_into: None });
+        touched.insert(f.id.clone(), ClusterMeta { template: Some(t.clone()), algorithm: spec.algorithm.name(), merged_into: None, examples: Vec::new() });
     }
     for (old, new) in &rec.merged {
-        touched.entry(old.clone()).or_insert(ClusterMeta { template: existing.get(old).cloned(), algorithm: "drain", merged_into: Some(new.clone()) });
+        touched.entry(old.clone()).or_insert(ClusterMeta { template: existing.get(old).cloned(), algorithm: "drain", merged_into: Some(new.clone()), examples: Vec::new() });
     }
     let mut updates = Vec::new();
     for (d, a) in docs.into_iter().zip(&batch.assignments) {
@@ -151,7 +151,7 @@ pub async fn run(ctx: &JobContext, spec: &RemineSpec, cancel: &Cancel, counts: &
             }
         };
         if let Some(old) = &d.label.cluster_id {
-            touched.entry(old.clone()).or_insert_with(|| ClusterMeta { template: existing.get(old).cloned(), algorithm: "drain", merged_into: None });
+            touched.entry(old.clone()).or_insert_with(|| ClusterMeta { template: existing.get(old).cloned(), algorithm: "drain", merged_into: None, examples: Vec::new() });
         }
         if target == d.label {
             counts.documents_unchanged += 1;
