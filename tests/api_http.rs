@@ -331,3 +331,29 @@ async fn metrics_count_requests_and_clusters() {
     assert!(text.contains("logsift_documents_skipped_total{source=\"ssh\",reason=\"no_message\"} 5\n"));
     api.stop().await;
 }
+
+#[tokio::test]
+async fn clusters_from_the_live_miner_without_a_search_server() {
+    let api = TestApi::start(Options::default()).await;
+    for m in [SSH_OK, SSH_BAD, SSH_OK, SSH_OK] {
+        client().post(api.url("/v1/classify")).json(&json!({"message": m})).send().await.unwrap();
+    }
+    let top: Value = client().get(api.url("/v1/clusters?order=top&size=1")).send().await.unwrap().json().await.unwrap();
+    let ok_id = api.miner.read().unwrap().classify(SSH_OK).unwrap().to_string();
+    assert_eq!(top["clusters"].as_array().unwrap().len(), 1);
+    assert_eq!(top["clusters"][0]["cluster_id"], json!(ok_id));
+    assert_eq!(top["clusters"][0]["count"], 3);
+    let rare: Value = client().get(api.url("/v1/clusters?order=rare")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(rare["clusters"][0]["count"], 1);
+    let one: Value = client().get(api.url(&format!("/v1/clusters/{ok_id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(one["count"], 3);
+    let r = client().get(api.url("/v1/clusters/999")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(error_code(r).await, "unknown_cluster");
+    for q in ["order=best", "size=0", "size=5000", "bogus=1"] {
+        let r = client().get(api.url(&format!("/v1/clusters?{q}"))).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{q}");
+        assert_eq!(error_code(r).await, "invalid_query");
+    }
+    api.stop().await;
+}

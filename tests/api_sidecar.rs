@@ -77,6 +77,20 @@ fn classify_through_the_api_matches_what_the_sidecar_writes() {
     let doc: &Value = &hit["hits"]["hits"][0]["_source"];
     assert_eq!(doc["logsift"]["cluster_id"], json!(id));
 
+    // Clusters come from the cluster index: the top one's count is its documents.
+    let top = api.ok("GET", "/v1/clusters?order=top&size=3&source=sshd", None);
+    let first = &top["clusters"][0];
+    let id = first["cluster_id"].as_str().unwrap();
+    let n = http.ok("POST", "/ssh-logs/_count", Some(json!({"query": {"term": {"logsift.cluster_id": id}}})))["count"].clone();
+    assert_eq!(first["count"], n);
+    assert!(top["clusters"][0]["count"].as_u64() >= top["clusters"][1]["count"].as_u64());
+    let one = api.ok("GET", &format!("/v1/clusters/{id}"), None);
+    assert_eq!(one["template"], first["template"]);
+    let newest = api.ok("GET", "/v1/clusters?order=new&since=2025-01-01T00:00:00Z", None);
+    assert!(newest["clusters"].as_array().unwrap().iter().all(|c| c["first_seen"].as_str().unwrap() >= "2025"), "{newest}");
+    let (status, _) = api.req("GET", "/v1/clusters/sshd-999999", None);
+    assert_eq!(status, 404);
+
     // The sidecar's counters reach /metrics.
     let (_, metrics) = api.req("GET", "/metrics", None);
     let text = metrics.as_str().unwrap_or_default().to_string();

@@ -37,6 +37,8 @@ pub trait LiveEngine: Send + Sync + 'static {
     }
     /// How many clusters the engine knows (`None` when not loaded).
     fn cluster_count(&self) -> Option<usize>;
+    /// Every cluster (`None` when not loaded).
+    fn clusters(&self) -> Option<Vec<crate::engine::ClusterInfo>>;
     /// Whether the engine can answer (cheap: no cluster listing).
     fn is_loaded(&self) -> bool {
         true
@@ -83,6 +85,10 @@ impl LiveEngine for RwLock<Miner> {
     fn cluster_count(&self) -> Option<usize> {
         Some(self.read().unwrap_or_else(|e| e.into_inner()).clusters().len())
     }
+
+    fn clusters(&self) -> Option<Vec<crate::engine::ClusterInfo>> {
+        Some(self.read().unwrap_or_else(|e| e.into_inner()).clusters())
+    }
 }
 
 /// The sidecar's [`crate::pipeline::SharedMiner`]: `None` until its snapshot is restored.
@@ -109,6 +115,10 @@ impl LiveEngine for RwLock<Option<Miner>> {
 
     fn is_loaded(&self) -> bool {
         self.read().unwrap_or_else(|e| e.into_inner()).is_some()
+    }
+
+    fn clusters(&self) -> Option<Vec<crate::engine::ClusterInfo>> {
+        self.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|m| m.clusters())
     }
 }
 

@@ -9,6 +9,7 @@
 //! - [`routes`]: the route table, auth, request counting, JSON fallbacks.
 //! - [`classify`]: `/v1/classify` and `/v1/classify/_bulk`.
 //! - [`health`]: `/health`, `/health/live`, `/metrics`.
+//! - [`clusters`]: `/v1/clusters`, `/v1/clusters/{id}`.
 //! - [`jobs`]: `/v1/jobs`, `/v1/jobs/{name}`, `/v1/jobs/{name}/run`.
 //! - [`live`]: the [`LiveEngine`] trait over the shared miner.
 //! - [`extract`]: the message of a posted document, via the source's `source::extract::Extractor`.
@@ -18,6 +19,7 @@
 //! The API description is `api/openapi.json`; a test keeps it and [`routes::route_table`] equal.
 
 pub mod classify;
+pub mod clusters;
 pub mod config;
 pub mod error;
 pub mod extract;

@@ -4,7 +4,7 @@
 use super::classify::{classify, classify_bulk};
 use super::error::RequestError;
 use super::health::{health, live, metrics};
-use super::jobs;
+use super::{clusters, jobs};
 use super::state::ApiState;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, Method, Uri};
@@ -36,6 +36,8 @@ pub fn route_table(state: &ApiState) -> Vec<Route> {
         route(Method::GET, "/health/live", false, get(live)),
         route(Method::GET, "/metrics", true, get(metrics)),
         route(Method::POST, "/v1/classify", true, post(classify).layer(DefaultBodyLimit::max(cfg.max_body_bytes))),
+        route(Method::GET, "/v1/clusters", true, get(clusters::list)),
+        route(Method::GET, "/v1/clusters/{id}", true, get(clusters::get_cluster)),
         route(Method::GET, "/v1/jobs", true, get(jobs::list)),
         route(Method::GET, "/v1/jobs/{name}", true, get(jobs::get_job)),
         route(Method::POST, "/v1/jobs/{name}/run", true, post(jobs::run).layer(DefaultBodyLimit::max(cfg.max_body_bytes))),

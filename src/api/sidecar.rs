@@ -42,6 +42,7 @@ pub async fn spawn_for_sidecar(cfg: &Config, client: EsClient, sidecar: &Sidecar
     let mut b = ApiState::builder(api, metrics)
         .source(SourceEndpoint::for_sidecar(&cfg.source.name, sidecar.miner.clone(), Arc::new(extractor)))
         .search_probe(probe)
+        .cluster_index(client.clone(), cfg.clusters_index.clone())
         .collector(mirror_sidecar_metrics(cfg.source.name.clone(), sidecar.metrics.clone(), client));
     if let Some(r) = runner {
         b = b.jobs(r);

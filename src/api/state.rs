@@ -114,11 +114,12 @@ pub(crate) struct Inner {
     pub search_probe: Option<SearchProbe>,
     pub jobs: Option<Arc<crate::jobs::scheduler::JobRunner>>,
     pub collectors: Vec<Collector>,
+    pub clusters: Option<super::clusters::ClusterIndex>,
 }
 
 impl ApiState {
     pub fn builder(config: ApiConfig, metrics: Arc<Metrics>) -> ApiStateBuilder {
-        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None, jobs: None, collectors: Vec::new() }
+        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None, jobs: None, collectors: Vec::new(), clusters: None }
     }
 
     pub fn config(&self) -> &ApiConfig {
@@ -149,9 +150,16 @@ pub struct ApiStateBuilder {
     search_probe: Option<SearchProbe>,
     jobs: Option<Arc<crate::jobs::scheduler::JobRunner>>,
     collectors: Vec<Collector>,
+    clusters: Option<super::clusters::ClusterIndex>,
 }
 
 impl ApiStateBuilder {
+    /// Serve `/v1/clusters` from this cluster index (else from the live miner).
+    pub fn cluster_index(mut self, client: crate::es::EsClient, index: impl Into<String>) -> Self {
+        self.clusters = Some(super::clusters::ClusterIndex { client, index: index.into() });
+        self
+    }
+
     pub fn collector(mut self, c: Collector) -> Self {
         self.collectors.push(c);
         self
@@ -183,6 +191,7 @@ impl ApiStateBuilder {
                 search_probe: self.search_probe,
                 jobs: self.jobs,
                 collectors: self.collectors,
+                clusters: self.clusters,
             }),
         }
     }
