@@ -37,9 +37,12 @@ fn classify_through_the_api_matches_what_the_sidecar_writes() {
     }));
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("logsift.toml");
+    std::fs::write(&cfg_path, "[[jobs]]\nname = \"remine-all\"\nkind = \"remine\"\nsupport = \"10\"\n\n[[jobs]]\nname = \"prune-old\"\nkind = \"prune\"\nolder_than = \"3650d\"\nschedule = \"every 1h\"\n").unwrap();
     let child = Child(
         Command::new(env!("CARGO_BIN_EXE_logsift"))
-            .args(["run", "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd", "--listen", &listen])
+            .args(["run", "-c", cfg_path.to_str().unwrap(), "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd", "--listen", &listen])
             .args(["--set", "run.poll_interval_secs=1"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -95,5 +98,23 @@ fn classify_through_the_api_matches_what_the_sidecar_writes() {
     let (_, metrics) = api.req("GET", "/metrics", None);
     let text = metrics.as_str().unwrap_or_default().to_string();
     assert!(text.contains("logsift_documents_labelled_total{source=\"sshd\"} 2001"), "{text}");
+
+    // Jobs through the API: listed, run and recorded; unknown ones refused.
+    let jobs = api.ok("GET", "/v1/jobs", None);
+    let names: Vec<&str> = jobs["jobs"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["remine-all", "prune-old"]);
+    assert_eq!(jobs["jobs"][1]["schedule"], "every 3600s");
+    let rec = api.ok("POST", "/v1/jobs/remine-all/run?wait=true", None);
+    assert_eq!(rec["outcome"], "success", "{rec}");
+    assert_eq!(rec["counts"]["documents_read"], 2001);
+    let job = api.ok("GET", "/v1/jobs/remine-all", None);
+    assert_eq!(job["last_run"]["run_id"], rec["run_id"]);
+    let (status, started) = api.req("POST", "/v1/jobs/prune-old/run", None);
+    assert_eq!((status, started["started"].clone()), (202, json!(true)));
+    wait_until("the prune run recorded", Duration::from_secs(30), || api.ok("GET", "/v1/jobs/prune-old", None)["last_run"]["outcome"] == "success");
+    let (status, body) = api.req("POST", "/v1/jobs/nope/run", None);
+    assert_eq!((status, body["error"]["code"].clone()), (404, json!("unknown_job")));
+    let (status, body) = api.req("POST", "/v1/jobs/remine-all/run?wait=maybe", None);
+    assert_eq!((status, body["error"]["code"].clone()), (400, json!("invalid_query")));
     drop(child);
 }
