@@ -1,25 +1,41 @@
-//! The online, incremental miner (PROVISIONAL: being rewritten; API stable).
+//! The online, incremental miner: a Drain-style clusterer over masked tokens.
+//!
+//! A message is tokenised and masked ([`Masker`]), then compared with the clusters of its
+//! bucket (same token count, same first token): the most similar template wins if the share
+//! of positions where both carry the same token reaches `similarity`; positions that differ
+//! become `<*>`. Otherwise a new cluster is born with the next id.
+//!
+//! Speed comes from interning tokens to `u32` and from a bounded cache from a message's
+//! masked token sequence to its cluster. The cache is *transparent*: an entry is used only
+//! while its bucket is unchanged since the entry was written, and written only when a fresh
+//! search would pick the same cluster, so results never depend on what the cache holds
+//! (a miner restored from a snapshot, with an empty cache, assigns exactly the same).
+//! Tokens seen only in messages are never interned, so memory follows templates, not lines.
 
-use super::{mask::Masker, ClusterId, ConfigError, EngineConfig, MinerSnapshot, SnapshotError, WILDCARD};
-use std::collections::HashMap;
+use super::mask::{Masker, Tokens};
+use super::snapshot::{self, MinerSnapshot, SnapshotError};
+use super::{ClusterId, ConfigError, EngineConfig, WILDCARD};
+use rustc_hash::FxHashMap;
 
 /// Settings of the online miner.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DrainConfig {
-    /// Minimum share of a template's constant tokens a message must match to join it.
+    /// Minimum share of positions a message must have in common with a template to join it.
     pub similarity: f64,
+    /// Entries of the message-shape cache before it is emptied (0 turns it off).
+    pub cache_capacity: usize,
 }
 
 impl Default for DrainConfig {
     fn default() -> Self {
-        DrainConfig { similarity: 0.5 }
+        DrainConfig { similarity: 0.85, cache_capacity: 100_000 }
     }
 }
 
 impl DrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.similarity > 0.0 && self.similarity <= 1.0) {
-            return Err(ConfigError::new("drain.similarity", "must be in (0, 1]"));
+            return Err(ConfigError::new("drain.similarity", format!("{} is not in (0, 1]", self.similarity)));
         }
         Ok(())
     }
@@ -52,37 +68,106 @@ pub struct ClusterInfo {
     pub size: u64,
 }
 
+/// Id of the wildcard token.
+const WILD: u32 = 0;
+/// Id of a token that no template holds (never interned).
+const UNKNOWN: u32 = u32::MAX;
+
+#[derive(Clone, Debug, Default)]
+struct Interner {
+    map: FxHashMap<Box<str>, u32>,
+    strs: Vec<Box<str>>,
+}
+
+impl Interner {
+    fn new() -> Self {
+        let mut i = Interner::default();
+        i.intern(WILDCARD);
+        i
+    }
+
+    fn get(&self, s: &str) -> u32 {
+        self.map.get(s).copied().unwrap_or(UNKNOWN)
+    }
+
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.map.get(s) {
+            return id;
+        }
+        let id = self.strs.len() as u32;
+        self.strs.push(s.into());
+        self.map.insert(s.into(), id);
+        id
+    }
+
+    fn str(&self, id: u32) -> &str {
+        &self.strs[id as usize]
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Cluster {
+    pub(crate) tokens: Vec<u32>,
+    /// White space around the tokens of the first message (len + 1 entries).
+    pub(crate) seps: Vec<Box<str>>,
+    pub(crate) size: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Bucket {
+    members: Vec<u32>,
+    generation: u64,
+}
+
 /// The online miner. Feed it messages with [`Miner::add`].
 #[derive(Clone, Debug)]
 pub struct Miner {
     config: EngineConfig,
     masker: Masker,
-    by_template: HashMap<Vec<String>, ClusterId>,
-    clusters: Vec<(Vec<String>, u64)>,
+    interner: Interner,
+    clusters: Vec<Cluster>,
+    buckets: FxHashMap<(u32, u32), Bucket>,
+    cache: FxHashMap<Box<[u32]>, (u32, u64)>,
+    generation: u64,
+    scratch: Tokens,
+    ids: Vec<u32>,
 }
 
 impl Miner {
     pub fn new(config: EngineConfig) -> Result<Miner, ConfigError> {
         config.validate()?;
         let masker = Masker::new(&config.masks)?;
-        Ok(Miner { config, masker, by_template: HashMap::new(), clusters: Vec::new() })
+        Ok(Miner {
+            config,
+            masker,
+            interner: Interner::new(),
+            clusters: Vec::new(),
+            buckets: FxHashMap::default(),
+            cache: FxHashMap::default(),
+            generation: 0,
+            scratch: Tokens::default(),
+            ids: Vec::new(),
+        })
     }
 
     pub fn config(&self) -> &EngineConfig {
         &self.config
     }
 
+    pub fn masker(&self) -> &Masker {
+        &self.masker
+    }
+
     /// Assigns a message to a cluster, learning from it.
     pub fn add(&mut self, message: &str) -> Assignment {
-        let toks = self.masker.masked_tokens(message);
-        if let Some(&id) = self.by_template.get(&toks) {
-            self.clusters[(id.0 - 1) as usize].1 += 1;
-            return Assignment { cluster_id: id, change: Change::Unchanged };
-        }
-        let id = ClusterId(self.clusters.len() as u64 + 1);
-        self.clusters.push((toks.clone(), 1));
-        self.by_template.insert(toks, id);
-        Assignment { cluster_id: id, change: Change::Created }
+        let mut toks = std::mem::take(&mut self.scratch);
+        let mut ids = std::mem::take(&mut self.ids);
+        self.masker.tokenize(message, &mut toks);
+        self.lookup_ids(&toks, &mut ids);
+        let a = self.add_tokens(&toks, &ids);
+        self.scratch = toks;
+        self.ids = ids;
+        a
     }
 
     /// [`Miner::add`] for raw bytes; invalid UTF-8 is replaced, never refused.
@@ -90,28 +175,209 @@ impl Miner {
         self.add(&super::lossy(message))
     }
 
-    /// The cluster a message would join, without learning from it.
+    /// The cluster a message would join, without learning from it; `None` if it would
+    /// start a new cluster.
     pub fn classify(&self, message: &str) -> Option<ClusterId> {
-        self.by_template.get(&self.masker.masked_tokens(message)).copied()
+        let mut toks = Tokens::default();
+        let mut ids = Vec::new();
+        self.masker.tokenize(message, &mut toks);
+        self.lookup_ids(&toks, &mut ids);
+        let key = bucket_key(&ids);
+        if let Some(&(c, generation)) = self.cache_get(&ids, key) {
+            let _ = generation;
+            return Some(ClusterId(c as u64 + 1));
+        }
+        self.best_match(key, &ids, &toks).map(|c| ClusterId(c as u64 + 1))
+    }
+
+    fn lookup_ids(&self, toks: &Tokens, ids: &mut Vec<u32>) {
+        ids.clear();
+        ids.extend((0..toks.len()).map(|i| self.interner.get(toks.masked(i))));
+    }
+
+    fn cache_get(&self, ids: &[u32], key: (u32, u32)) -> Option<&(u32, u64)> {
+        if self.config.drain.cache_capacity == 0 || ids.contains(&UNKNOWN) {
+            return None;
+        }
+        let entry = self.cache.get(ids)?;
+        let bucket = self.buckets.get(&key)?;
+        (bucket.generation == entry.1).then_some(entry)
+    }
+
+    fn add_tokens(&mut self, toks: &Tokens, ids: &[u32]) -> Assignment {
+        let key = bucket_key(ids);
+        if let Some(&(c, _)) = self.cache_get(ids, key) {
+            self.clusters[c as usize].size += 1;
+            return Assignment { cluster_id: ClusterId(c as u64 + 1), change: Change::Unchanged };
+        }
+        let (c, change) = match self.best_match(key, ids, toks) {
+            Some(c) => {
+                let mut changed = false;
+                for i in 0..ids.len() {
+                    let new = match self.relate_at(&self.clusters[c].tokens, i, ids[i], toks.masked(i)) {
+                        Relation::Same => continue,
+                        Relation::Widen(s) => self.interner.intern(&s),
+                        Relation::Value | Relation::Differ | Relation::Distinct => WILD,
+                    };
+                    self.clusters[c].tokens[i] = new;
+                    changed = true;
+                }
+                self.clusters[c].size += 1;
+                if changed {
+                    self.bump(key);
+                }
+                (c, if changed { Change::Generalized } else { Change::Unchanged })
+            }
+            None => {
+                let tokens: Vec<u32> = (0..toks.len()).map(|i| self.interner.intern(toks.masked(i))).collect();
+                let seps = (0..=toks.len()).map(|i| toks.separator(i).into()).collect();
+                self.clusters.push(Cluster { tokens, seps, size: 1 });
+                let c = self.clusters.len() - 1;
+                // The key is recomputed: the first token may have been interned just now.
+                let key = bucket_key(&self.clusters[c].tokens);
+                self.buckets.entry(key).or_default().members.push(c as u32);
+                self.bump(key);
+                (c, Change::Created)
+            }
+        };
+        self.remember(key, ids, toks, c);
+        Assignment { cluster_id: ClusterId(c as u64 + 1), change }
+    }
+
+    /// Caches `ids → c` if a fresh search in the current state picks `c` again.
+    fn remember(&mut self, key: (u32, u32), ids: &[u32], toks: &Tokens, c: usize) {
+        let cap = self.config.drain.cache_capacity;
+        if cap == 0 || ids.contains(&UNKNOWN) {
+            return;
+        }
+        let key = if key.1 == UNKNOWN { bucket_key(&self.clusters[c].tokens) } else { key };
+        if self.best_match(key, ids, toks) != Some(c) {
+            return;
+        }
+        if self.cache.len() >= cap {
+            self.cache.clear();
+        }
+        let generation = self.buckets.get(&key).map_or(0, |b| b.generation);
+        self.cache.insert(ids.into(), (c as u32, generation));
+    }
+
+    fn bump(&mut self, key: (u32, u32)) {
+        self.generation += 1;
+        if let Some(b) = self.buckets.get_mut(&key) {
+            b.generation = self.generation;
+        }
+    }
+
+    /// The cluster of the bucket with the fewest mismatched constant tokens, if that is
+    /// within the allowance `floor(len × (1 − similarity))`; the earliest on ties.
+    fn best_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<usize> {
+        let bucket = self.buckets.get(&key)?;
+        let allowed = ((ids.len() as f64) * (1.0 - self.config.drain.similarity) + 1e-9).floor() as usize;
+        let mut best: Option<(usize, usize)> = None;
+        'clusters: for &c in &bucket.members {
+            let t = &self.clusters[c as usize].tokens;
+            let mut cost = 0;
+            for (i, (&a, &b)) in t.iter().zip(ids).enumerate() {
+                match self.relate_at(t, i, b, toks.masked(i)) {
+                    Relation::Same | Relation::Widen(_) | Relation::Value => {}
+                    Relation::Differ => {
+                        cost += 1;
+                        if cost > allowed || best.is_some_and(|(_, best_cost)| cost >= best_cost) {
+                            continue 'clusters;
+                        }
+                    }
+                    Relation::Distinct => continue 'clusters,
+                }
+            }
+            if best.is_none_or(|(_, best_cost)| cost < best_cost) {
+                best = Some((c as usize, cost));
+                if cost == 0 {
+                    break;
+                }
+            }
+        }
+        best.map(|(c, _)| c)
+    }
+
+    /// [`Miner::relate`] for position `i` of template `t`, knowing what stands before it:
+    /// after a name key such as `user` a different word is a value, not another event.
+    fn relate_at(&self, t: &[u32], i: usize, m: u32, m_str: &str) -> Relation {
+        match self.relate(t[i], m, m_str) {
+            Relation::Differ if i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) => Relation::Value,
+            r => r,
+        }
+    }
+
+    /// How a template token `t` relates to a message token (`m`, text `m_str`).
+    fn relate(&self, t: u32, m: u32, m_str: &str) -> Relation {
+        if t == m || t == WILD {
+            return Relation::Same;
+        }
+        let t_str = self.interner.str(t);
+        // `user=root` and `user=uucp`: one key, so the value is a variable.
+        if let (Some(tk), Some(mk)) = (t_str.find('='), m_str.find('=')) {
+            let plain = |v: &str| !v.is_empty() && !v.contains(WILDCARD);
+            if tk > 0 && t_str[..tk] == m_str[..mk] && plain(&m_str[mk + 1..]) && (plain(&t_str[tk + 1..]) || t_str[tk + 1..] == *WILDCARD) {
+                let widened = format!("{}{WILDCARD}", &t_str[..=tk]);
+                return if widened == t_str { Relation::Same } else { Relation::Widen(widened) };
+            }
+        }
+        // `()` and `(<*>)`: a variable that was empty.
+        if t_str.contains(WILDCARD) && t_str.replace(WILDCARD, "") == m_str {
+            return Relation::Same;
+        }
+        if m_str.contains(WILDCARD) && m_str.replace(WILDCARD, "") == t_str {
+            return Relation::Widen(m_str.to_string());
+        }
+        if is_enum_like(t_str) && is_enum_like(m_str) {
+            return Relation::Distinct;
+        }
+        Relation::Differ
+    }
+
+    fn render(&self, c: &Cluster) -> String {
+        let mut s = String::new();
+        for (i, &t) in c.tokens.iter().enumerate() {
+            if i > 0 {
+                s.push_str(&c.seps[i]);
+            }
+            s.push_str(self.interner.str(t));
+        }
+        s
+    }
+
+    fn get(&self, id: ClusterId) -> Option<&Cluster> {
+        self.clusters.get((id.0 as usize).checked_sub(1)?)
     }
 
     pub fn template(&self, id: ClusterId) -> Option<String> {
-        self.clusters.get((id.0 as usize).checked_sub(1)?).map(|(t, _)| t.join(" "))
+        self.get(id).map(|c| self.render(c))
     }
 
-    /// The values of the template's variables in `message`, in order.
+    /// The values of the template's variables in `message`, in order. Empty when the
+    /// message does not have the template's shape.
     pub fn params(&self, id: ClusterId, message: &str) -> Vec<String> {
-        let Some((t, _)) = self.clusters.get((id.0 as usize).wrapping_sub(1)) else { return vec![] };
-        t.iter()
-            .zip(message.split_whitespace())
-            .filter(|(t, _)| t.as_str() == WILDCARD)
-            .map(|(_, m)| m.to_string())
-            .collect()
+        let Some(c) = self.get(id) else { return vec![] };
+        let mut toks = Tokens::default();
+        self.masker.tokenize(message, &mut toks);
+        if toks.len() != c.tokens.len() {
+            return vec![];
+        }
+        let mut out = Vec::new();
+        for (i, &t) in c.tokens.iter().enumerate() {
+            let pattern = self.interner.str(t);
+            if pattern == WILDCARD {
+                out.push(toks.original(i).to_string());
+            } else if pattern.contains(WILDCARD) {
+                extract(pattern, toks.original(i), &mut out);
+            }
+        }
+        out
     }
 
     pub fn cluster(&self, id: ClusterId) -> Option<ClusterInfo> {
-        let (t, n) = self.clusters.get((id.0 as usize).checked_sub(1)?)?;
-        Some(ClusterInfo { id, template: t.join(" "), size: *n })
+        let c = self.get(id)?;
+        Some(ClusterInfo { id, template: self.render(c), size: c.size })
     }
 
     /// Every cluster, in order of birth.
@@ -119,12 +385,98 @@ impl Miner {
         (1..=self.clusters.len() as u64).filter_map(|i| self.cluster(ClusterId(i))).collect()
     }
 
+    pub fn len(&self) -> usize {
+        self.clusters.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clusters.is_empty()
+    }
+
     pub fn snapshot(&self) -> MinerSnapshot {
-        MinerSnapshot::default()
+        let clusters = self
+            .clusters
+            .iter()
+            .map(|c| snapshot::ClusterState {
+                tokens: c.tokens.iter().map(|&t| self.interner.str(t).to_string()).collect(),
+                seps: c.seps.iter().map(|s| s.to_string()).collect(),
+                size: c.size,
+            })
+            .collect();
+        MinerSnapshot::new(&self.config, clusters)
     }
 
     pub fn restore(snapshot: MinerSnapshot) -> Result<Miner, SnapshotError> {
-        let _ = snapshot;
-        Miner::new(EngineConfig::default()).map_err(SnapshotError::Config)
+        let (config, states) = snapshot.into_parts()?;
+        let mut m = Miner::new(config)?;
+        for s in states {
+            let tokens: Vec<u32> = s.tokens.iter().map(|t| m.interner.intern(t)).collect();
+            let c = m.clusters.len();
+            m.clusters.push(Cluster { tokens, seps: s.seps.into_iter().map(Into::into).collect(), size: s.size });
+            let key = bucket_key(&m.clusters[c].tokens);
+            m.buckets.entry(key).or_default().members.push(c as u32);
+        }
+        Ok(m)
     }
 }
+
+/// How a template token relates to a message token.
+enum Relation {
+    /// Equal, or the template already has a variable there.
+    Same,
+    /// Compatible once the template token is widened to this.
+    Widen(String),
+    /// Different, but in a slot that holds names (`user alice`): a variable, free of cost.
+    Value,
+    /// Different: a mismatch, and a variable if the message joins.
+    Differ,
+    /// Different in a way that means a different event (`RUNNING` vs `FAILED`).
+    Distinct,
+}
+
+/// An upper-case name such as `RUNNING` or `SCREEN_ON`: values of an enumeration, which
+/// tell events apart rather than vary within one.
+fn is_enum_like(s: &str) -> bool {
+    let core = s.trim_matches(|c: char| c.is_ascii_punctuation() && c != '_');
+    core.len() >= 2
+        && core.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+        && core.bytes().filter(|c| c.is_ascii_uppercase()).count() >= 2
+}
+
+/// Words after which a word is a name: user, account and host names are the free-text
+/// values most common in logs.
+fn is_name_key(s: &str) -> bool {
+    const KEYS: &[&str] = &["user", "username", "account", "host", "hostname", "login", "uid", "owner"];
+    let s = s.trim_end_matches([':', '=']);
+    KEYS.iter().any(|k| s.eq_ignore_ascii_case(k))
+}
+
+fn bucket_key(ids: &[u32]) -> (u32, u32) {
+    (ids.len() as u32, ids.first().copied().unwrap_or(WILD))
+}
+
+/// Pushes the parts of `text` that stand where `pattern` has wildcards.
+fn extract(pattern: &str, text: &str, out: &mut Vec<String>) {
+    let parts: Vec<&str> = pattern.split(WILDCARD).collect();
+    let mut rest = match text.strip_prefix(parts[0]) {
+        Some(r) => r,
+        None => return,
+    };
+    for (k, lit) in parts.iter().enumerate().skip(1) {
+        let last = k == parts.len() - 1;
+        let end = if last {
+            if lit.is_empty() { Some(rest.len()) } else { rest.rfind(lit) }
+        } else if lit.is_empty() {
+            Some(0)
+        } else {
+            rest.find(lit)
+        };
+        let Some(end) = end else { return };
+        out.push(rest[..end].to_string());
+        rest = &rest[end + lit.len()..];
+    }
+}
+
+#[cfg(test)]
+#[path = "drain_tests.rs"]
+mod tests;

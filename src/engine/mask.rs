@@ -1,25 +1,44 @@
-//! Tokenisation and masking of variables (PROVISIONAL: being rewritten; API stable).
+//! Tokenisation and masking of variables, in one pass over the line.
+//!
+//! A line is split at white space into tokens. A date/time written across several tokens
+//! (`Fri Jun 17 07:07:00 2005`, `2016-09-28 04:30:31,180`) becomes one variable token.
+//! Each remaining token is masked: whole-token shapes first (URL, e-mail, path, IPv4/IPv6
+//! with port, host:port, UUID, MAC, time), then the token is cut into words at punctuation
+//! and every word that looks like a value (a number, hex, an id with many digits, a size or
+//! duration such as `5000ms`) becomes [`WILDCARD`]; wildcards joined by `.` or `-` fold
+//! into one (`2.6.5-1.358` → `<*>`). Punctuation and constant words stay, so `uid=0`
+//! masks to `uid=<*>` and `mice.c(1)` to `mice.c(<*>)`.
+//!
+//! Custom masks (regexes) run first on the whole line; each match becomes a variable.
 
 use super::{ConfigError, WILDCARD};
+use regex::Regex;
 
-/// Built-in masks that can be turned off by name.
+/// Built-in masks, on by default, that can be turned off by name.
 pub const BUILTIN_MASKS: &[&str] = &[
-    "ipv4", "ipv6", "uuid", "hex", "url", "email", "path", "datetime", "kv", "size", "number",
+    "datetime", "quantity", "url", "email", "path", "hostname", "ipv4", "ipv6", "hostport", "uuid", "mac", "hex",
+    "number", "literal",
 ];
 
-/// A user-defined mask: every match of `regex` becomes a variable.
+/// Built-in masks that are off by default and can be turned on by name.
+/// `kv`: every non-empty value of `key=value` is a variable, whatever it looks like.
+pub const OPTIONAL_MASKS: &[&str] = &["kv"];
+
+/// A user-defined mask: every match of `regex` becomes one variable.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CustomMask {
     pub name: String,
     pub regex: String,
 }
 
-/// Which masks apply. The default turns every built-in mask on and adds none.
+/// Which masks apply. The default: every mask of [`BUILTIN_MASKS`], none of [`OPTIONAL_MASKS`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaskConfig {
     /// Names from [`BUILTIN_MASKS`] to turn off.
     pub disable: Vec<String>,
-    /// Extra masks, applied before the built-in ones.
+    /// Names from [`OPTIONAL_MASKS`] to turn on.
+    pub enable: Vec<String>,
+    /// Extra masks, applied to the whole line before the built-in ones.
     pub custom: Vec<CustomMask>,
 }
 
@@ -29,16 +48,100 @@ impl MaskConfig {
             if !BUILTIN_MASKS.contains(&name.as_str()) {
                 return Err(ConfigError::new(
                     "masks.disable",
-                    format!("unknown mask `{name}` (known: {})", BUILTIN_MASKS.join(", ")),
+                    format!("unknown mask `{name}` (built-in: {})", BUILTIN_MASKS.join(", ")),
+                ));
+            }
+        }
+        for name in &self.enable {
+            if !OPTIONAL_MASKS.contains(&name.as_str()) {
+                return Err(ConfigError::new(
+                    "masks.enable",
+                    format!("unknown mask `{name}` (optional: {})", OPTIONAL_MASKS.join(", ")),
                 ));
             }
         }
         for m in &self.custom {
-            regex::Regex::new(&m.regex).map_err(|e| {
-                ConfigError::new(format!("masks.custom.{}", m.name), e.to_string())
-            })?;
+            if m.name.is_empty() {
+                return Err(ConfigError::new("masks.custom.name", "must not be empty"));
+            }
+            let re = Regex::new(&m.regex)
+                .map_err(|e| ConfigError::new(format!("masks.custom.{}.regex", m.name), e.to_string()))?;
+            if re.is_match("") {
+                return Err(ConfigError::new(
+                    format!("masks.custom.{}.regex", m.name),
+                    "matches the empty string",
+                ));
+            }
         }
         Ok(())
+    }
+}
+
+/// The switches of one masker, resolved from a [`MaskConfig`].
+#[derive(Clone, Copy, Debug)]
+struct Switches {
+    datetime: bool,
+    quantity: bool,
+    url: bool,
+    email: bool,
+    path: bool,
+    hostname: bool,
+    ipv4: bool,
+    ipv6: bool,
+    hostport: bool,
+    uuid: bool,
+    mac: bool,
+    hex: bool,
+    number: bool,
+    literal: bool,
+    kv: bool,
+}
+
+/// A tokenised, masked line. Reused across lines to avoid allocation.
+#[derive(Clone, Debug, Default)]
+pub struct Tokens {
+    /// The line the spans refer to (after custom masks).
+    line: String,
+    /// Byte ranges of each token in `line`.
+    spans: Vec<(u32, u32)>,
+    /// The masked form of every token, concatenated; `ends[i]` is where token i ends.
+    masked: String,
+    ends: Vec<u32>,
+}
+
+impl Tokens {
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The masked form of token `i`.
+    pub fn masked(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.masked[start..self.ends[i] as usize]
+    }
+
+    /// The original text of token `i` (a multi-token date keeps its inner spaces).
+    pub fn original(&self, i: usize) -> &str {
+        let (a, b) = self.spans[i];
+        &self.line[a as usize..b as usize]
+    }
+
+    /// The white space before token `i`; `i == len()` gives what trails the last token.
+    pub fn separator(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.spans[i - 1].1 as usize };
+        let end = if i < self.spans.len() { self.spans[i].0 as usize } else { self.line.len() };
+        &self.line[start..end]
+    }
+
+    fn clear(&mut self) {
+        self.line.clear();
+        self.spans.clear();
+        self.masked.clear();
+        self.ends.clear();
     }
 }
 
@@ -46,29 +149,631 @@ impl MaskConfig {
 #[derive(Clone, Debug)]
 pub struct Masker {
     config: MaskConfig,
+    on: Switches,
+    custom: Vec<Regex>,
 }
 
 impl Masker {
     pub fn new(config: &MaskConfig) -> Result<Masker, ConfigError> {
         config.validate()?;
-        Ok(Masker { config: config.clone() })
+        let off = |n: &str| config.disable.iter().any(|d| d == n);
+        let on = Switches {
+            datetime: !off("datetime"),
+            quantity: !off("quantity"),
+            hostname: !off("hostname"),
+            url: !off("url"),
+            email: !off("email"),
+            path: !off("path"),
+            ipv4: !off("ipv4"),
+            ipv6: !off("ipv6"),
+            hostport: !off("hostport"),
+            uuid: !off("uuid"),
+            mac: !off("mac"),
+            hex: !off("hex"),
+            number: !off("number"),
+            literal: !off("literal"),
+            kv: config.enable.iter().any(|d| d == "kv"),
+        };
+        let custom = config.custom.iter().map(|m| Regex::new(&m.regex).expect("validated")).collect();
+        Ok(Masker { config: config.clone(), on, custom })
     }
 
     pub fn config(&self) -> &MaskConfig {
         &self.config
     }
 
-    /// The line's whitespace-separated tokens with their variable parts replaced by
-    /// [`WILDCARD`]. A token that is `"<*>"` as a whole is a variable.
+    /// The line's tokens with their variable parts replaced by [`WILDCARD`]. A token that
+    /// is `"<*>"` as a whole is a variable.
     pub fn masked_tokens(&self, line: &str) -> Vec<String> {
-        line.split_whitespace()
-            .map(|t| {
-                if t.bytes().any(|b| b.is_ascii_digit()) {
-                    WILDCARD.to_string()
-                } else {
-                    t.to_string()
+        let mut t = Tokens::default();
+        self.tokenize(line, &mut t);
+        (0..t.len()).map(|i| t.masked(i).to_string()).collect()
+    }
+
+    /// Tokenises and masks `line` into `out` (cleared first).
+    pub fn tokenize(&self, line: &str, out: &mut Tokens) {
+        out.clear();
+        if self.custom.is_empty() {
+            out.line.push_str(line);
+        } else {
+            self.apply_custom(line, &mut out.line);
+        }
+        let line = std::mem::take(&mut out.line);
+        let bytes = line.as_bytes();
+        // Token boundaries at ASCII white space (and other control characters).
+        let mut raw: Vec<(u32, u32)> = Vec::with_capacity(16);
+        let mut i = 0;
+        while i < bytes.len() {
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            let start = i;
+            while i < bytes.len() && !is_space(bytes[i]) {
+                i += 1;
+            }
+            if i > start {
+                raw.push((start as u32, i as u32));
+            }
+        }
+        let mut k = 0;
+        while k < raw.len() {
+            let mut n = if self.on.datetime { datetime_tokens(&line, &raw[k..]) } else { 0 };
+            let mut affix = ("", "");
+            if n == 0 && self.on.quantity {
+                (n, affix) = quantity_tokens(&line, &raw[k..]);
+            }
+            if n > 0 {
+                out.spans.push((raw[k].0, raw[k + n - 1].1));
+                out.masked.push_str(affix.0);
+                out.masked.push_str(WILDCARD);
+                out.masked.push_str(affix.1);
+                k += n;
+            } else {
+                let (a, b) = raw[k];
+                out.spans.push((a, b));
+                self.mask_token(&line[a as usize..b as usize], &mut out.masked);
+                k += 1;
+            }
+            out.ends.push(out.masked.len() as u32);
+        }
+        out.line = line;
+    }
+
+    fn apply_custom(&self, line: &str, out: &mut String) {
+        let mut cur = std::borrow::Cow::Borrowed(line);
+        for re in &self.custom {
+            if re.is_match(&cur) {
+                cur = std::borrow::Cow::Owned(re.replace_all(&cur, WILDCARD).into_owned());
+            }
+        }
+        out.push_str(&cur);
+    }
+
+    /// Appends the masked form of one white-space-free token to `out`.
+    fn mask_token(&self, tok: &str, out: &mut String) {
+        if tok == WILDCARD {
+            out.push_str(WILDCARD);
+            return;
+        }
+        // Whole-token shapes, looked at without surrounding brackets and trailing punctuation.
+        let b = tok.as_bytes();
+        let mut s = 0;
+        while s < b.len() && matches!(b[s], b'(' | b'[' | b'{' | b'<' | b'"' | b'\'') {
+            s += 1;
+        }
+        let mut e = b.len();
+        while e > s && matches!(b[e - 1], b')' | b']' | b'}' | b'>' | b'"' | b'\'' | b',' | b';' | b'.' | b'!' | b'?' | b':') {
+            e -= 1;
+        }
+        if e > s && self.whole_is_variable(&tok[s..e]) {
+            out.push_str(&tok[..s]);
+            out.push_str(WILDCARD);
+            out.push_str(&tok[e..]);
+            return;
+        }
+        // `rhost=host8.example.net`: the value of a key=value pair on its own.
+        if let Some(eq) = tok[s..e].find('=').map(|p| p + s) {
+            let key = &tok[s..eq];
+            if !key.is_empty() && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-') && eq + 1 < e && self.whole_is_variable(&tok[eq + 1..e]) {
+                out.push_str(&tok[..=eq]);
+                out.push_str(WILDCARD);
+                out.push_str(&tok[e..]);
+                return;
+            }
+        }
+        self.mask_words(tok, out);
+    }
+
+    fn whole_is_variable(&self, core: &str) -> bool {
+        let on = &self.on;
+        (on.url && is_url(core))
+            || (on.email && is_email(core))
+            || (on.path && (is_path(core) || is_embedded_path(core)))
+            || (on.hostname && is_hostname(core))
+            || (on.ipv4 && is_ipv4_port(core.strip_prefix('/').unwrap_or(core)))
+            || (on.ipv6 && is_ipv6(core))
+            || (on.hostport && is_host_port(core))
+            || (on.uuid && is_uuid(core))
+            || (on.mac && is_mac(core))
+            || (on.datetime && (is_time(core) || is_date(core)))
+    }
+
+    /// Cuts a token into words at punctuation and masks the words that are values.
+    fn mask_words(&self, tok: &str, out: &mut String) {
+        let b = tok.as_bytes();
+        // The position in `out` where the last wildcard ended, to fold `<*>.<*>` and `<*>-<*>`.
+        let mut last_wild_end: Option<usize> = None;
+        let mut last_wild_ip = false;
+        let mut i = 0;
+        while i < b.len() {
+            if is_word_byte(b[i]) || (b[i] == b'-' && starts_negative_number(b, i)) {
+                let ws = i;
+                i += 1;
+                while i < b.len() {
+                    let c = b[i];
+                    if is_word_byte(c) {
+                        i += 1;
+                    } else if c == b'.' && i + 1 < b.len() && is_word_byte(b[i + 1]) && is_word_byte(b[i - 1]) {
+                        i += 1;
+                    } else if c == b'-' && b[i - 1] == b'_' && i + 1 < b.len() && b[i + 1].is_ascii_digit() {
+                        // `blk_-1608`: a signed number glued to a name.
+                        i += 1;
+                    } else {
+                        break;
+                    }
                 }
-            })
-            .collect()
+                let word = &tok[ws..i];
+                let after_eq = ws > 0 && b[ws - 1] == b'=';
+                if self.word_is_variable(word) || (self.on.kv && after_eq) {
+                    // Fold a wildcard joined to the previous one by a single '.' or '-',
+                    // or a port joined to an address by ':'.
+                    if let Some(end) = last_wild_end {
+                        let gap = &out.as_bytes()[end..];
+                        let port = gap == b":" && last_wild_ip && word.len() <= 5 && word.bytes().all(|c| c.is_ascii_digit());
+                        if gap == b"." || gap == b"-" || port {
+                            out.truncate(end);
+                            last_wild_end = Some(end);
+                            last_wild_ip = false;
+                            continue;
+                        }
+                    }
+                    out.push_str(WILDCARD);
+                    last_wild_end = Some(out.len());
+                    last_wild_ip = self.on.ipv4 && is_ipv4(word);
+                } else {
+                    out.push_str(word);
+                    last_wild_end = None;
+                }
+            } else {
+                // One punctuation character (UTF-8 sequences are copied whole).
+                let len = utf8_len(b[i]);
+                let end = (i + len).min(b.len());
+                out.push_str(&tok[i..end]);
+                i = end;
+                // Only a single joining character can fold two wildcards.
+                if last_wild_end.is_some_and(|end| out.len() - end > 1) {
+                    last_wild_end = None;
+                }
+            }
+        }
+    }
+
+    fn word_is_variable(&self, w: &str) -> bool {
+        let b = w.as_bytes();
+        let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return self.on.literal && ["true", "false", "null"].iter().any(|l| w.eq_ignore_ascii_case(l));
+        }
+        let first_digit = b[0].is_ascii_digit() || (b[0] == b'-' && b.len() > 1);
+        if self.on.number && first_digit {
+            return true;
+        }
+        if self.on.hex && (is_hex_id(b)) {
+            return true;
+        }
+        // An identifier carrying a number (`blk_7503`, `KB3121255`, `attempt_1445_0020`,
+        // `rdd_2_0`), but not a short name with a digit in it (`ssh2`, `L1`, `e820`, `log4j`).
+        self.on.number
+            && ((digits >= 3 && b.len() > 4)
+                || w.split(['_', '~']).skip(1).any(|seg| !seg.is_empty() && seg.bytes().all(|c| c.is_ascii_digit())))
+    }
+}
+
+fn is_space(c: u8) -> bool {
+    c.is_ascii_whitespace() || c < 0x20 || c == 0x7f
+}
+
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'~' || c >= 0x80
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// A '-' that is the sign of a number: at the start or after punctuation, before a digit.
+fn starts_negative_number(b: &[u8], i: usize) -> bool {
+    i + 1 < b.len()
+        && b[i + 1].is_ascii_digit()
+        && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+}
+
+/// `0x1f`, or 8+ hex digits with at least one digit and one letter or 12+ digits.
+fn is_hex_id(b: &[u8]) -> bool {
+    if b.len() > 2 && (b.starts_with(b"0x") || b.starts_with(b"0X")) {
+        return b[2..].iter().all(|c| c.is_ascii_hexdigit());
+    }
+    b.len() >= 8 && b.iter().all(|c| c.is_ascii_hexdigit())
+}
+
+fn is_url(s: &str) -> bool {
+    match s.find("://") {
+        Some(p) => p > 0 && s[..p].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'.' || c == b'-') && s.len() > p + 3,
+        None => false,
+    }
+}
+
+fn is_email(s: &str) -> bool {
+    let Some(at) = s.find('@') else { return false };
+    let (local, domain) = (&s[..at], &s[at + 1..]);
+    !local.is_empty()
+        && local.bytes().all(|c| c.is_ascii_alphanumeric() || b"._%+-".contains(&c))
+        && is_domain(domain)
+}
+
+fn is_domain(s: &str) -> bool {
+    let labels: Vec<&str> = s.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
+        && labels.last().is_some_and(|t| t.len() >= 2 && t.bytes().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// Common top-level domains: a host name must end in one of them to be masked as a whole
+/// (so that `org.apache.Foo` or `mapred.task.id` stay constant).
+const TLDS: &[&str] = &[
+    "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "co", "me", "tv", "us", "uk", "de",
+    "fr", "nl", "be", "ch", "at", "it", "es", "se", "no", "dk", "fi", "pl", "cz", "ru", "ua", "cn", "hk",
+    "tw", "jp", "kr", "in", "sg", "au", "nz", "ca", "br", "mx", "ar", "za", "local", "lan", "internal",
+    "localdomain", "arpa",
+];
+
+/// `host8.topspot.net`, `proxy.cse.cuhk.edu.hk`: a domain name ending in a known TLD.
+fn is_hostname(s: &str) -> bool {
+    is_domain(s) && s.rsplit('.').next().is_some_and(|tld| TLDS.iter().any(|t| tld.eq_ignore_ascii_case(t)))
+}
+
+/// A path inside a token: two or more `/` with a named segment, as in
+/// `{bf1a…}GLOBALROOT/Device/HarddiskVolume2/Windows` or `jar:file:/a/b`.
+fn is_embedded_path(s: &str) -> bool {
+    s.bytes().filter(|&c| c == b'/').count() >= 2
+        && !s.contains("//")
+        && s.split('/').any(|seg| seg.len() > 1 && seg.bytes().any(|c| c.is_ascii_alphabetic()))
+}
+
+/// Units that make a number a quantity (`1190 bytes`, `5.2 KB`, `12 ms`, `<1 sec`).
+const UNITS: &[&str] = &[
+    "b", "byte", "bytes", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib", "ns", "us", "µs", "ms", "s",
+    "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours",
+    "day", "days",
+];
+
+fn is_unit(s: &str) -> bool {
+    UNITS.iter().any(|u| s.eq_ignore_ascii_case(u))
+}
+
+/// A number, optionally after one of `<>~(` (returned as the prefix).
+fn number_with_prefix(t: &str) -> Option<&str> {
+    let body = t.trim_start_matches(['<', '>', '~', '(', '=']);
+    let prefix = &t[..t.len() - body.len()];
+    let mut dots = 0;
+    let ok = !body.is_empty()
+        && body.as_bytes()[0].is_ascii_digit()
+        && body.bytes().all(|c| c.is_ascii_digit() || (c == b'.' && { dots += 1; dots == 1 }))
+        && !body.ends_with('.');
+    ok.then_some(prefix)
+}
+
+/// A quantity written across tokens: `N unit`, optionally restated as `(N unit)`. Returns
+/// how many tokens it takes and the punctuation before and after it, or `(0, _)`.
+fn quantity_tokens<'a>(line: &'a str, toks: &[(u32, u32)]) -> (usize, (&'a str, &'a str)) {
+    let tok = |k: usize| -> Option<&'a str> { toks.get(k).map(|&(a, b)| &line[a as usize..b as usize]) };
+    let unit_of = |t: &'a str| -> Option<(&'a str, &'a str)> {
+        let core = t.trim_end_matches([',', ';', ')', '.', ':', ']']);
+        is_unit(core).then(|| (core, &t[core.len()..]))
+    };
+    let Some(prefix) = tok(0).and_then(number_with_prefix) else { return (0, ("", "")) };
+    let Some((_, suffix)) = tok(1).and_then(unit_of) else { return (0, ("", "")) };
+    if prefix.contains('(') {
+        return (2, (prefix, suffix));
+    }
+    // `1190 bytes (1.16 KB)`: the restatement belongs to the same value.
+    if suffix.is_empty() {
+        if let (Some(p2), Some((_, s2))) = (tok(2).and_then(number_with_prefix), tok(3).and_then(unit_of)) {
+            if p2 == "(" && s2.starts_with(')') {
+                return (4, ("", &s2[1..]));
+            }
+        }
+    }
+    (2, ("", suffix))
+}
+
+/// `/a/b`, `/a/b:12`, `~/x`, `./x`, `../x`, `C:\x\y`, `\\host\share`.
+fn is_path(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 2 {
+        return false;
+    }
+    let path_char = |c: &u8| c.is_ascii_alphanumeric() || b"._-/:@~+%,=$".contains(c);
+    let unix = (b[0] == b'/'
+        && (b[1].is_ascii_alphanumeric() || b[1] == b'_' || b[1] == b'.')
+        && (b[1..].contains(&b'/') || b[1..].iter().all(path_char)))
+        || s.starts_with("~/")
+        || s.starts_with("./")
+        || s.starts_with("../");
+    let windows = (b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/'))
+        || s.starts_with("\\\\");
+    unix || windows
+}
+
+fn is_ipv4(s: &str) -> bool {
+    let mut parts = 0;
+    for p in s.split('.') {
+        parts += 1;
+        if p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit()) {
+            return false;
+        }
+    }
+    parts == 4
+}
+
+/// `1.2.3.4` or `1.2.3.4:80`.
+fn is_ipv4_port(s: &str) -> bool {
+    match s.rsplit_once(':') {
+        Some((ip, port)) if !port.is_empty() && port.len() <= 5 && port.bytes().all(|c| c.is_ascii_digit()) => is_ipv4(ip),
+        _ => is_ipv4(s),
+    }
+}
+
+fn is_ipv6(s: &str) -> bool {
+    let s = s.strip_prefix('[').unwrap_or(s);
+    let s = match s.find(']') {
+        Some(p) => &s[..p],
+        None => s,
+    };
+    let s = s.split('%').next().unwrap_or(s);
+    let colons = s.bytes().filter(|&c| c == b':').count();
+    if !(2..=7).contains(&colons) || !s.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
+        return false;
+    }
+    // `::` or eight groups; plain `12:34:56` (a time) is not an address.
+    s.contains("::") || colons == 7
+}
+
+/// `host.example.com:8080`, `msra-sa-41:9000`, `node-7/10.1.2.3:8030`: a host (a name with a
+/// dot, dash or digit, so that `Calories:12` stays a key and a value) with a port, or a
+/// host name with its address.
+fn is_host_port(s: &str) -> bool {
+    let host_char = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_';
+    let hosty = |h: &str| {
+        !h.is_empty()
+            && h.as_bytes()[0].is_ascii_alphanumeric()
+            && h.bytes().all(host_char)
+            && h.bytes().any(|c| c == b'-' || c == b'.' || c.is_ascii_digit())
+    };
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|c| c.is_ascii_digit()) => (h, Some(p)),
+        _ => (s, None),
+    };
+    if let Some((name, addr)) = host.split_once('/') {
+        return hosty(name) && is_ipv4(addr);
+    }
+    port.is_some() && (hosty(host) || is_domain(host))
+}
+
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| if matches!(i, 8 | 13 | 18 | 23) { c == b'-' } else { c.is_ascii_hexdigit() })
+}
+
+fn is_mac(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 17
+        && b.iter().enumerate().all(|(i, &c)| if i % 3 == 2 { c == b':' || c == b'-' } else { c.is_ascii_hexdigit() })
+}
+
+/// `07:07:00`, `7:07`, `07:07:00.123`, `07:07:00,123`, optionally ending in `Z` or an offset.
+fn is_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut groups = 0;
+    loop {
+        let st = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let n = i - st;
+        if n == 0 || n > 2 {
+            return false;
+        }
+        groups += 1;
+        if i < b.len() && b[i] == b':' && groups < 3 {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if groups < 2 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'.' || b[i] == b',') {
+        i += 1;
+        let st = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == st {
+            return false;
+        }
+    }
+    let rest = &s[i..];
+    rest.is_empty() || rest == "Z" || (rest.len() == 5 || rest.len() == 6) && (rest.starts_with('+') || rest.starts_with('-'))
+}
+
+/// `2016-09-28`, `2016/09/28`, `2016-09-28T04:30:31(.123)(Z|+01:00)`.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 8 {
+        return false;
+    }
+    let (d, rest) = match s.find('T') {
+        Some(p) => (&s[..p], Some(&s[p + 1..])),
+        None => (s, None),
+    };
+    let parts: Vec<&str> = d.split(['-', '/']).collect();
+    let ok = parts.len() == 3
+        && parts[0].len() == 4
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|c| c.is_ascii_digit()));
+    ok && rest.is_none_or(is_time)
+}
+
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn is_name_in(s: &str, names: &[&str]) -> bool {
+    s.len() == 3 && names.iter().any(|n| s.eq_ignore_ascii_case(n))
+}
+
+/// How many tokens from `toks[0]` form one date/time written with spaces, or 0:
+/// `[Dow] Mon DD HH:MM:SS [YYYY]` or `YYYY-MM-DD HH:MM:SS[,mmm]`.
+fn datetime_tokens(line: &str, toks: &[(u32, u32)]) -> usize {
+    let tok = |k: usize| -> Option<&str> { toks.get(k).map(|&(a, b)| &line[a as usize..b as usize]) };
+    let Some(t0) = tok(0) else { return 0 };
+    let b0 = t0.as_bytes()[0];
+    if b0.is_ascii_digit() {
+        // ISO date, then a time.
+        if is_date(t0) && !t0.contains('T') {
+            if let Some(t1) = tok(1) {
+                if is_time(t1.trim_end_matches([',', ':'])) && !t1.ends_with(':') {
+                    return 2;
+                }
+            }
+        }
+        return 0;
+    }
+    if !b0.is_ascii_alphabetic() {
+        return 0;
+    }
+    let mut k = 0;
+    if is_name_in(t0.trim_end_matches(','), &DAYS) {
+        k = 1;
+    }
+    let Some(mon) = tok(k) else { return 0 };
+    if !is_name_in(mon, &MONTHS) {
+        return 0;
+    }
+    let Some(day) = tok(k + 1) else { return 0 };
+    let day = day.trim_end_matches(',');
+    if day.is_empty() || day.len() > 2 || !day.bytes().all(|c| c.is_ascii_digit()) {
+        return 0;
+    }
+    let Some(time) = tok(k + 2) else { return 0 };
+    if !is_time(time) {
+        return 0;
+    }
+    let mut n = k + 3;
+    if let Some(y) = tok(n) {
+        if y.len() == 4 && y.bytes().all(|c| c.is_ascii_digit()) {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(line: &str, expected: &str) {
+        let m = Masker::new(&MaskConfig::default()).unwrap();
+        assert_eq!(m.masked_tokens(line).join(" "), expected, "line: {line}");
+    }
+
+    #[test]
+    fn masks_values_and_keeps_words() {
+        let cases = [
+            ("Accepted password for root from 10.1.2.3 port 22 ssh2", "Accepted password for root from <*> port <*> ssh2"),
+            ("Receiving block blk_-1608999687919862906 src: /10.250.19.102:54106 dest: /10.250.19.102:50010", "Receiving block <*> src: <*> dest: <*>"),
+            ("BLOCK* NameSystem.addStoredBlock: blockMap updated: 10.251.73.220:50010 is added", "BLOCK* NameSystem.addStoredBlock: blockMap updated: <*> is added"),
+            ("session opened for user cyrus by (uid=0)", "session opened for user cyrus by (uid=<*>)"),
+            ("rhost=220-135-151-1.hinet-ip.hinet.net rhost=h64-187-1-131.gtconnect.net", "rhost=<*> rhost=<*>"),
+            ("connection from 24.54.76.216 (24-54-76-216.bflony.adelphia.net) at Fri Jun 17 07:07:00 2005", "connection from <*> (<*>) at <*>"),
+            ("*** info [mice.c(1)]:", "*** info [mice.c(<*>)]:"),
+            ("Linux version 2.6.5-1.358 (bhcompile@bugs.build.redhat.com)", "Linux version <*> (<*>)"),
+            ("Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/10.86.169.121:62260", "Instantiated MRClientService at <*>"),
+            ("on port 40984.", "on port <*>."),
+            ("took 5000ms and 2KB, lifetime 00:01", "took <*> and <*>, lifetime <*>"),
+            ("close, 1190 bytes (1.16 KB) sent, 0 bytes received, lifetime <1 sec", "close, <*> sent, <*> received, lifetime <*>"),
+            ("(estimated size 152.0 B, free 432.1 KB) took 12 ms.", "(estimated size <*>, free <*>) took <*>."),
+            ("Found block rdd_2_0 locally at host8.topspot.net from csnsu.nsuok.edu", "Found block <*> locally at <*> from <*>"),
+            ("class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON", "class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON"),
+            ("hive: {bf1a281b-ad7b}GLOBALROOT/Device/HarddiskVolume2/config/SAM", "hive: {<*>"),
+            ("Old: msra-sa-41/10.190.173.170:8030 New: msra-sa-41:9000 wpad:80 Calories:12", "Old: <*> New: <*> wpad:<*> Calories:<*>"),
+            ("Web app /mapreduce started, enabled:true config null (none)", "Web app <*> started, enabled:<*> config <*> (none)"),
+            ("id 123e4567-e89b-12d3-a456-426614174000 mac 00:1a:2b:3c:4d:5e at 2016-09-28T04:30:31.123Z", "id <*> mac <*> at <*>"),
+            ("GET https://example.com/a?b=1 from a.b@example.org addr fe80::1 to proxy.cse.cuhk.edu.hk:5070", "GET <*> from <*> addr <*> to <*>"),
+            ("Created local directory at /opt/hdfs/nodemanager/usercache/curi/appcache", "Created local directory at <*>"),
+            ("value 0x1F and deadbeef99 and -12.5 degrees", "value <*> and <*> and <*> degrees"),
+            ("Loading L1 cache tty2 log4j BIOS-e820: imps2:", "Loading L1 cache tty2 log4j BIOS-e820: imps2:"),
+            ("2016-09-28 04:30:31, Info CBS", "<*> Info CBS"),
+            ("", ""),
+        ];
+        for (line, want) in cases {
+            check(line, want);
+        }
+    }
+
+    #[test]
+    fn keeps_separators_and_originals() {
+        let m = Masker::new(&MaskConfig::default()).unwrap();
+        let mut t = Tokens::default();
+        m.tokenize("  a  Jun 17 07:07:00 b\t", &mut t);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.original(1), "Jun 17 07:07:00");
+        assert_eq!(t.separator(0), "  ");
+        assert_eq!(t.separator(1), "  ");
+        assert_eq!(t.separator(3), "\t");
+    }
+
+    #[test]
+    fn config_switches() {
+        let m = Masker::new(&MaskConfig { disable: vec!["number".into()], ..Default::default() }).unwrap();
+        assert_eq!(m.masked_tokens("port 22 x"), ["port", "22", "x"]);
+        let m = Masker::new(&MaskConfig { enable: vec!["kv".into()], ..Default::default() }).unwrap();
+        assert_eq!(m.masked_tokens("tty=ssh ruser="), ["tty=<*>", "ruser="]);
+        let m = Masker::new(&MaskConfig {
+            custom: vec![CustomMask { name: "user".into(), regex: r"user \w+".into() }],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(m.masked_tokens("for user bob now"), ["for", "<*>", "now"]);
+        assert!(Masker::new(&MaskConfig { disable: vec!["nope".into()], ..Default::default() }).is_err());
+        let bad = MaskConfig { custom: vec![CustomMask { name: "x".into(), regex: "(".into() }], ..Default::default() };
+        assert_eq!(bad.validate().unwrap_err().key, "masks.custom.x.regex");
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let m = Masker::new(&MaskConfig::default()).unwrap();
+        for line in ["\u{0}\u{7f}\u{1b}[31m", "ü-1.2é", "-", "--", "((((", "a=-", "/", "0x", "::", "é:é:é"] {
+            let _ = m.masked_tokens(line);
+        }
+        let long = "x1 ".repeat(400_000);
+        assert_eq!(m.masked_tokens(&long).len(), 400_000);
     }
 }

@@ -1,14 +1,41 @@
-//! The versioned, serialisable state of the online miner (PROVISIONAL).
+//! The versioned, serialisable state of the online miner.
+//!
+//! This is the one engine type that derives serde: the edges write it as JSON (to a file
+//! or the state index). A snapshot holds the configuration and every cluster (template
+//! tokens, white space of its first message, size) in order of birth; the order gives the
+//! ids back. Restoring validates everything and refuses what it cannot trust.
 
-use super::ConfigError;
+use super::drain::DrainConfig;
+use super::mask::{CustomMask, MaskConfig};
+use super::{ConfigError, EngineConfig};
 use serde::{Deserialize, Serialize};
 
+/// The snapshot format this build writes and reads.
 pub const SNAPSHOT_VERSION: u32 = 1;
 
 /// Everything needed to continue mining where a [`super::Miner`] stopped.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MinerSnapshot {
     pub version: u32,
+    pub config: ConfigState,
+    pub clusters: Vec<ClusterState>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfigState {
+    pub masks_disable: Vec<String>,
+    pub masks_enable: Vec<String>,
+    /// `(name, regex)` pairs.
+    pub masks_custom: Vec<(String, String)>,
+    pub similarity: f64,
+    pub cache_capacity: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClusterState {
+    pub tokens: Vec<String>,
+    pub seps: Vec<String>,
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -19,4 +46,58 @@ pub enum SnapshotError {
     Corrupt(String),
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+impl MinerSnapshot {
+    pub(crate) fn new(config: &EngineConfig, clusters: Vec<ClusterState>) -> MinerSnapshot {
+        MinerSnapshot {
+            version: SNAPSHOT_VERSION,
+            config: ConfigState {
+                masks_disable: config.masks.disable.clone(),
+                masks_enable: config.masks.enable.clone(),
+                masks_custom: config.masks.custom.iter().map(|m| (m.name.clone(), m.regex.clone())).collect(),
+                similarity: config.drain.similarity,
+                cache_capacity: config.drain.cache_capacity,
+            },
+            clusters,
+        }
+    }
+
+    /// The engine configuration the snapshot was taken with.
+    pub fn engine_config(&self) -> EngineConfig {
+        let c = &self.config;
+        EngineConfig {
+            masks: MaskConfig {
+                disable: c.masks_disable.clone(),
+                enable: c.masks_enable.clone(),
+                custom: c.masks_custom.iter().map(|(n, r)| CustomMask { name: n.clone(), regex: r.clone() }).collect(),
+            },
+            drain: DrainConfig { similarity: c.similarity, cache_capacity: c.cache_capacity },
+        }
+    }
+
+    pub(crate) fn into_parts(self) -> Result<(EngineConfig, Vec<ClusterState>), SnapshotError> {
+        if self.version != SNAPSHOT_VERSION {
+            return Err(SnapshotError::Version { found: self.version, supported: SNAPSHOT_VERSION });
+        }
+        let config = self.engine_config();
+        config.validate()?;
+        for (i, c) in self.clusters.iter().enumerate() {
+            if c.seps.len() != c.tokens.len() + 1 {
+                return Err(SnapshotError::Corrupt(format!(
+                    "cluster {} has {} tokens but {} separators",
+                    i + 1,
+                    c.tokens.len(),
+                    c.seps.len()
+                )));
+            }
+            if c.size == 0 {
+                return Err(SnapshotError::Corrupt(format!("cluster {} is empty", i + 1)));
+            }
+            if c.tokens.iter().any(|t| t.is_empty() || t.contains(char::is_whitespace)) {
+                return Err(SnapshotError::Corrupt(format!("cluster {} has an invalid token", i + 1)));
+            }
+        }
+        Ok((config, self.clusters))
+    }
 }

@@ -1,0 +1,156 @@
+//! Data-driven tests of the online miner: input lines → expected ids and templates.
+
+use super::*;
+use crate::engine::{EngineConfig, MinerSnapshot};
+
+/// Feeds `lines` to a default miner; checks each line's final cluster id and template.
+fn check(lines: &[&str], expected: &[(u64, &str)]) {
+    let mut m = Miner::new(EngineConfig::default()).unwrap();
+    let ids: Vec<ClusterId> = lines.iter().map(|l| m.add(l).cluster_id).collect();
+    let got: Vec<(u64, String)> = ids.iter().map(|&id| (id.0, m.template(id).unwrap())).collect();
+    let want: Vec<(u64, String)> = expected.iter().map(|&(i, t)| (i, t.to_string())).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn groups_and_generalises() {
+    check(
+        &[
+            "Accepted publickey for alice from 10.0.0.1 port 5000 ssh2",
+            "Accepted publickey for bob from 10.0.0.2 port 5001 ssh2",
+            "Failed password for bob from 10.0.0.2 port 5001 ssh2",
+            "session closed for user alice",
+            "Accepted publickey for carol from 10.0.0.3 port 22 ssh2",
+        ],
+        &[
+            (1, "Accepted publickey for <*> from <*> port <*> ssh2"),
+            (1, "Accepted publickey for <*> from <*> port <*> ssh2"),
+            (2, "Failed password for bob from <*> port <*> ssh2"),
+            (3, "session closed for user alice"),
+            (1, "Accepted publickey for <*> from <*> port <*> ssh2"),
+        ],
+    );
+}
+
+#[test]
+fn keeps_white_space_of_first_message() {
+    check(&["a  b\tc 1", "a  b\tc 2"], &[(1, "a  b\tc <*>"), (1, "a  b\tc <*>")]);
+}
+
+#[test]
+fn changes_are_reported() {
+    let mut m = Miner::new(EngineConfig::default()).unwrap();
+    assert_eq!(m.add("user alice logged in").change, Change::Created);
+    assert_eq!(m.add("user bob logged in").change, Change::Generalized);
+    assert_eq!(m.add("user carol logged in").change, Change::Unchanged);
+    assert_eq!(m.add("user carol logged in").change, Change::Unchanged);
+    assert_eq!(m.cluster(ClusterId(1)).unwrap().size, 4);
+}
+
+#[test]
+fn ids_never_change_and_are_deterministic() {
+    let lines: Vec<String> = (0..500).map(|i| format!("job {} state {} user u{}", i % 7, ["ok", "failed"][i % 2], i % 13)).collect();
+    let run = || {
+        let mut m = Miner::new(EngineConfig::default()).unwrap();
+        let mut first_seen: FxHashMap<String, ClusterId> = FxHashMap::default();
+        let ids: Vec<ClusterId> = lines.iter().map(|l| m.add(l).cluster_id).collect();
+        for (l, id) in lines.iter().zip(&ids) {
+            let prev = *first_seen.entry(l.clone()).or_insert(*id);
+            assert_eq!(prev, *id, "a repeated line changed cluster");
+        }
+        (ids, m.clusters())
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn params_are_extracted() {
+    let mut m = Miner::new(EngineConfig::default()).unwrap();
+    m.add("session opened for user root by (uid=0)");
+    let id = m.add("session opened for user bob by (uid=1000)").cluster_id;
+    assert_eq!(m.template(id).unwrap(), "session opened for user <*> by (uid=<*>)");
+    assert_eq!(m.params(id, "session opened for user eve by (uid=42)"), ["eve", "42"]);
+    assert!(m.params(id, "other shape").is_empty());
+    assert!(m.params(ClusterId(99), "x").is_empty());
+}
+
+#[test]
+fn classify_does_not_learn() {
+    let mut m = Miner::new(EngineConfig::default()).unwrap();
+    let id = m.add("Invalid user admin from 1.2.3.4").cluster_id;
+    assert_eq!(m.classify("Invalid user admin from 5.6.7.8"), Some(id));
+    assert_eq!(m.classify("something else entirely"), None);
+    assert_eq!(m.len(), 1);
+    assert_eq!(m.cluster(id).unwrap().size, 1);
+}
+
+#[test]
+fn never_fails_on_bad_input() {
+    let mut m = Miner::new(EngineConfig::default()).unwrap();
+    let huge = "word ".repeat(200_000) + "1";
+    let inputs: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"   ".to_vec(),
+        huge.into_bytes(),
+        vec![0xff, 0xfe, b' ', b'x', 0xc3],
+        b"\x00\x01\x1b[31mred\x1b[0m \r\n".to_vec(),
+    ];
+    for input in &inputs {
+        let a = m.add_bytes(input);
+        assert!(m.template(a.cluster_id).is_some());
+    }
+    // The empty and blank lines share the empty template.
+    assert_eq!(m.add("").cluster_id, m.add("  ").cluster_id);
+}
+
+#[test]
+fn snapshot_resume_equals_uninterrupted_run() {
+    let lines: Vec<String> = (0..3000)
+        .map(|i| match i % 5 {
+            0 => format!("Accepted password for user{} from 10.0.{}.{} port {} ssh2", i % 17, i % 3, i % 250, 1000 + i),
+            1 => format!("Connection closed by {} [preauth]", ["alpha", "beta", "gamma"][i % 3]),
+            2 => format!("worker {} finished task {} in {} ms", ["a", "b"][i % 2], i, i * 3),
+            3 => format!("state {} -> {}", ["NEW", "RUNNING", "DONE"][i % 3], ["RUNNING", "DONE"][i % 2]),
+            _ => format!("disk /dev/sd{} at {}% full", ["a", "b", "c"][i % 3], i % 100),
+        })
+        .collect();
+    let mut whole = Miner::new(EngineConfig::default()).unwrap();
+    let want: Vec<ClusterId> = lines.iter().map(|l| whole.add(l).cluster_id).collect();
+
+    let mut first = Miner::new(EngineConfig::default()).unwrap();
+    let mut got: Vec<ClusterId> = lines[..1234].iter().map(|l| first.add(l).cluster_id).collect();
+    let snap: MinerSnapshot = first.snapshot();
+    let json = serde_json::to_string(&snap).unwrap();
+    let mut resumed = Miner::restore(serde_json::from_str(&json).unwrap()).unwrap();
+    got.extend(lines[1234..].iter().map(|l| resumed.add(l).cluster_id));
+    assert_eq!(got, want);
+    assert_eq!(resumed.clusters(), whole.clusters());
+}
+
+#[test]
+fn snapshot_is_validated() {
+    let mut m = Miner::new(EngineConfig::default()).unwrap();
+    m.add("a b c");
+    let mut s = m.snapshot();
+    s.version = 99;
+    assert!(matches!(Miner::restore(s), Err(SnapshotError::Version { found: 99, .. })));
+    let mut s = m.snapshot();
+    s.clusters[0].seps.pop();
+    assert!(matches!(Miner::restore(s), Err(SnapshotError::Corrupt(_))));
+    let mut s = m.snapshot();
+    s.config.similarity = 2.0;
+    assert!(matches!(Miner::restore(s), Err(SnapshotError::Config(_))));
+}
+
+#[test]
+fn cache_is_transparent() {
+    let lines: Vec<String> = (0..2000).map(|i| format!("op {} on {} took {}ms by {}", ["get", "put"][i % 2], ["x", "y", "z"][i % 3], i, ["u", "v"][i % 2])).collect();
+    let mut cached = Miner::new(EngineConfig::default()).unwrap();
+    let mut plain = Miner::new(EngineConfig { drain: DrainConfig { cache_capacity: 0, ..Default::default() }, ..Default::default() }).unwrap();
+    let mut tiny = Miner::new(EngineConfig { drain: DrainConfig { cache_capacity: 3, ..Default::default() }, ..Default::default() }).unwrap();
+    for l in &lines {
+        let a = cached.add(l);
+        assert_eq!(a, plain.add(l));
+        assert_eq!(a, tiny.add(l));
+    }
+}
