@@ -145,3 +145,28 @@ impl EsClient {
         Ok(out)
     }
 }
+
+impl EsClient {
+    /// One example document `_source` per value of `field` starting with `prefix`
+    /// (a terms aggregation with a `top_hits` of one), at most `max` values.
+    pub async fn one_doc_per_value(&self, index: &str, field: &str, prefix: &str, source_fields: &[&str], max: usize) -> Result<Vec<(String, Value)>, EsError> {
+        let path = format!("/{}/_search", path_part(index));
+        let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
+        let body = json!({
+            "size": 0,
+            "query": {"prefix": {field: prefix}},
+            "aggs": {"v": {"terms": {"field": field, "size": max},
+                           "aggs": {"ex": {"top_hits": {"size": 1, "_source": source_fields}}}}}
+        });
+        let r = self.request(Method::Post, &path, &q, Some(Body::Json(body)), Idempotent::Yes).await?;
+        let buckets = r.pointer("/aggregations/v/buckets").and_then(Value::as_array).cloned().unwrap_or_default();
+        Ok(buckets
+            .into_iter()
+            .filter_map(|b| {
+                let key = b.get("key")?.as_str()?.to_string();
+                let src = b.pointer("/ex/hits/hits/0/_source")?.clone();
+                Some((key, src))
+            })
+            .collect())
+    }
+}

@@ -87,6 +87,9 @@ impl Pager {
                 let idx = path_part(&spec.indices);
                 let q = [("keep_alive", KEEP_ALIVE.to_string())];
                 let (path, key) = match info.distribution {
+                    // Elasticsearch: `POST /{index}/_pit?keep_alive=` → `{"id"}`; close with
+                    // `DELETE /_pit {"id"}`. The test server (osmem) lacks this endpoint, so this
+                    // path follows the Elasticsearch reference only; OpenSearch's is tested.
                     Distribution::Elasticsearch => (format!("/{idx}/_pit"), "id"),
                     Distribution::OpenSearch => (format!("/{idx}/_search/point_in_time"), "pit_id"),
                 };

@@ -13,6 +13,7 @@
 
 pub mod batch;
 pub mod metrics;
+pub mod rebuild;
 
 pub use batch::{cluster_key, parse_cluster_key};
 pub use metrics::{Metrics, MetricsSnapshot};
@@ -25,7 +26,6 @@ use crate::sink::{setup, BulkUpdateSink, ClusterIndexSink, SinkError};
 use crate::source::{spawn_readers, Extractor, ReadEvent};
 use crate::state::{Checkpoint, StateError, StateStore};
 use metrics::Metrics as M;
-use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -43,10 +43,8 @@ pub enum PipelineError {
     Sink(#[from] SinkError),
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("engine snapshot restored {restored} of {saved} clusters: refusing to go on, cluster ids could collide")]
-    SnapshotMismatch { restored: u64, saved: u64 },
-    #[error("the cluster index has {0} clusters of this source but the state index has no engine snapshot: refusing to reuse ids")]
-    StateLost(u64),
+    #[error("no usable engine snapshot and the engine cannot be rebuilt with the same ids ({0}): refusing to go on, cluster ids could collide")]
+    Rebuild(String),
     #[error("engine: {0}")]
     Engine(String),
 }
@@ -151,32 +149,58 @@ impl Sidecar {
         Ok(summary)
     }
 
-    /// Restores the engine from the state index on first need.
+    /// Restores the engine from the state index on first need; rebuilds it from the labelled
+    /// documents when the snapshot is missing or unusable ([`rebuild`]).
     async fn ensure_miner(&mut self) -> Result<(), PipelineError> {
         if self.miner.read().expect("miner lock").is_some() {
             return Ok(());
         }
-        let miner = match self.state.load_snapshot().await? {
-            Some(saved) => {
-                let m = Miner::restore(saved.snapshot).map_err(|e| PipelineError::Engine(e.to_string()))?;
-                let restored = m.clusters().len() as u64;
-                if restored < saved.n_clusters {
-                    return Err(PipelineError::SnapshotMismatch { restored, saved: saved.n_clusters });
+        let miner = match self.state.load_snapshot().await {
+            Ok(Some(saved)) => match Miner::restore(saved.snapshot) {
+                Ok(m) if m.clusters().len() as u64 >= saved.n_clusters => {
+                    info!(clusters = m.clusters().len(), "engine restored from snapshot");
+                    Some(m)
                 }
-                info!(clusters = restored, "engine restored from snapshot");
-                m
-            }
-            None => {
-                let q = json!({"term": {"source": self.cfg.source.name}});
-                let existing = self.client.count(&self.cfg.clusters_index, &q).await?;
-                if existing > 0 {
-                    return Err(PipelineError::StateLost(existing));
+                Ok(m) => {
+                    warn!(restored = m.clusters().len(), saved = saved.n_clusters, "engine snapshot incomplete; rebuilding from documents");
+                    None
                 }
-                Miner::new(self.cfg.engine.clone()).map_err(|e| PipelineError::Engine(e.to_string()))?
+                Err(e) => {
+                    warn!(error = %e, "engine snapshot unusable; rebuilding from documents");
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(StateError::Corrupt { id, reason }) => {
+                warn!(id = %id, reason = %reason, "engine snapshot unreadable; rebuilding from documents");
+                None
             }
+            Err(e) => return Err(e.into()),
+        };
+        let miner = match miner {
+            Some(m) => m,
+            None => self.rebuild_miner().await?,
         };
         *self.miner.write().expect("miner lock") = Some(miner);
         Ok(())
+    }
+
+    async fn rebuild_miner(&self) -> Result<Miner, PipelineError> {
+        let src = &self.cfg.source;
+        let prefix = format!("{}-", src.name);
+        let fields = self.extractor.fields();
+        let examples = self.client.one_doc_per_value(&src.index_expr(), "logsift.cluster_id", &prefix, &fields, 65_536).await?;
+        if examples.is_empty() {
+            return Miner::new(self.cfg.engine.clone()).map_err(|e| PipelineError::Engine(e.to_string()));
+        }
+        let n = examples.len();
+        let (cfg, name, ex) = (self.cfg.engine.clone(), src.name.clone(), self.extractor.clone());
+        let m = tokio::task::spawn_blocking(move || rebuild::replay(cfg, &name, &ex, examples))
+            .await
+            .map_err(|e| PipelineError::Engine(e.to_string()))?
+            .map_err(PipelineError::Rebuild)?;
+        info!(clusters = n, "engine rebuilt from labelled documents, ids kept");
+        Ok(m)
     }
 
     fn known_templates(&self, ids: &[String]) -> HashMap<String, crate::sink::ClusterDoc> {

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Throughput of `logsift run --once` vs the Python baselines (tools/bench_baseline.py), each on a
+fresh osmem-server with the same N documents. Reports wall time and the contender's CPU time
+(user+sys of the child process). Not a test: figures go into the report.
+
+Usage: .venv/bin/python benches/sidecar_throughput.py [--docs 100000] [--bin target/release/logsift]
+"""
+import argparse, csv, json, os, resource, subprocess, sys, time
+from opensearchpy import OpenSearch, helpers
+import osmem_server
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def lines():
+    out = []
+    for s in ["OpenSSH", "Linux", "Apache", "HDFS", "Zookeeper"]:
+        p = os.path.join(ROOT, "tests", "data", "loghub-2k", s, f"{s}_2k.log_structured_corrected.csv")
+        with open(p, newline="", encoding="utf-8") as f:
+            out += [r["Content"] for r in csv.DictReader(f)]
+    return out
+
+
+def start_server():
+    p = subprocess.Popen([osmem_server.resolve_binary(), "-addr", "127.0.0.1:0", "-no-stdin-watch", "-no-ja"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    url = json.loads(p.stdout.readline())["url"]
+    return p, url
+
+
+def load(url, n, msgs):
+    es = OpenSearch(url, timeout=300)
+    acts = ({"_index": "bench-logs", "_source": {"message": msgs[i % len(msgs)],
+             "@timestamp": f"2024-05-01T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z"}} for i in range(n))
+    helpers.bulk(es, acts, chunk_size=5000)
+    es.indices.refresh(index="bench-logs")
+    return es
+
+
+def measure(cmd):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.monotonic()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"})
+    wall = time.monotonic() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if r.returncode != 0:
+        sys.exit(f"{cmd[0]} failed: {r.stderr[-2000:]}")
+    return wall, cpu
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=100_000)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "logsift"))
+    ap.add_argument("--only", default="python,drain3,logsift")
+    a = ap.parse_args()
+    msgs = lines()
+    py = sys.executable
+    contenders = {
+        "python": lambda url: [py, os.path.join(ROOT, "tools", "bench_baseline.py"), url, "bench-logs"],
+        "drain3": lambda url: [py, os.path.join(ROOT, "tools", "bench_baseline.py"), url, "bench-logs", "--drain3"],
+        "logsift": lambda url: [a.bin, "run", "--once", "--url", url, "--index", "bench-logs", "--source-name", "bench"],
+    }
+    results = {}
+    for name in a.only.split(","):
+        server, url = start_server()
+        try:
+            es = load(url, a.docs, msgs)
+            wall, cpu = measure(contenders[name](url))
+            es.indices.refresh(index="bench-logs")
+            done = es.count(index="bench-logs", body={"query": {"exists": {"field": "logsift.cluster_id"}}})["count"]
+            results[name] = (wall, cpu, done)
+            print(f"{name:8} docs {a.docs}  labelled {done}  wall {wall:7.2f}s  cpu {cpu:7.2f}s  ({a.docs / wall:,.0f} docs/s)", flush=True)
+        finally:
+            server.kill()
+            server.wait()
+    if "logsift" in results and "python" in results:
+        lw, lc, _ = results["logsift"]
+        pw, pc, _ = results["python"]
+        print(f"logsift/python wall {lw / pw:.2f}x (bar <= 1.1), cpu {lc / pc:.2f}x (bar <= 0.33)")
+        if "drain3" in results:
+            print(f"logsift/drain3 cpu {lc / results['drain3'][1]:.2f}x (bar <= 0.2)")
+
+
+if __name__ == "__main__":
+    main()
