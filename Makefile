@@ -6,7 +6,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 SHARED ?= ../shared
 
-.PHONY: all build release run test test-rust accuracy bench venv clean
+.PHONY: all build release run test test-rust accuracy bench memory venv clean
 
 all: build
 
@@ -38,6 +38,10 @@ accuracy: release
 
 bench: release
 	$(CARGO) bench --bench engine
+
+# Peak RSS of `logsift cluster --format summary` on 1M vs 5M generated lines (tools/memory.py).
+memory: release
+	$(PYTHON) tools/memory.py --bin target/release/logsift --shared $(SHARED)
 
 clean:
 	$(CARGO) clean

@@ -10,7 +10,14 @@
 //!    share a candidate, whose gaps widen to the `min..max` of its lines;
 //! 3. a candidate of at least `support` lines is a *cluster*; every other line (a line
 //!    whose candidate is rarer, or with no frequent word, an empty line included) is an
-//!    *outlier*. Candidates are not joined (no `--aggrsup`).
+//!    *outlier*. By default candidates are not joined.
+//!
+//! [`LogClusterOptions::aggregate_supports`] (off by default) is the reference's `--aggrsup`:
+//! a candidate's support also counts the lines of every candidate *more specific* than it
+//! (one whose every line matches its pattern), and the lines of a rare candidate that a
+//! cluster covers are no outliers. logsift puts such a line in the most specific covering
+//! cluster (most words; the earlier cluster on a tie); a cluster's `size` counts the lines
+//! put in it, not the aggregated support.
 //!
 //! Masked variables (`<*>` tokens from the [`Masker`]) are never frequent words.
 //!
@@ -99,6 +106,14 @@ pub struct LogClusterResult {
     pub patterns: Vec<LogClusterPattern>,
 }
 
+/// Optional behaviour of LogCluster; the default is the plain algorithm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogClusterOptions {
+    /// Add the supports of more specific candidates (`logcluster.pl --aggrsup`). Compares
+    /// every pair of candidates: quadratic in their number.
+    pub aggregate_supports: bool,
+}
+
 /// Mines LogCluster clusters from raw lines, masking each line with `masker`.
 pub fn mine(lines: &[&str], masker: &Masker, support: Support) -> BatchResult {
     mine_detailed(lines, masker, support).result
@@ -106,12 +121,22 @@ pub fn mine(lines: &[&str], masker: &Masker, support: Support) -> BatchResult {
 
 /// Like [`mine`], also returning each cluster's pattern with its `*{m,n}` gaps.
 pub fn mine_detailed(lines: &[&str], masker: &Masker, support: Support) -> LogClusterResult {
-    mine_table(&TokenTable::from_lines(lines, masker), support)
+    mine_with(lines, masker, support, LogClusterOptions::default())
+}
+
+/// Like [`mine_detailed`], with options.
+pub fn mine_with(lines: &[&str], masker: &Masker, support: Support, options: LogClusterOptions) -> LogClusterResult {
+    mine_table(&TokenTable::from_lines(lines, masker), support, options)
 }
 
 /// Mines LogCluster clusters from lines already split and masked (`"<*>"` = variable).
 pub fn mine_tokens<S: AsRef<str>>(lines: &[Vec<S>], support: Support) -> LogClusterResult {
-    mine_table(&TokenTable::from_tokens(lines), support)
+    mine_tokens_with(lines, support, LogClusterOptions::default())
+}
+
+/// Like [`mine_tokens`], with options.
+pub fn mine_tokens_with<S: AsRef<str>>(lines: &[Vec<S>], support: Support, options: LogClusterOptions) -> LogClusterResult {
+    mine_table(&TokenTable::from_tokens(lines), support, options)
 }
 
 /// One cluster candidate: a sequence of frequent words and the gaps around them.
@@ -121,7 +146,7 @@ struct Candidate {
     count: usize,
 }
 
-fn mine_table(table: &TokenTable, support: Support) -> LogClusterResult {
+fn mine_table(table: &TokenTable, support: Support, options: LogClusterOptions) -> LogClusterResult {
     let n = table.n_lines();
     let threshold = support.threshold(n);
 
@@ -182,27 +207,87 @@ fn mine_table(table: &TokenTable, support: Support) -> LogClusterResult {
         line_candidate.push(Some(c));
     }
 
+    // For --aggrsup: the candidates more specific than each candidate, and the supports.
+    let more_specific: Vec<Vec<usize>> = if options.aggregate_supports {
+        (0..candidates.len())
+            .map(|x| {
+                (0..candidates.len())
+                    .filter(|&y| y != x && is_more_specific(&candidates[y], &candidates[x]))
+                    .collect()
+            })
+            .collect()
+    } else {
+        vec![Vec::new(); candidates.len()]
+    };
+    let is_cluster: Vec<bool> = (0..candidates.len())
+        .map(|x| {
+            let aggregated: usize = more_specific[x].iter().map(|&y| candidates[y].count).sum();
+            (candidates[x].count + aggregated) as u64 >= threshold
+        })
+        .collect();
+    // Where a rare candidate's lines go: the most specific cluster that covers it.
+    let mut home: Vec<Option<usize>> = (0..candidates.len()).map(|c| is_cluster[c].then_some(c)).collect();
+    for x in (0..candidates.len()).filter(|&x| is_cluster[x]) {
+        for &y in &more_specific[x] {
+            let better = match home[y] {
+                None => true,
+                Some(h) => !is_cluster[y] && candidates[x].words.len() > candidates[h].words.len(),
+            };
+            if better {
+                home[y] = Some(x);
+            }
+        }
+    }
+
     // Clusters: candidates with enough support, numbered in order of first line.
     let mut cluster_of_candidate = vec![None; candidates.len()];
     let mut clusters = Vec::new();
     let mut patterns = Vec::new();
     for (c, cand) in candidates.iter().enumerate() {
-        if cand.count as u64 >= threshold {
+        if is_cluster[c] {
             cluster_of_candidate[c] = Some(clusters.len());
             let pattern = LogClusterPattern {
                 words: cand.words.iter().map(|&w| table.word(w).to_string()).collect(),
                 gaps: cand.gaps.clone(),
             };
-            clusters.push(BatchCluster {
-                id: ClusterId(clusters.len() as u64 + 1),
-                template: pattern.template(),
-                size: cand.count,
-            });
+            clusters.push(BatchCluster { id: ClusterId(clusters.len() as u64 + 1), template: pattern.template(), size: 0 });
             patterns.push(pattern);
         }
     }
-    let assignments = line_candidate.iter().map(|c| c.and_then(|c| cluster_of_candidate[c])).collect();
+    let assignments: Vec<Option<usize>> =
+        line_candidate.iter().map(|c| c.and_then(|c| home[c]).and_then(|h| cluster_of_candidate[h])).collect();
+    for a in assignments.iter().flatten() {
+        clusters[*a].size += 1;
+    }
     LogClusterResult { result: BatchResult { clusters, assignments }, patterns }
+}
+
+/// Whether every line that matches `y`'s pattern matches `x`'s (as `find_more_specific`
+/// of `logcluster.pl`): `x`'s words are a subsequence of `y`'s, and every stretch of `y`
+/// between two matched words (its gaps plus the skipped words) fits the gap of `x` there.
+fn is_more_specific(y: &Candidate, x: &Candidate) -> bool {
+    fn fits(x: &Candidate, y: &Candidate, i: usize, j: usize) -> bool {
+        // x words 0..i are matched, the last one to y word j - 1 (or nothing, j = 0).
+        let (gap, mut min, mut max) = (x.gaps[i], 0, 0);
+        for k in j..=y.words.len() {
+            min += y.gaps[k].min;
+            max += y.gaps[k].max;
+            if max > gap.max {
+                return false;
+            }
+            if k == y.words.len() {
+                return i == x.words.len() && min >= gap.min;
+            }
+            if i < x.words.len() && y.words[k] == x.words[i] && min >= gap.min && fits(x, y, i + 1, k + 1) {
+                return true;
+            }
+            // y word k is skipped: it counts as one more word in x's gap.
+            min += 1;
+            max += 1;
+        }
+        false
+    }
+    y.words.len() > x.words.len() && fits(x, y, 0, 0)
 }
 
 #[cfg(test)]
@@ -330,6 +415,42 @@ mod tests {
             &[("<*> ok <*>", "*{1,1} ok *{0,1}", &[0, 1, 2, 3, 4]), ("reset <*>", "reset *{1,1}", &[5, 6, 7, 8, 9])],
             &[],
         );
+    }
+
+    #[test]
+    fn aggregated_supports_let_a_general_pattern_absorb_more_specific_lines() {
+        let lines = ["a b c", "a b c", "a q c", "a c", "b z"];
+        let tokens: Vec<Vec<&str>> = lines.iter().map(|l| l.split_whitespace().collect()).collect();
+        // Plain LogCluster: [a b c] (2 lines), [a *{0,1} c] (2), [b *{1,1}] (1) are all rare.
+        check(&lines, Support::Count(3), &[], &[0, 1, 2, 3, 4]);
+        // --aggrsup: [a b c] matches "a *{0,1} c", whose support becomes 4; [b] is not
+        // covered by anything ("a" may not precede "b" in its pattern).
+        let options = LogClusterOptions { aggregate_supports: true };
+        let LogClusterResult { result, patterns } = mine_tokens_with(&tokens, Support::Count(3), options);
+        assert_eq!(patterns.iter().map(LogClusterPattern::pattern).collect::<Vec<_>>(), ["a *{0,1} c"]);
+        assert_eq!(result.clusters[0].template, "a <*> c");
+        assert_eq!(result.clusters[0].size, 4);
+        assert_eq!(result.assignments, vec![Some(0), Some(0), Some(0), Some(0), None]);
+    }
+
+    #[test]
+    fn more_specific_means_every_line_of_one_matches_the_other() {
+        let cand = |words: &[u32], gaps: &[(usize, usize)]| Candidate {
+            words: words.to_vec(),
+            gaps: gaps.iter().map(|&(min, max)| Gap { min, max }).collect(),
+            count: 1,
+        };
+        let general = cand(&[1, 3], &[(0, 0), (0, 2), (0, 1)]); // a *{0,2} c *{0,1}
+        assert!(is_more_specific(&cand(&[1, 2, 3], &[(0, 0), (0, 1), (0, 0), (0, 0)]), &general));
+        assert!(is_more_specific(&cand(&[1, 3, 4], &[(0, 0), (1, 1), (0, 0), (0, 0)]), &general));
+        // Too many words between a and c, a word before a, a trailing gap too wide:
+        assert!(!is_more_specific(&cand(&[1, 2, 3], &[(0, 0), (1, 2), (0, 0), (0, 0)]), &general));
+        assert!(!is_more_specific(&cand(&[5, 1, 3], &[(0, 0), (0, 0), (0, 0), (0, 0)]), &general));
+        assert!(!is_more_specific(&cand(&[1, 3, 4], &[(0, 0), (0, 0), (0, 0), (0, 1)]), &general));
+        // A gap that must hold a word is not met by a line with none there.
+        let needs_one = cand(&[1, 3], &[(0, 0), (1, 1), (0, 0)]);
+        assert!(!is_more_specific(&cand(&[1, 3, 4], &[(0, 0), (0, 0), (0, 0), (0, 0)]), &needs_one));
+        assert!(is_more_specific(&cand(&[1, 2, 3], &[(0, 0), (0, 0), (0, 0), (0, 0)]), &needs_one));
     }
 
     #[test]
