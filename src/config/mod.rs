@@ -271,6 +271,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         masks: MaskConfig {
             disable: e.disable_masks,
             custom: e.custom_masks.into_iter().map(|m| CustomMask { name: m.name, regex: m.regex }).collect(),
+            ..Default::default()
         },
         drain: DrainConfig { similarity: e.similarity, ..Default::default() },
     };
