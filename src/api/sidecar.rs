@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// Binds the API (when enabled) and starts it and the job scheduler; the returned tasks end
-/// after `shutdown` turns true. A port that cannot be bound is an error at start.
+/// after `shutdown` turns true. A port that cannot be bound is logged; labelling goes on.
 pub async fn spawn_for_sidecar(cfg: &Config, client: EsClient, sidecar: &Sidecar, shutdown: watch::Receiver<bool>) -> Result<Vec<JoinHandle<()>>, ServeError> {
     let metrics = Metrics::new();
     let mut tasks = Vec::new();
@@ -47,7 +47,14 @@ pub async fn spawn_for_sidecar(cfg: &Config, client: EsClient, sidecar: &Sidecar
     if let Some(r) = runner {
         b = b.jobs(r);
     }
-    let server = ApiServer::bind(b.build()).await?;
+    // A busy port must not stop the labelling: the API is an add-on of the sidecar.
+    let server = match ApiServer::bind(b.build()).await {
+        Ok(s) => s,
+        Err(error) => {
+            tracing::error!(%error, "api not started; the sidecar goes on without it");
+            return Ok(tasks);
+        }
+    };
     let mut stop = shutdown;
     tasks.push(tokio::spawn(async move {
         let signal = async move {
