@@ -127,7 +127,7 @@ fn from_miner(state: &ApiState, q: &ClustersQuery, order: String, size: usize) -
     match order.as_str() {
         "top" => all.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id))),
         "rare" => all.sort_by(|a, b| a.size.cmp(&b.size).then(a.id.cmp(&b.id))),
-        _ => all.sort_by(|a, b| b.id.cmp(&a.id)),
+        _ => all.sort_by_key(|c| std::cmp::Reverse(c.id)),
     }
     let clusters = all
         .into_iter()
