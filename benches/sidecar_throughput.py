@@ -54,13 +54,14 @@ def main():
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "logsift"))
     ap.add_argument("--only", default="python,drain3,logsift")
+    ap.add_argument("--set", action="append", default=[], help="extra logsift --set KEY=VALUE")
     a = ap.parse_args()
     msgs = lines()
     py = sys.executable
     contenders = {
         "python": lambda url: [py, os.path.join(ROOT, "tools", "bench_baseline.py"), url, "bench-logs"],
         "drain3": lambda url: [py, os.path.join(ROOT, "tools", "bench_baseline.py"), url, "bench-logs", "--drain3"],
-        "logsift": lambda url: [a.bin, "run", "--once", "--url", url, "--index", "bench-logs", "--source-name", "bench"],
+        "logsift": lambda url: [a.bin, "run", "--once", "--url", url, "--index", "bench-logs", "--source-name", "bench"] + [x for kv in a.set for x in ("--set", kv)],
     }
     results = {}
     for name in a.only.split(","):

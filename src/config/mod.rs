@@ -99,7 +99,7 @@ pub struct Overrides {
 }
 
 /// Keys whose environment/`--set` value is a comma-separated list.
-const LIST_KEYS: &[&str] = &["connection.urls", "source.indices", "engine.disable_masks"];
+const LIST_KEYS: &[&str] = &["connection.urls", "source.indices", "engine.disable_masks", "engine.enable_masks"];
 
 /// Loads and validates the configuration from the file, the process environment and `o`.
 pub fn load(o: &Overrides) -> Result<Config, ConfigError> {
@@ -270,8 +270,8 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let engine = EngineConfig {
         masks: MaskConfig {
             disable: e.disable_masks,
+            enable: e.enable_masks,
             custom: e.custom_masks.into_iter().map(|m| CustomMask { name: m.name, regex: m.regex }).collect(),
-            ..Default::default()
         },
         drain: DrainConfig { similarity: e.similarity, ..Default::default() },
     };
@@ -298,6 +298,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
 fn engine_key(engine_key: &str) -> String {
     match engine_key {
         "masks.disable" => "engine.disable_masks".into(),
+        "masks.enable" => "engine.enable_masks".into(),
         "drain.similarity" => "engine.similarity".into(),
         k if k.starts_with("masks.custom.") => format!("engine.custom_masks ({})", &k["masks.custom.".len()..]),
         k => format!("engine.{k}"),

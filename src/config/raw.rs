@@ -158,6 +158,7 @@ impl Default for RawRun {
 pub struct RawEngine {
     pub similarity: f64,
     pub disable_masks: Vec<String>,
+    pub enable_masks: Vec<String>,
     pub custom_masks: Vec<RawCustomMask>,
 }
 
@@ -166,6 +167,7 @@ impl Default for RawEngine {
         RawEngine {
             similarity: crate::engine::DrainConfig::default().similarity,
             disable_masks: Vec::new(),
+            enable_masks: Vec::new(),
             custom_masks: Vec::new(),
         }
     }

@@ -28,7 +28,7 @@ pub struct DrainConfig {
 
 impl Default for DrainConfig {
     fn default() -> Self {
-        DrainConfig { similarity: 0.85, cache_capacity: 100_000 }
+        DrainConfig { similarity: 0.86, cache_capacity: 100_000 }
     }
 }
 
@@ -67,6 +67,10 @@ pub struct ClusterInfo {
     /// Messages assigned to it so far.
     pub size: u64,
 }
+
+/// How many distinct values in the same positions (clusters that differ only there, and
+/// the message) show that those positions are variables.
+const SIBLINGS: usize = 3;
 
 /// Id of the wildcard token.
 const WILD: u32 = 0;
@@ -182,12 +186,11 @@ impl Miner {
         let mut ids = Vec::new();
         self.masker.tokenize(message, &mut toks);
         self.lookup_ids(&toks, &mut ids);
-        let key = bucket_key(&ids);
-        if let Some(&(c, generation)) = self.cache_get(&ids, key) {
-            let _ = generation;
+        let key = bucket_key(&ids, first_masked(&toks));
+        if let Some(&(c, _)) = self.cache_get(&ids, key) {
             return Some(ClusterId(c as u64 + 1));
         }
-        self.best_match(key, &ids, &toks).map(|c| ClusterId(c as u64 + 1))
+        self.find(key, &ids, &toks).map(|c| ClusterId(c as u64 + 1))
     }
 
     fn lookup_ids(&self, toks: &Tokens, ids: &mut Vec<u32>) {
@@ -205,12 +208,12 @@ impl Miner {
     }
 
     fn add_tokens(&mut self, toks: &Tokens, ids: &[u32]) -> Assignment {
-        let key = bucket_key(ids);
+        let key = bucket_key(ids, first_masked(toks));
         if let Some(&(c, _)) = self.cache_get(ids, key) {
             self.clusters[c as usize].size += 1;
             return Assignment { cluster_id: ClusterId(c as u64 + 1), change: Change::Unchanged };
         }
-        let (c, change) = match self.best_match(key, ids, toks) {
+        let (c, change) = match self.find(key, ids, toks) {
             Some(c) => {
                 let mut changed = false;
                 for i in 0..ids.len() {
@@ -234,7 +237,7 @@ impl Miner {
                 self.clusters.push(Cluster { tokens, seps, size: 1 });
                 let c = self.clusters.len() - 1;
                 // The key is recomputed: the first token may have been interned just now.
-                let key = bucket_key(&self.clusters[c].tokens);
+                let key = self.cluster_key(c);
                 self.buckets.entry(key).or_default().members.push(c as u32);
                 self.bump(key);
                 (c, Change::Created)
@@ -250,8 +253,8 @@ impl Miner {
         if cap == 0 || ids.contains(&UNKNOWN) {
             return;
         }
-        let key = if key.1 == UNKNOWN { bucket_key(&self.clusters[c].tokens) } else { key };
-        if self.best_match(key, ids, toks) != Some(c) {
+        let key = if key.1 == UNKNOWN { self.cluster_key(c) } else { key };
+        if self.find(key, ids, toks) != Some(c) {
             return;
         }
         if self.cache.len() >= cap {
@@ -268,6 +271,56 @@ impl Miner {
         }
     }
 
+    fn cluster_key(&self, c: usize) -> (u32, u32) {
+        let t = &self.clusters[c].tokens;
+        bucket_key(t, t.first().map(|&f| self.interner.str(f)))
+    }
+
+    /// The cluster a message joins: the best match within the allowance, else a sibling
+    /// whose differences the bucket has shown to be variables.
+    fn find(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<usize> {
+        self.best_match(key, ids, toks).or_else(|| self.sibling_match(key, ids, toks))
+    }
+
+    /// When [`SIBLINGS`] − 1 clusters of the bucket each differ from the message in
+    /// exactly the same positions (and nowhere else, at most half of them), those positions
+    /// hold variables: the earliest of those clusters is the match, and generalises there.
+    fn sibling_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<usize> {
+        let bucket = self.buckets.get(&key)?;
+        let limit = ids.len() / 2;
+        let mut groups: Vec<(Vec<u16>, usize, usize)> = Vec::new();
+        let mut diff: Vec<u16> = Vec::new();
+        'clusters: for &c in &bucket.members {
+            let cluster = &self.clusters[c as usize];
+            diff.clear();
+            for (i, &b) in ids.iter().enumerate() {
+                match self.relate_at(&cluster.tokens, i, b, toks.masked(i)) {
+                    Relation::Same | Relation::Widen(_) | Relation::Value => {}
+                    Relation::Differ => {
+                        diff.push(i as u16);
+                        if diff.len() > limit {
+                            continue 'clusters;
+                        }
+                    }
+                    Relation::Distinct => continue 'clusters,
+                }
+            }
+            if diff.is_empty() {
+                continue;
+            }
+            match groups.iter_mut().find(|g| g.0 == diff) {
+                Some(g) => {
+                    g.2 += 1;
+                    if g.2 + 1 >= SIBLINGS {
+                        return Some(g.1);
+                    }
+                }
+                None => groups.push((diff.clone(), c as usize, 1)),
+            }
+        }
+        None
+    }
+
     /// The cluster of the bucket with the fewest mismatched constant tokens, if that is
     /// within the allowance `floor(len × (1 − similarity))`; the earliest on ties.
     fn best_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<usize> {
@@ -277,7 +330,7 @@ impl Miner {
         'clusters: for &c in &bucket.members {
             let t = &self.clusters[c as usize].tokens;
             let mut cost = 0;
-            for (i, (&a, &b)) in t.iter().zip(ids).enumerate() {
+            for (i, &b) in ids.iter().enumerate() {
                 match self.relate_at(t, i, b, toks.masked(i)) {
                     Relation::Same | Relation::Widen(_) | Relation::Value => {}
                     Relation::Differ => {
@@ -413,11 +466,15 @@ impl Miner {
             let tokens: Vec<u32> = s.tokens.iter().map(|t| m.interner.intern(t)).collect();
             let c = m.clusters.len();
             m.clusters.push(Cluster { tokens, seps: s.seps.into_iter().map(Into::into).collect(), size: s.size });
-            let key = bucket_key(&m.clusters[c].tokens);
+            let key = m.cluster_key(c);
             m.buckets.entry(key).or_default().members.push(c as u32);
         }
         Ok(m)
     }
+}
+
+fn first_masked(toks: &Tokens) -> Option<&str> {
+    (!toks.is_empty()).then(|| toks.masked(0))
 }
 
 /// How a template token relates to a message token.
@@ -451,8 +508,13 @@ fn is_name_key(s: &str) -> bool {
     KEYS.iter().any(|k| s.eq_ignore_ascii_case(k))
 }
 
-fn bucket_key(ids: &[u32]) -> (u32, u32) {
-    (ids.len() as u32, ids.first().copied().unwrap_or(WILD))
+/// The bucket of a token sequence: its length, and its first token when that is a constant
+/// word (a first token with a variable in it, `<*>` or `wpad:<*>`, buckets as `<*>`).
+fn bucket_key(ids: &[u32], first: Option<&str>) -> (u32, u32) {
+    match (ids.first(), first) {
+        (Some(&id), Some(f)) if !f.contains(WILDCARD) => (ids.len() as u32, id),
+        _ => (ids.len() as u32, WILD),
+    }
 }
 
 /// Pushes the parts of `text` that stand where `pattern` has wildcards.

@@ -365,6 +365,10 @@ impl Masker {
             return self.on.literal && ["true", "false", "null"].iter().any(|l| w.eq_ignore_ascii_case(l));
         }
         let first_digit = b[0].is_ascii_digit() || (b[0] == b'-' && b.len() > 1);
+        // A version: `v2.6`, `V1.2.3`.
+        if self.on.number && (b[0] == b'v' || b[0] == b'V') && b.len() > 1 && b[1].is_ascii_digit() && w.contains('.') {
+            return true;
+        }
         if self.on.number && first_digit {
             return true;
         }
@@ -491,11 +495,14 @@ fn quantity_tokens<'a>(line: &'a str, toks: &[(u32, u32)]) -> (usize, (&'a str, 
     if prefix.contains('(') {
         return (2, (prefix, suffix));
     }
-    // `1190 bytes (1.16 KB)`: the restatement belongs to the same value.
+    // `1190 bytes (1.16 KB)`: a restatement in brackets, in whatever unit, is the same value.
     if suffix.is_empty() {
-        if let (Some(p2), Some((_, s2))) = (tok(2).and_then(number_with_prefix), tok(3).and_then(unit_of)) {
-            if p2 == "(" && s2.starts_with(')') {
-                return (4, ("", &s2[1..]));
+        if let (Some("("), Some(t3)) = (tok(2).and_then(number_with_prefix), tok(3)) {
+            if let Some(close) = t3.find(')') {
+                let unit = &t3[..close];
+                if !unit.is_empty() && unit.len() <= 5 && unit.bytes().all(|c| c.is_ascii_alphabetic()) {
+                    return (4, ("", &t3[close + 1..]));
+                }
             }
         }
     }
@@ -730,6 +737,7 @@ mod tests {
             ("Created local directory at /opt/hdfs/nodemanager/usercache/curi/appcache", "Created local directory at <*>"),
             ("value 0x1F and deadbeef99 and -12.5 degrees", "value <*> and <*> and <*> degrees"),
             ("Loading L1 cache tty2 log4j BIOS-e820: imps2:", "Loading L1 cache tty2 log4j BIOS-e820: imps2:"),
+            ("sdpd v2.6 started, mtrr: V1.2.3 (x)", "sdpd <*> started, mtrr: <*> (x)"),
             ("2016-09-28 04:30:31, Info CBS", "<*> Info CBS"),
             ("", ""),
         ];

@@ -12,6 +12,9 @@ pub enum BulkOp {
     Update { index: String, id: String, guard: Option<(i64, i64)>, doc: Value, upsert: bool },
     /// Whole-document write (create or replace).
     Index { index: String, id: String, doc: Value },
+    /// [`BulkOp::Update`] with the partial document already serialised (`{"logsift": {...}}`),
+    /// for the hot path where many documents share most of their update.
+    UpdateRaw { index: String, id: String, guard: Option<(i64, i64)>, doc_json: String },
 }
 
 /// What happened to one item.
@@ -28,8 +31,8 @@ pub enum ItemOutcome {
     Failed { status: u16, reason: String },
 }
 
-pub fn encode(ops: &[BulkOp]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ops.len() * 160);
+pub fn encode<'a>(ops: impl IntoIterator<Item = &'a BulkOp>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 * 1024);
     for op in ops {
         let (meta, body) = match op {
             BulkOp::Update { index, id, guard, doc, upsert } => {
@@ -44,7 +47,26 @@ pub fn encode(ops: &[BulkOp]) -> Vec<u8> {
                 }
                 (json!({"update": m}), b)
             }
-            BulkOp::Index { index, id, doc } => (json!({"index": {"_index": index, "_id": id}}), doc.clone()),
+            BulkOp::UpdateRaw { index, id, guard, doc_json } => {
+                let mut m = json!({"_index": index, "_id": id});
+                if let Some((seq, term)) = guard {
+                    m["if_seq_no"] = json!(seq);
+                    m["if_primary_term"] = json!(term);
+                }
+                serde_json::to_writer(&mut out, &json!({"update": m})).expect("json to vec");
+                out.extend_from_slice(b"\n{\"doc\":");
+                out.extend_from_slice(doc_json.as_bytes());
+                out.extend_from_slice(b"}\n");
+                continue;
+            }
+            BulkOp::Index { index, id, doc } => {
+                let meta = json!({"index": {"_index": index, "_id": id}});
+                serde_json::to_writer(&mut out, &meta).expect("json to vec");
+                out.push(b'\n');
+                serde_json::to_writer(&mut out, doc).expect("json to vec");
+                out.push(b'\n');
+                continue;
+            }
         };
         serde_json::to_writer(&mut out, &meta).expect("json to vec");
         out.push(b'\n');
@@ -54,22 +76,52 @@ pub fn encode(ops: &[BulkOp]) -> Vec<u8> {
     out
 }
 
+#[derive(serde::Deserialize)]
+struct BulkAnswer {
+    items: Vec<std::collections::HashMap<String, ItemAnswer>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ItemAnswer {
+    #[serde(default)]
+    status: u16,
+    #[serde(default)]
+    error: Option<ItemError>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ItemError {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Reads the items of a bulk answer (raw JSON bytes), in request order.
+pub fn outcomes_from_slice(body: &[u8], expected: usize) -> Result<Vec<ItemOutcome>, EsError> {
+    let a: BulkAnswer = serde_json::from_slice(body).map_err(|e| EsError::Decode(format!("bulk answer: {e}")))?;
+    to_outcomes(a, expected)
+}
+
 /// Reads the items of a bulk answer, in request order.
 pub fn outcomes(resp: &Value, expected: usize) -> Result<Vec<ItemOutcome>, EsError> {
-    let items = resp.get("items").and_then(Value::as_array).ok_or_else(|| EsError::Decode("bulk answer has no items".into()))?;
+    let a: BulkAnswer = serde_json::from_value(resp.clone()).map_err(|e| EsError::Decode(format!("bulk answer: {e}")))?;
+    to_outcomes(a, expected)
+}
+
+fn to_outcomes(a: BulkAnswer, expected: usize) -> Result<Vec<ItemOutcome>, EsError> {
+    let items = a.items;
     if items.len() != expected {
         return Err(EsError::Decode(format!("bulk answer has {} items for {expected} actions", items.len())));
     }
     Ok(items
-        .iter()
+        .into_iter()
         .map(|it| {
-            let r = it.as_object().and_then(|o| o.values().next()).cloned().unwrap_or(Value::Null);
-            let status = r.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
+            let r = it.into_values().next().unwrap_or(ItemAnswer { status: 0, error: None });
+            let status = r.status;
             let reason = || {
-                let e = r.get("error");
-                let t = e.and_then(|e| e.get("type")).and_then(Value::as_str).unwrap_or("");
-                let why = e.and_then(|e| e.get("reason")).and_then(Value::as_str).unwrap_or("");
-                format!("{t}: {why}")
+                let e = r.error.as_ref();
+                format!("{}: {}", e.map_or("", |e| e.kind.as_str()), e.and_then(|e| e.reason.as_deref()).unwrap_or(""))
             };
             match status {
                 200..=299 => ItemOutcome::Ok,
@@ -84,14 +136,15 @@ pub fn outcomes(resp: &Value, expected: usize) -> Result<Vec<ItemOutcome>, EsErr
 
 impl EsClient {
     /// Sends one bulk request (whole-request failures retried; item failures are the caller's).
-    pub async fn bulk(&self, ops: &[BulkOp]) -> Result<Vec<ItemOutcome>, EsError> {
-        if ops.is_empty() {
+    pub async fn bulk<'a>(&self, ops: impl ExactSizeIterator<Item = &'a BulkOp>) -> Result<Vec<ItemOutcome>, EsError> {
+        let n = ops.len();
+        if n == 0 {
             return Ok(Vec::new());
         }
         let body = encode(ops);
         // Safe to resend: guarded updates of an earlier, applied attempt come back as 409.
-        let resp = self.request(Method::Post, "/_bulk", &[], Some(Body::NdJson(body)), Idempotent::Yes).await?;
-        outcomes(&resp, ops.len())
+        let resp = self.request_raw(Method::Post, "/_bulk", &[], Some(Body::NdJson(body)), Idempotent::Yes).await?;
+        outcomes_from_slice(&resp, n)
     }
 }
 
@@ -110,6 +163,10 @@ mod tests {
         assert_eq!(lines[0], json!({"update": {"_index": "i", "_id": "a", "if_seq_no": 3, "if_primary_term": 1}}));
         assert_eq!(lines[1], json!({"doc": {"x": 1}}));
         assert_eq!(lines[3], json!({"doc": {"y": 2}, "doc_as_upsert": true}));
+        let raw = BulkOp::UpdateRaw { index: "i".into(), id: "c".into(), guard: Some((1, 2)), doc_json: r#"{"a":1}"#.into() };
+        let text = String::from_utf8(encode([&raw])).unwrap();
+        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines, vec![json!({"update": {"_index": "i", "_id": "c", "if_seq_no": 1, "if_primary_term": 2}}), json!({"doc": {"a": 1}})]);
     }
 
     #[test]

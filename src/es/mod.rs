@@ -183,6 +183,22 @@ impl EsClient {
         body: Option<Body>,
         idempotent: Idempotent,
     ) -> Result<Value, EsError> {
+        let bytes = self.request_raw(method, path, query, body, idempotent).await?;
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| EsError::Decode(e.to_string()))
+    }
+
+    /// [`EsClient::request`] returning the raw body bytes (for typed decoding by the caller).
+    pub async fn request_raw(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Body>,
+        idempotent: Idempotent,
+    ) -> Result<bytes::Bytes, EsError> {
         let mut attempt = 0;
         loop {
             match self.request_once(method, path, query, body.as_ref()).await {
@@ -210,7 +226,7 @@ impl EsClient {
         path: &str,
         query: &[(&str, String)],
         body: Option<&Body>,
-    ) -> Result<Value, EsError> {
+    ) -> Result<bytes::Bytes, EsError> {
         let mut headers = HeaderMap::new();
         let q = if query.is_empty() { None } else { Some(query) };
         let resp = match body {
@@ -236,10 +252,7 @@ impl EsClient {
             body.truncate(2000);
             return Err(EsError::Status { status, body });
         }
-        if bytes.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&bytes).map_err(|e| EsError::Decode(e.to_string()))
+        Ok(bytes)
     }
 }
 

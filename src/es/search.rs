@@ -126,11 +126,11 @@ impl Pager {
                 b["sort"] = json!(["_doc"]);
                 let path = format!("/{}/_search", path_part(&self.spec.indices));
                 let q = [("scroll", KEEP_ALIVE.to_string()), ("ignore_unavailable", "true".to_string())];
-                c.request(Method::Post, &path, &q, Some(Body::Json(b)), Idempotent::Yes).await?
+                c.request_raw(Method::Post, &path, &q, Some(Body::Json(b)), Idempotent::Yes).await?
             }
             PagerState::Scroll { id } => {
                 let b = json!({"scroll": KEEP_ALIVE, "scroll_id": id});
-                c.request(Method::Post, "/_search/scroll", &[], Some(Body::Json(b)), Idempotent::No).await?
+                c.request_raw(Method::Post, "/_search/scroll", &[], Some(Body::Json(b)), Idempotent::No).await?
             }
             PagerState::Pit { id, search_after, .. } => {
                 let mut b = self.body();
@@ -140,21 +140,26 @@ impl Pager {
                 if let Some(sa) = search_after {
                     b["search_after"] = sa.clone();
                 }
-                c.request(Method::Post, "/_search", &[], Some(Body::Json(b)), Idempotent::Yes).await?
+                c.request_raw(Method::Post, "/_search", &[], Some(Body::Json(b)), Idempotent::Yes).await?
             }
         };
-        let raw = resp.pointer("/hits/hits").and_then(Value::as_array).cloned().unwrap_or_default();
-        let last_sort = raw.last().and_then(|h| h.get("sort")).cloned();
-        let hits: Vec<Hit> = raw.into_iter().filter_map(parse_hit).collect();
+        let resp: SearchAnswer = serde_json::from_slice(&resp).map_err(|e| EsError::Decode(format!("search answer: {e}")))?;
+        let last_sort = resp.hits.hits.last().and_then(|h| h.sort.clone());
+        let hits: Vec<Hit> = resp
+            .hits
+            .hits
+            .into_iter()
+            .map(|h| Hit { index: h.index, id: h.id, seq_no: h.seq_no, primary_term: h.primary_term, source: h.source })
+            .collect();
         match &mut self.state {
             PagerState::ScrollNew | PagerState::Scroll { .. } => {
-                if let Some(id) = resp.get("_scroll_id").and_then(Value::as_str) {
-                    self.state = PagerState::Scroll { id: id.to_string() };
+                if let Some(id) = resp.scroll_id {
+                    self.state = PagerState::Scroll { id };
                 }
             }
             PagerState::Pit { id, search_after, .. } => {
-                if let Some(new_id) = resp.get("pit_id").and_then(Value::as_str) {
-                    *id = new_id.to_string();
+                if let Some(new_id) = resp.pit_id {
+                    *id = new_id;
                 }
                 *search_after = last_sort;
             }
@@ -191,13 +196,32 @@ impl Pager {
     }
 }
 
-fn parse_hit(h: Value) -> Option<Hit> {
-    let Value::Object(mut m) = h else { return None };
-    Some(Hit {
-        index: m.get("_index")?.as_str()?.to_string(),
-        id: m.get("_id")?.as_str()?.to_string(),
-        seq_no: m.get("_seq_no").and_then(Value::as_i64),
-        primary_term: m.get("_primary_term").and_then(Value::as_i64),
-        source: m.remove("_source").unwrap_or(Value::Null),
-    })
+/// The parts of a search answer paging needs (typed: cheaper than a `Value` tree).
+#[derive(serde::Deserialize)]
+struct SearchAnswer {
+    #[serde(rename = "_scroll_id")]
+    scroll_id: Option<String>,
+    pit_id: Option<String>,
+    hits: HitsAnswer,
+}
+
+#[derive(serde::Deserialize)]
+struct HitsAnswer {
+    #[serde(default)]
+    hits: Vec<HitAnswer>,
+}
+
+#[derive(serde::Deserialize)]
+struct HitAnswer {
+    #[serde(rename = "_index")]
+    index: String,
+    #[serde(rename = "_id")]
+    id: String,
+    #[serde(rename = "_seq_no")]
+    seq_no: Option<i64>,
+    #[serde(rename = "_primary_term")]
+    primary_term: Option<i64>,
+    #[serde(rename = "_source", default)]
+    source: Value,
+    sort: Option<Value>,
 }

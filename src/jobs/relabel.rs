@@ -58,7 +58,7 @@ pub async fn write_labels(ctx: &JobContext, updates: Vec<Relabel>, batch: usize,
         let mut pending: Vec<usize> = (0..ops.len()).collect();
         for attempt in 0..5u32 {
             let batch_ops: Vec<BulkOp> = pending.iter().map(|&i| ops[i].clone()).collect();
-            let outcomes = ctx.client.bulk(&batch_ops).await?;
+            let outcomes = ctx.client.bulk(batch_ops.iter()).await?;
             let mut retry = Vec::new();
             for (&i, o) in pending.iter().zip(outcomes) {
                 match o {
@@ -132,7 +132,7 @@ pub async fn recount(ctx: &JobContext, ids: &BTreeMap<String, ClusterMeta>) -> R
         ops.push(BulkOp::Update { index: ctx.clusters_index.clone(), id: id.clone(), guard: None, doc, upsert: true });
     }
     for chunk in ops.chunks(500) {
-        for o in ctx.client.bulk(chunk).await? {
+        for o in ctx.client.bulk(chunk.iter()).await? {
             if let ItemOutcome::Failed { status, reason } | ItemOutcome::Retriable { status, reason } = o {
                 return Err(JobError::Write(format!("cluster index update failed ({status}): {reason}")));
             }

@@ -61,6 +61,7 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, hits: Vec<Hit>) -> 
     let mut touched: BTreeSet<ClusterId> = BTreeSet::new();
     let mut changed = false;
     let mut labelled_here: Vec<(usize, ClusterId, String)> = Vec::new();
+    let mut examples_taken: HashMap<ClusterId, usize> = HashMap::new();
     for hit in hits {
         if let Some(t) = lookup(&hit.source, input.timestamp_field).and_then(normalise_time) {
             if out.max_timestamp.as_ref().is_none_or(|m| t > *m) {
@@ -101,33 +102,40 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, hits: Vec<Hit>) -> 
                     Change::Unchanged => {}
                 }
                 touched.insert(a.cluster_id);
-                let key = cluster_key(input.source, a.cluster_id);
-                let known = out.known.entry(key).or_default();
-                if known.examples.len() < input.examples {
-                    known.examples.push(msg.to_string());
+                let n_examples = examples_taken.entry(a.cluster_id).or_insert(0usize);
+                if *n_examples < input.examples {
+                    *n_examples += 1;
+                    let known = out.known.entry(cluster_key(input.source, a.cluster_id)).or_default();
+                    if known.examples.len() < input.examples {
+                        known.examples.push(msg.to_string());
+                    }
                 }
-                out.ops.push(BulkOp::Update { index: hit.index, id: hit.id, guard, doc: Value::Null, upsert: false });
+                out.ops.push(BulkOp::UpdateRaw { index: hit.index, id: hit.id, guard, doc_json: String::new() });
                 out.is_label.push(true);
                 labelled_here.push((out.ops.len() - 1, a.cluster_id, msg.into_owned()));
             }
         }
     }
-    // Templates as they stand after the whole batch (a later message may have generalised one).
-    let mut templates: HashMap<ClusterId, String> = HashMap::new();
+    // Templates as they stand after the whole batch (a later message may have generalised one);
+    // the shared part of each cluster's update is serialised once.
+    let mut prefix: HashMap<ClusterId, String> = HashMap::new();
     for id in &touched {
         let t = miner.template(*id).unwrap_or_default();
         let key = cluster_key(input.source, *id);
-        out.known.entry(key.clone()).or_default().template = Some(t.clone());
-        templates.insert(*id, t);
+        let json_str = |v: &str| serde_json::to_string(v).expect("string to json");
+        prefix.insert(*id, format!(r#"{{"logsift":{{"cluster_id":{},"template":{}"#, json_str(&key), json_str(&t)));
+        out.known.entry(key.clone()).or_default().template = Some(t);
         out.touched.push(key);
     }
     for (i, id, msg) in labelled_here {
-        let mut fields = json!({"cluster_id": cluster_key(input.source, id), "template": templates[&id]});
+        let mut doc_json = prefix[&id].clone();
         if input.params {
-            fields["params"] = json!(miner.params(id, &msg));
+            doc_json.push_str(r#","params":"#);
+            doc_json.push_str(&serde_json::to_string(&miner.params(id, &msg)).expect("params to json"));
         }
-        if let BulkOp::Update { doc, .. } = &mut out.ops[i] {
-            *doc = json!({ "logsift": fields });
+        doc_json.push_str("}}");
+        if let BulkOp::UpdateRaw { doc_json: d, .. } = &mut out.ops[i] {
+            *d = doc_json;
         }
     }
     if changed {
@@ -160,11 +168,16 @@ mod tests {
         let m = mine_batch(&mut miner, &input, hits);
         assert_eq!(m.ops.len(), 3);
         assert_eq!(m.is_label, vec![true, true, false]);
-        let BulkOp::Update { doc, guard, .. } = &m.ops[0] else { panic!() };
-        assert_eq!(*guard, Some((7, 1)));
+        let doc_of = |op: &BulkOp| match op {
+            BulkOp::UpdateRaw { doc_json, guard, .. } => (serde_json::from_str::<Value>(doc_json).unwrap(), *guard),
+            BulkOp::Update { doc, guard, .. } => (doc.clone(), *guard),
+            other => panic!("{other:?}"),
+        };
+        let (doc, guard) = doc_of(&m.ops[0]);
+        assert_eq!(guard, Some((7, 1)));
         let id = doc["logsift"]["cluster_id"].as_str().unwrap().to_string();
-        assert_eq!(m.ops[1].clone(), BulkOp::Update { index: "logs-1".into(), id: "b".into(), guard: Some((7, 1)),
-            doc: json!({"logsift": {"cluster_id": id, "template": doc["logsift"]["template"], "params": ["2"]}}), upsert: false });
+        let (doc1, _) = doc_of(&m.ops[1]);
+        assert_eq!(doc1, json!({"logsift": {"cluster_id": id, "template": doc["logsift"]["template"], "params": ["2"]}}));
         let BulkOp::Update { doc, .. } = &m.ops[2] else { panic!() };
         assert_eq!(doc["logsift"]["skipped"], "missing_field");
         assert_eq!(m.skipped["missing_field"], 1);

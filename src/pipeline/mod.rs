@@ -217,7 +217,10 @@ impl Sidecar {
     async fn pass(&mut self, info: &ServerInfo, mode: PagingMode, caps: &crate::es::Capabilities, shutdown: &watch::Receiver<bool>, summary: &mut RunSummary) -> Result<(), PipelineError> {
         let src = &self.cfg.source;
         let query = pending_query(src.query.as_ref(), &src.timestamp_field, self.checkpoint.max_timestamp.as_deref());
-        let spec = SearchSpec { indices: src.index_expr(), query, source_fields: Vec::new(), page_size: self.cfg.read.page_size, slice: None };
+        // Only what extraction, the checkpoint and the already-labelled check read.
+        let mut source_fields: Vec<String> = self.extractor.fields().into_iter().map(String::from).collect();
+        source_fields.extend([src.timestamp_field.clone(), "logsift.cluster_id".into(), "logsift.skipped".into()]);
+        let spec = SearchSpec { indices: src.index_expr(), query, source_fields, page_size: self.cfg.read.page_size, slice: None };
         let mut rx = spawn_readers(&self.client, info, spec, mode, self.cfg.read.slices, self.cfg.read.queue_pages, shutdown.clone());
         let started = Instant::now();
         let mut open = true;

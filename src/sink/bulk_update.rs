@@ -41,8 +41,7 @@ impl BulkUpdateSink {
             let mut todo: Vec<usize> = (base..base + chunk.len()).collect();
             let mut attempt = 0u32;
             loop {
-                let batch: Vec<BulkOp> = todo.iter().map(|&i| ops[i].clone()).collect();
-                let outcomes = self.client.bulk(&batch).await?;
+                let outcomes = self.client.bulk(todo.iter().map(|&i| &ops[i])).await?;
                 let mut again = Vec::new();
                 let mut first_reason = String::new();
                 for (&i, outcome) in todo.iter().zip(outcomes) {
