@@ -31,6 +31,7 @@ run: release venv
 
 test: venv
 	$(CARGO) test --release
+	$(MAKE) test-dashboards
 
 # Template accuracy on the bundled labelled samples (tools/accuracy.py; uses ../shared/tools/eval.py when present).
 accuracy: release
@@ -46,6 +47,24 @@ memory: release
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV)
+
+# Dashboards (kibana/): render every Vega chart against real data to target/dashboards/*.png.
+NPM ?= npm
+DASH := tools/dashboards
+.PHONY: dashboards test-dashboards
+
+$(DASH)/node_modules/.stamp: $(DASH)/package.json $(DASH)/package-lock.json
+	cd $(DASH) && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+# The charts are drawn from what `logsift run --once` writes (tools/dashboards/load.mjs).
+dashboards: venv release $(DASH)/node_modules/.stamp
+	LOGSIFT_BIN=target/release/logsift node $(DASH)/render.mjs
+
+# Uses the release binary `cargo test --release` left (building it only when missing).
+test-dashboards: venv $(DASH)/node_modules/.stamp
+	test -x target/release/logsift || $(CARGO) build --release
+	LOGSIFT_BIN=target/release/logsift node --test $(DASH)/
 
 # HTTP API throughput/latency: `logsift serve` + wrk, 16 connections, real Loghub message mix.
 .PHONY: bench-api

@@ -10,7 +10,8 @@
 //!    that tool and `../shared/data/loghub-2k` exist;
 //! 3. a synthetic corpus made here from the labelled events in `tests/data/loghub-2k`: events
 //!    drawn by their frequency in the samples, each `<*>` filled with a fresh value (a number,
-//!    hex id, IPv4 address with port, or word with digits), deterministically.
+//!    hex id, IPv4 address with port, or word with digits), deterministically (forced
+//!    with `LOGSIFT_BENCH_SYNTHETIC=1`).
 //!
 //! `N` is `LOGSIFT_BENCH_LINES` (default 1,000,000). Each of `LOGSIFT_BENCH_REPS` repetitions
 //! (default 3) runs both miners from scratch over every line, alternating; the medians of
@@ -107,6 +108,9 @@ fn load_corpus(n_lines: usize) -> (String, String) {
         return (path, text);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("LOGSIFT_BENCH_SYNTHETIC").is_some() {
+        return synthetic(root, n_lines);
+    }
     let shared = root.join("../shared");
     let tool = shared.join("tools/gen_corpus.py");
     let truth = shared.join("data/loghub-2k");

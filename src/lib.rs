@@ -10,3 +10,4 @@ pub mod config;
 pub mod state;
 pub mod sink;
 pub mod pipeline;
+pub mod kibana;

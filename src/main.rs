@@ -24,6 +24,8 @@ enum Command {
     Status(cli::status::StatusArgs),
     /// Install index templates and the logsift.* mappings.
     Setup(cli::setup::SetupArgs),
+    /// Kibana / OpenSearch Dashboards: install or print the dashboards.
+    Kibana(cli::kibana::KibanaArgs),
     /// Serve the HTTP API (classify, health, metrics) alone, on a fresh miner.
     Serve(cli::serve::ServeArgs),
     /// Scheduled jobs: list, run, status.
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cli::run::main(a),
         Command::Status(a) => cli::status::main(a),
         Command::Setup(a) => cli::setup::main(a),
+        Command::Kibana(a) => cli::kibana::main(a),
         Command::Serve(a) => cli::serve::main(a),
         Command::Jobs(a) => cli::jobs::main(a),
     };

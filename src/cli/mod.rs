@@ -5,6 +5,7 @@ pub mod common;
 pub mod run;
 pub mod setup;
 pub mod status;
+pub mod kibana;
 pub mod serve;
 pub mod jobs;
 

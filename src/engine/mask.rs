@@ -285,17 +285,34 @@ impl Masker {
     }
 
     fn whole_is_variable(&self, core: &str) -> bool {
+        // One pass over the bytes says which shapes are possible at all; most tokens are
+        // plain words and skip every check.
+        let (mut digit, mut dot, mut colon, mut slash, mut at, mut dash) = (false, 0u32, 0u32, 0u32, false, false);
+        for &c in core.as_bytes() {
+            match c {
+                b'0'..=b'9' => digit = true,
+                b'.' => dot += 1,
+                b':' => colon += 1,
+                b'/' | b'\\' => slash += 1,
+                b'@' => at = true,
+                b'-' => dash = true,
+                _ => {}
+            }
+        }
+        if dot == 0 && colon == 0 && slash == 0 && !at && !(dash && digit) {
+            return false;
+        }
         let on = &self.on;
-        (on.url && is_url(core))
-            || (on.email && is_email(core))
-            || (on.path && (is_path(core) || is_embedded_path(core)))
-            || (on.hostname && is_hostname(core))
-            || (on.ipv4 && is_ipv4_port(core.strip_prefix('/').unwrap_or(core)))
-            || (on.ipv6 && is_ipv6(core))
-            || (on.hostport && is_host_port(core))
-            || (on.uuid && is_uuid(core))
-            || (on.mac && is_mac(core))
-            || (on.datetime && (is_time(core) || is_date(core)))
+        (on.url && colon > 0 && slash >= 2 && is_url(core))
+            || (on.email && at && dot > 0 && is_email(core))
+            || (on.path && slash > 0 && (is_path(core) || is_embedded_path(core)))
+            || (on.hostname && dot > 0 && is_hostname(core))
+            || (on.ipv4 && digit && dot == 3 && is_ipv4_port(core.strip_prefix('/').unwrap_or(core)))
+            || (on.ipv6 && colon >= 2 && is_ipv6(core))
+            || (on.hostport && (colon > 0 || slash > 0) && is_host_port(core))
+            || (on.uuid && dash && core.len() == 36 && is_uuid(core))
+            || (on.mac && core.len() == 17 && is_mac(core))
+            || (on.datetime && digit && ((colon > 0 && is_time(core)) || ((dash || slash > 0) && is_date(core))))
     }
 
     /// Cuts a token into words at punctuation and masks the words that are values.
