@@ -65,3 +65,8 @@ dashboards: venv release $(DASH)/node_modules/.stamp
 test-dashboards: venv $(DASH)/node_modules/.stamp
 	test -x target/release/logsift || $(CARGO) build --release
 	LOGSIFT_BIN=target/release/logsift node --test $(DASH)/
+
+# HTTP API throughput/latency: `logsift serve` + wrk, 16 connections, real Loghub message mix.
+.PHONY: bench-api
+bench-api: release
+	bench/api/run.sh $(or $(DURATION),20s) $(or $(CONNS),16)

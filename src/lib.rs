@@ -1,6 +1,9 @@
 //! logsift: log template mining beside Elasticsearch/OpenSearch.
+pub mod api;
 pub mod cli;
 pub mod engine;
+pub mod jobs;
+pub mod metrics;
 pub mod source;
 pub mod es;
 pub mod config;

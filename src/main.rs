@@ -26,6 +26,10 @@ enum Command {
     Setup(cli::setup::SetupArgs),
     /// Kibana / OpenSearch Dashboards: install or print the dashboards.
     Kibana(cli::kibana::KibanaArgs),
+    /// Serve the HTTP API (classify, health, metrics) alone, on a fresh miner.
+    Serve(cli::serve::ServeArgs),
+    /// Scheduled jobs: list, run, status.
+    Jobs(cli::jobs::JobsArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
         Command::Status(a) => cli::status::main(a),
         Command::Setup(a) => cli::setup::main(a),
         Command::Kibana(a) => cli::kibana::main(a),
+        Command::Serve(a) => cli::serve::main(a),
+        Command::Jobs(a) => cli::jobs::main(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,8 @@ pub mod run;
 pub mod setup;
 pub mod status;
 pub mod kibana;
+pub mod serve;
+pub mod jobs;
 
 /// An error in what the user asked for (bad option, invalid config): exit code 2.
 #[derive(Debug, thiserror::Error)]

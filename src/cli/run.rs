@@ -16,10 +16,17 @@ pub struct RunArgs {
     /// Process what is pending and exit (default: keep following new documents).
     #[arg(long)]
     pub once: bool,
+    /// Address of the HTTP API (overrides api.listen; default 127.0.0.1:9787). Not served with --once.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 pub fn main(args: RunArgs) -> anyhow::Result<()> {
-    let cfg = Arc::new(args.server.load()?);
+    let mut cfg = args.server.load()?;
+    if let (Some(addr), Some(api)) = (args.listen, cfg.api.as_mut()) {
+        api.listen = addr;
+    }
+    let cfg = Arc::new(cfg);
     let rt = runtime()?;
     rt.block_on(async move {
         let client = EsClient::new(&cfg.connection)?;
@@ -29,8 +36,13 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
             info!("signal received, shutting down");
             let _ = tx.send(true);
         });
-        let mut sidecar = Sidecar::new(cfg.clone(), client)?;
+        let mut sidecar = Sidecar::new(cfg.clone(), client.clone())?;
+        // The HTTP API and the job scheduler, beside the pipeline (follow mode only).
+        let api_tasks = if args.once { Vec::new() } else { crate::api::sidecar::spawn_for_sidecar(&cfg, client, &sidecar, rx.clone()).await? };
         let summary = sidecar.run(args.once, rx).await?;
+        for t in api_tasks {
+            let _ = t.await;
+        }
         eprint!("{}", render_summary(&summary, &cfg.source.name));
         anyhow::Ok(())
     })

@@ -82,6 +82,10 @@ pub struct Config {
     pub poll_interval: Duration,
     pub setup_on_start: bool,
     pub engine: EngineConfig,
+    /// The HTTP API served by `logsift run` (`None`: disabled).
+    pub api: Option<crate::api::ApiConfig>,
+    /// Declared jobs (`[[jobs]]`).
+    pub jobs: Vec<crate::jobs::JobSpec>,
 }
 
 /// Values from the command line; they win over the file and the environment.
@@ -273,7 +277,11 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     };
     engine.validate().map_err(|e: engine::ConfigError| ConfigError::invalid(&engine_key(&e.key), e.reason))?;
 
+    let api = raw.api.validate().map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
+    let jobs = crate::jobs::config::validate(&raw.jobs).map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
     Ok(Config {
+        api,
+        jobs,
         connection,
         source,
         read,

@@ -14,6 +14,8 @@ pub struct RawConfig {
     pub state: RawState,
     pub run: RawRun,
     pub engine: RawEngine,
+    pub api: crate::api::config::RawApi,
+    pub jobs: Vec<crate::jobs::config::RawJob>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,105 @@
+//! `GET /v1/jobs`, `GET /v1/jobs/{name}`, `POST /v1/jobs/{name}/run`: the declared jobs of the
+//! sidecar, their latest recorded run, and starting one (in the background, or `?wait=true`).
+
+use super::classify::query_or_error;
+use super::error::RequestError;
+use super::state::ApiState;
+use crate::jobs::record::RunRecord;
+use crate::jobs::schedule::Schedule;
+use crate::jobs::scheduler::JobRunner;
+use crate::jobs::{JobError, JobSpec};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Serialize)]
+pub struct JobView {
+    pub name: String,
+    pub kind: &'static str,
+    pub schedule: Option<String>,
+    pub running: bool,
+    pub last_run: Option<RunRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_run_error: Option<String>,
+}
+
+fn schedule_text(s: &Schedule) -> String {
+    match s {
+        Schedule::Cron(c) => c.source().to_string(),
+        Schedule::Every(d) => format!("every {}s", d.as_secs()),
+    }
+}
+
+async fn view(runner: &JobRunner, spec: &JobSpec) -> JobView {
+    let (last_run, last_run_error) = match runner.last(&spec.name).await {
+        Ok(r) => (r, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    JobView {
+        name: spec.name.clone(),
+        kind: spec.kind.name(),
+        schedule: spec.schedule.as_ref().map(schedule_text),
+        running: runner.is_running(&spec.name),
+        last_run,
+        last_run_error,
+    }
+}
+
+fn runner_for<'a>(state: &'a ApiState, name: &str) -> Result<(&'a Arc<JobRunner>, JobSpec), RequestError> {
+    let runner = state.inner.jobs.as_ref().ok_or_else(|| RequestError::UnknownJob(name.to_string()))?;
+    let spec = runner.spec(name).ok_or_else(|| RequestError::UnknownJob(name.to_string()))?.clone();
+    Ok((runner, spec))
+}
+
+#[derive(Serialize)]
+pub struct JobList {
+    pub jobs: Vec<JobView>,
+}
+
+pub async fn list(State(state): State<ApiState>) -> Json<JobList> {
+    let mut jobs = Vec::new();
+    if let Some(r) = &state.inner.jobs {
+        for s in r.specs() {
+            jobs.push(view(r, s).await);
+        }
+    }
+    Json(JobList { jobs })
+}
+
+pub async fn get_job(State(state): State<ApiState>, Path(name): Path<String>) -> Result<Json<JobView>, RequestError> {
+    let (runner, spec) = runner_for(&state, &name)?;
+    Ok(Json(view(runner, &spec).await))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunQuery {
+    /// Wait for the run to finish and answer with its record.
+    pub wait: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct Started {
+    job: String,
+    started: bool,
+}
+
+pub async fn run(State(state): State<ApiState>, Path(name): Path<String>, query: Result<Query<RunQuery>, QueryRejection>) -> Result<Response, RequestError> {
+    let q = query_or_error(query)?;
+    let (runner, spec) = runner_for(&state, &name)?;
+    let map = |e: JobError| match e {
+        JobError::UnknownJob(n) => RequestError::UnknownJob(n),
+        JobError::AlreadyRunning(_) | JobError::Locked(_) => RequestError::Conflict(e.to_string()),
+        other => RequestError::Unavailable(other.to_string()),
+    };
+    if q.wait.unwrap_or(false) {
+        let rec = runner.run_now(&spec.name).await.map_err(map)?;
+        return Ok(Json(rec).into_response());
+    }
+    runner.start(&spec.name).map_err(map)?;
+    Ok((StatusCode::ACCEPTED, Json(Started { job: spec.name, started: true })).into_response())
+}

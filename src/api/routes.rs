@@ -1,0 +1,114 @@
+//! The route table (the single list the router is built from and the OpenAPI test checks),
+//! bearer-token authentication, request counting, and JSON answers for unknown routes/methods.
+
+use super::classify::{classify, classify_bulk};
+use super::error::RequestError;
+use super::health::{health, live, metrics};
+use super::{clusters, jobs};
+use super::state::ApiState;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+
+/// One documented route.
+pub struct Route {
+    pub method: Method,
+    /// The path in axum / OpenAPI template syntax (`/v1/jobs/{name}`).
+    pub path: &'static str,
+    /// Whether the bearer token (when configured) is required.
+    pub auth: bool,
+    pub handler: MethodRouter<ApiState>,
+}
+
+fn route(method: Method, path: &'static str, auth: bool, handler: MethodRouter<ApiState>) -> Route {
+    Route { method, path, auth, handler }
+}
+
+/// Every route the API serves. Adding a route here without documenting it in
+/// `api/openapi.json` fails the `api_openapi` test.
+pub fn route_table(state: &ApiState) -> Vec<Route> {
+    let cfg = state.config();
+    vec![
+        route(Method::GET, "/health", false, get(health)),
+        route(Method::GET, "/health/live", false, get(live)),
+        route(Method::GET, "/metrics", true, get(metrics)),
+        route(Method::POST, "/v1/classify", true, post(classify).layer(DefaultBodyLimit::max(cfg.max_body_bytes))),
+        route(Method::GET, "/v1/clusters", true, get(clusters::list)),
+        route(Method::GET, "/v1/clusters/{id}", true, get(clusters::get_cluster)),
+        route(Method::GET, "/v1/jobs", true, get(jobs::list)),
+        route(Method::GET, "/v1/jobs/{name}", true, get(jobs::get_job)),
+        route(Method::POST, "/v1/jobs/{name}/run", true, post(jobs::run).layer(DefaultBodyLimit::max(cfg.max_body_bytes))),
+        route(
+            Method::POST,
+            "/v1/classify/_bulk",
+            true,
+            post(classify_bulk).layer(DefaultBodyLimit::max(cfg.max_bulk_bytes)),
+        ),
+    ]
+}
+
+/// The `(method, path)` pairs of [`route_table`], for documentation checks.
+pub fn route_list(state: &ApiState) -> Vec<(Method, &'static str)> {
+    route_table(state).into_iter().map(|r| (r.method, r.path)).collect()
+}
+
+/// The complete router: routes, auth, request metrics, JSON fallbacks.
+pub fn router(state: ApiState) -> Router {
+    let mut open = Router::new();
+    let mut protected = Router::new();
+    for r in route_table(&state) {
+        if r.auth {
+            protected = protected.route(r.path, r.handler);
+        } else {
+            open = open.route(r.path, r.handler);
+        }
+    }
+    let protected = protected.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    open.merge(protected)
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .with_state(state)
+}
+
+/// Compares without an early exit, so response time does not reveal a prefix of the token.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_token(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+    let Some(expected) = state.config().token.as_deref() else {
+        return next.run(req).await;
+    };
+    let given = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    let Some(given) = given else {
+        return RequestError::MissingToken.into_response();
+    };
+    let token = given
+        .strip_prefix(b"Bearer ")
+        .or_else(|| given.strip_prefix(b"bearer "))
+        .map(|t| t.trim_ascii());
+    match token {
+        Some(t) if same_secret(t, expected.as_bytes()) => next.run(req).await,
+        _ => RequestError::InvalidToken.into_response(),
+    }
+}
+
+async fn count_requests(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let resp = next.run(req).await;
+    let route = route.as_deref().unwrap_or("unmatched");
+    state.metrics().api_requests.with(&[route, resp.status().as_str()]).inc();
+    resp
+}
+
+async fn unknown_route(method: Method, uri: Uri) -> RequestError {
+    RequestError::UnknownRoute { method: method.to_string(), path: uri.path().to_owned() }
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> RequestError {
+    RequestError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
+}

@@ -1,0 +1,148 @@
+//! `logsift jobs list | run NAME [--wait] | status [NAME]`: the jobs declared in the config.
+//! `run --wait` runs the job in this process (Ctrl-C cancels it, recorded as `cancelled`);
+//! `run` without `--wait` asks the running sidecar's API to start it.
+
+use crate::cli::common::{runtime, ServerArgs};
+use crate::cli::UsageError;
+use crate::config::Config;
+use crate::es::EsClient;
+use crate::jobs::record::RunRecord;
+use crate::jobs::{Cancel, JobContext, JobError};
+use crate::metrics::Metrics;
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+#[derive(Args, Debug)]
+pub struct JobsArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(subcommand)]
+    pub command: JobsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// The declared jobs and their schedules.
+    List,
+    /// Run a job now.
+    Run {
+        name: String,
+        /// Run it in this process and wait for the end (else: ask the running sidecar's API).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// The latest run of every job, or of NAME.
+    Status { name: Option<String> },
+}
+
+fn known(cfg: &Config, name: &str) -> Result<(), UsageError> {
+    if cfg.jobs.iter().any(|j| j.name == name) {
+        Ok(())
+    } else {
+        let names: Vec<&str> = cfg.jobs.iter().map(|j| j.name.as_str()).collect();
+        Err(UsageError(format!("unknown job `{name}` (declared: {})", if names.is_empty() { "none".into() } else { names.join(", ") })))
+    }
+}
+
+fn print_record(r: &RunRecord) {
+    let c = &r.counts;
+    println!(
+        "{:<20} {:<8} {:<10} started {}  ended {}  read {}  relabelled {}  outliers {}  clusters {} (kept {}, new {}, merged {}, pruned {}){}",
+        r.job,
+        r.job_kind,
+        r.outcome.as_str(),
+        r.started_at,
+        r.ended_at.as_deref().unwrap_or("-"),
+        c.documents_read,
+        c.documents_relabelled,
+        c.outliers,
+        c.clusters,
+        c.clusters_kept,
+        c.clusters_new,
+        c.clusters_merged,
+        c.clusters_pruned,
+        r.error.as_deref().map(|e| format!("  error: {e}")).unwrap_or_default()
+    );
+}
+
+pub fn main(args: JobsArgs) -> anyhow::Result<()> {
+    let cfg = args.server.load()?;
+    match args.command {
+        JobsCommand::List => {
+            if cfg.jobs.is_empty() {
+                println!("no jobs declared (add [[jobs]] entries to the config file)");
+            }
+            for j in &cfg.jobs {
+                let schedule = match &j.schedule {
+                    Some(crate::jobs::schedule::Schedule::Cron(c)) => c.source().to_string(),
+                    Some(crate::jobs::schedule::Schedule::Every(d)) => format!("every {}s", d.as_secs()),
+                    None => "on demand".into(),
+                };
+                println!("{:<20} {:<8} {}", j.name, j.kind.name(), schedule);
+            }
+            Ok(())
+        }
+        JobsCommand::Status { name } => {
+            if let Some(n) = &name {
+                known(&cfg, n)?;
+            }
+            let rt = runtime()?;
+            rt.block_on(async {
+                let client = EsClient::new(&cfg.connection)?;
+                for j in cfg.jobs.iter().filter(|j| name.as_ref().is_none_or(|n| *n == j.name)) {
+                    match RunRecord::last(&client, &cfg.state_index, &j.name).await? {
+                        Some(r) => print_record(&r),
+                        None => println!("{:<20} {:<8} never ran", j.name, j.kind.name()),
+                    }
+                }
+                anyhow::Ok(())
+            })
+        }
+        JobsCommand::Run { name, wait: true } => {
+            known(&cfg, &name)?;
+            let rt = runtime()?;
+            rt.block_on(async {
+                let client = EsClient::new(&cfg.connection)?;
+                let ctx = JobContext::from_config(&cfg, &name, client, Metrics::new())?;
+                let spec = cfg.jobs.iter().find(|j| j.name == name).cloned().context("job vanished")?;
+                let cancel = Cancel::default();
+                let c = cancel.clone();
+                tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        eprintln!("cancelling (the run is recorded as cancelled)");
+                        c.cancel();
+                    }
+                });
+                match crate::jobs::run_job(&ctx, &spec, &cancel).await {
+                    Ok(r) => {
+                        print_record(&r);
+                        Ok(())
+                    }
+                    Err(JobError::Cancelled) => anyhow::bail!("job `{name}` was cancelled"),
+                    Err(e) => Err(e.into()),
+                }
+            })
+        }
+        JobsCommand::Run { name, wait: false } => {
+            known(&cfg, &name)?;
+            let api = cfg.api.as_ref().ok_or_else(|| UsageError("the API is disabled ([api] enabled = false): use `jobs run NAME --wait`".into()))?;
+            let url = format!("http://{}/v1/jobs/{}/run", api.listen, name);
+            let rt = runtime()?;
+            rt.block_on(async {
+                let mut req = reqwest::Client::new().post(&url);
+                if let Some(t) = &api.token {
+                    req = req.bearer_auth(t);
+                }
+                let resp = req.send().await.with_context(|| format!("no logsift sidecar answers at {url}; use `jobs run {name} --wait` to run it here"))?;
+                let status = resp.status();
+                let body = resp.text().await.unwrap_or_default();
+                if !status.is_success() {
+                    anyhow::bail!("the sidecar refused ({status}): {body}");
+                }
+                println!("started `{name}` on the sidecar at {}; follow it with `logsift jobs status {name}`", api.listen);
+                Ok(())
+            })
+        }
+    }
+}
+

@@ -1,0 +1,160 @@
+//! `reindex`: relabel every document of the source from scratch, after a change of masks or
+//! algorithm: a fresh online miner with the configured engine settings is fed every document's
+//! message in a fixed order (document time, then index, then id), so the same documents always
+//! give the same ids; only documents whose label differs are rewritten (throttled, in guarded
+//! bulk updates), every cluster of the source is recounted exactly, clusters no document carries
+//! any more are removed from the cluster index, and the new engine is saved as the source's
+//! snapshot so the sidecar goes on with the new ids.
+//!
+//! Killed mid-run, it restarts from scratch and ends in the same state: labels are a function of
+//! the documents, documents already relabelled are skipped, and counts come from a recount.
+//! Run it while the source's sidecar is stopped (its miner would keep the old ids otherwise).
+//!
+//! Limit: messages and positions of all documents are held in memory for the sort.
+
+use super::record::RunCounts;
+use super::relabel::{recount, write_labels, ClusterMeta, Label, Relabel};
+use super::{Cancel, JobContext, JobError};
+use crate::engine::Miner;
+use crate::es::search::{Pager, PagingMode, SearchSpec};
+use crate::es::{path_part, Body, Idempotent};
+use crate::pipeline::cluster_key;
+use crate::state::StateStore;
+use elasticsearch::http::Method;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+pub struct ReindexSpec {
+    /// Documents rewritten per second at most (0 = no limit).
+    pub docs_per_sec: u64,
+    pub bulk_size: usize,
+}
+
+struct Doc {
+    key: (String, String, String),
+    guard: Option<(i64, i64)>,
+    message: Option<String>,
+    label: Label,
+}
+
+async fn read_all(ctx: &JobContext, counts: &mut RunCounts, cancel: &Cancel) -> Result<Vec<Doc>, JobError> {
+    let query = match &ctx.source.query {
+        Some(q) => json!({"bool": {"filter": [q]}}),
+        None => json!({"match_all": {}}),
+    };
+    let info = ctx.client.server_info().await?;
+    let spec = SearchSpec { indices: ctx.source.index_expr(), query, source_fields: Vec::new(), page_size: 1000, slice: None };
+    let mut pager = Pager::open(&ctx.client, spec, PagingMode::Scroll, &info).await?;
+    let mut docs = Vec::new();
+    let ts_field = ctx.source.timestamp_field.clone();
+    let r = async {
+        loop {
+            if cancel.is_cancelled() {
+                return Err(JobError::Cancelled);
+            }
+            let page = pager.next_page().await?;
+            if page.is_empty() {
+                return Ok(());
+            }
+            for h in page {
+                counts.documents_read += 1;
+                let ts = crate::source::extract::lookup(&h.source, &ts_field).map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                });
+                let message = ctx.extractor.extract(&h.source).ok().map(|m| m.into_owned());
+                docs.push(Doc {
+                    key: (ts.unwrap_or_default(), h.index.clone(), h.id.clone()),
+                    guard: h.seq_no.zip(h.primary_term),
+                    message,
+                    label: Label::of(&h.source),
+                });
+            }
+        }
+    }
+    .await;
+    pager.close().await;
+    r.map(|_| docs)
+}
+
+/// Ids of the source's clusters in the cluster index.
+async fn indexed_cluster_ids(ctx: &JobContext) -> Result<Vec<String>, JobError> {
+    let path = format!("/{}/_search", path_part(&ctx.clusters_index));
+    let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
+    let body = json!({"size": 10000, "_source": false, "query": {"term": {"source": ctx.source.name}}});
+    let r = match ctx.client.request(Method::Post, &path, &q, Some(Body::Json(body)), Idempotent::Yes).await {
+        Ok(r) => r,
+        Err(e) if e.status() == Some(404) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(r.pointer("/hits/hits")
+        .and_then(Value::as_array)
+        .map(|hs| hs.iter().filter_map(|h| h.get("_id")?.as_str().map(str::to_string)).collect())
+        .unwrap_or_default())
+}
+
+pub async fn run(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
+    let mut docs = read_all(ctx, counts, cancel).await?;
+    docs.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut miner = Miner::new(ctx.engine.clone()).map_err(|e| JobError::Config(e.to_string()))?;
+    let ids: Vec<Option<crate::engine::ClusterId>> =
+        tokio::task::block_in_place(|| docs.iter().map(|d| d.message.as_deref().map(|m| miner.add(m).cluster_id)).collect());
+    let source = &ctx.source.name;
+    let mut touched: BTreeMap<String, ClusterMeta> = BTreeMap::new();
+    for c in miner.clusters() {
+        touched.insert(cluster_key(source, c.id), ClusterMeta { template: Some(c.template.clone()), algorithm: "drain", merged_into: None, examples: Vec::new() });
+    }
+    let mut updates = Vec::new();
+    for (d, id) in docs.into_iter().zip(&ids) {
+        let Some(id) = id else { continue };
+        let key = cluster_key(source, *id);
+        if let (Some(meta), Some(m)) = (touched.get_mut(&key), &d.message) {
+            if meta.examples.len() < 3 && !meta.examples.contains(m) {
+                meta.examples.push(m.clone());
+            }
+        }
+        let target = Label { cluster_id: Some(key), template: miner.template(*id), outlier: false };
+        if target == d.label {
+            counts.documents_unchanged += 1;
+        } else {
+            let (_, index, doc_id) = d.key;
+            updates.push(Relabel { index, id: doc_id, guard: d.guard, label: target });
+        }
+    }
+    counts.clusters = touched.len() as u64;
+    tracing::info!(job = %ctx.job, clusters = counts.clusters, to_relabel = updates.len(), "reindex planned");
+    write_labels(ctx, updates, spec.bulk_size, spec.docs_per_sec, cancel, counts).await?;
+    // Clusters of the old labelling that no document carries any more are recounted too (to 0).
+    let stale: Vec<String> = indexed_cluster_ids(ctx).await?.into_iter().filter(|id| !touched.contains_key(id)).collect();
+    for id in &stale {
+        touched.insert(id.clone(), ClusterMeta { template: None, algorithm: "drain", merged_into: None, examples: Vec::new() });
+    }
+    recount(ctx, &touched).await?;
+    delete_empty(ctx, &stale).await?;
+    counts.clusters_pruned = stale.len() as u64;
+    StateStore::new(ctx.client.clone(), &ctx.state_index, source)
+        .save_snapshot(&miner.snapshot(), miner.clusters().len() as u64)
+        .await
+        .map_err(|e| JobError::Write(format!("saving the engine snapshot: {e}")))?;
+    Ok(())
+}
+
+/// Removes cluster documents whose recount found no document.
+async fn delete_empty(ctx: &JobContext, ids: &[String]) -> Result<(), JobError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let indices = ctx.source.index_expr();
+    let still = ctx.client.cluster_counts(&indices, "logsift.cluster_id", &ctx.source.timestamp_field, ids).await?;
+    let mut nd = Vec::new();
+    for id in ids.iter().filter(|id| !still.iter().any(|c| &c.cluster_id == *id && c.count > 0)) {
+        serde_json::to_writer(&mut nd, &json!({"delete": {"_index": ctx.clusters_index, "_id": id}})).map_err(|e| JobError::Write(e.to_string()))?;
+        nd.push(b'\n');
+    }
+    if !nd.is_empty() {
+        let q = [("refresh", "wait_for".to_string())];
+        ctx.client.request(Method::Post, "/_bulk", &q, Some(Body::NdJson(nd)), Idempotent::Yes).await?;
+    }
+    Ok(())
+}

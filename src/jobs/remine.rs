@@ -1,0 +1,166 @@
+//! `remine`: re-cluster a time range of a source's documents with a batch miner (LogCluster or
+//! SLCT with a support threshold), reconcile the result with the clusters the documents carry
+//! ([`super::reconcile`]), relabel only the documents whose label changed, flag outliers
+//! `logsift.outlier: true`, and recount every touched cluster exactly.
+//!
+//! Restartable: the batch result does not depend on document order and new ids derive from
+//! templates, so a run killed half-way and started again computes the same labels and rewrites
+//! only what the first attempt did not; the recount at the end makes counts exact either way.
+
+use super::reconcile::{new_cluster_id, reconcile};
+use super::record::RunCounts;
+use super::relabel::{recount, write_labels, ClusterMeta, Label, Relabel};
+use super::{Cancel, JobContext, JobError};
+use crate::engine::{logcluster, slct, Masker, Support};
+use crate::es::search::{Pager, PagingMode, SearchSpec};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchAlgorithm {
+    LogCluster,
+    Slct,
+}
+
+impl BatchAlgorithm {
+    pub fn name(&self) -> &'static str {
+        match self {
+            BatchAlgorithm::LogCluster => "logcluster",
+            BatchAlgorithm::Slct => "slct",
+        }
+    }
+
+    fn short(&self) -> &'static str {
+        match self {
+            BatchAlgorithm::LogCluster => "lc",
+            BatchAlgorithm::Slct => "slct",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RemineSpec {
+    pub algorithm: BatchAlgorithm,
+    pub support: Support,
+    /// Only documents newer than now minus this (None = all documents).
+    pub range: Option<Duration>,
+    pub bulk_size: usize,
+}
+
+struct Doc {
+    index: String,
+    id: String,
+    guard: Option<(i64, i64)>,
+    message: String,
+    label: Label,
+}
+
+async fn read_docs(ctx: &JobContext, range: Option<Duration>, counts: &mut RunCounts, cancel: &Cancel) -> Result<Vec<Doc>, JobError> {
+    let mut filters: Vec<Value> = Vec::new();
+    if let Some(q) = &ctx.source.query {
+        filters.push(q.clone());
+    }
+    if let Some(r) = range {
+        let since = chrono::Utc::now() - chrono::Duration::from_std(r).unwrap_or(chrono::Duration::MAX);
+        filters.push(json!({"range": {ctx.source.timestamp_field.clone(): {"gte": since.to_rfc3339()}}}));
+    }
+    let query = json!({"bool": {"filter": filters}});
+    let info = ctx.client.server_info().await?;
+    let spec = SearchSpec { indices: ctx.source.index_expr(), query, source_fields: Vec::new(), page_size: 1000, slice: None };
+    let mut pager = Pager::open(&ctx.client, spec, PagingMode::Scroll, &info).await?;
+    let mut docs = Vec::new();
+    let result = async {
+        loop {
+            if cancel.is_cancelled() {
+                return Err(JobError::Cancelled);
+            }
+            let page = pager.next_page().await?;
+            if page.is_empty() {
+                return Ok(());
+            }
+            for h in page {
+                counts.documents_read += 1;
+                let Ok(message) = ctx.extractor.extract(&h.source) else { continue };
+                let message = message.into_owned();
+                docs.push(Doc { guard: h.seq_no.zip(h.primary_term), label: Label::of(&h.source), index: h.index, id: h.id, message });
+            }
+        }
+    }
+    .await;
+    pager.close().await;
+    result.map(|_| docs)
+}
+
+/// Templates of the source's clusters in the cluster index (empty when it does not exist yet).
+async fn existing_templates(ctx: &JobContext) -> Result<HashMap<String, String>, JobError> {
+    let path = format!("/{}/_search", crate::es::path_part(&ctx.clusters_index));
+    let body = json!({"size": 10000, "query": {"term": {"source": ctx.source.name}}, "_source": ["cluster_id", "template"]});
+    let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
+    let r = match ctx.client.request(elasticsearch::http::Method::Post, &path, &q, Some(crate::es::Body::Json(body)), crate::es::Idempotent::Yes).await {
+        Ok(r) => r,
+        Err(e) if e.status() == Some(404) => return Ok(HashMap::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let hits = r.pointer("/hits/hits").and_then(Value::as_array).cloned().unwrap_or_default();
+    Ok(hits
+        .iter()
+        .filter_map(|h| {
+            let s = h.get("_source")?;
+            Some((s.get("cluster_id")?.as_str()?.to_string(), s.get("template")?.as_str()?.to_string()))
+        })
+        .collect())
+}
+
+pub async fn run(ctx: &JobContext, spec: &RemineSpec, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
+    let docs = read_docs(ctx, spec.range, counts, cancel).await?;
+    let masker = Masker::new(&ctx.engine.masks).map_err(|e| JobError::Config(e.to_string()))?;
+    let lines: Vec<&str> = docs.iter().map(|d| d.message.as_str()).collect();
+    let batch = tokio::task::block_in_place(|| match spec.algorithm {
+        BatchAlgorithm::LogCluster => logcluster::mine(&lines, &masker, spec.support),
+        BatchAlgorithm::Slct => slct::mine(&lines, &masker, spec.support),
+    });
+    let mut existing = existing_templates(ctx).await?;
+    for d in &docs {
+        if let (Some(id), Some(t)) = (&d.label.cluster_id, &d.label.template) {
+            existing.entry(id.clone()).or_insert_with(|| t.clone());
+        }
+    }
+    let templates: Vec<String> = batch.clusters.iter().map(|c| c.template.clone()).collect();
+    let current: Vec<Option<String>> = docs.iter().map(|d| d.label.cluster_id.clone()).collect();
+    let rec = reconcile(&templates, &batch.assignments, &current, &existing, |t| new_cluster_id(&ctx.source.name, spec.algorithm.short(), t));
+    counts.clusters = rec.fates.len() as u64;
+    counts.clusters_kept = rec.fates.iter().filter(|f| f.kept).count() as u64;
+    counts.clusters_new = rec.fates.iter().filter(|f| !f.kept).count() as u64;
+    counts.clusters_merged = rec.merged.len() as u64;
+
+    let mut touched: BTreeMap<String, ClusterMeta> = BTreeMap::new();
+    for (f, t) in rec.fates.iter().zip(&templates) {
+        touched.insert(f.id.clone(), ClusterMeta { template: Some(t.clone()), algorithm: spec.algorithm.name(), merged_into: None, examples: Vec::new() });
+    }
+    for (old, new) in &rec.merged {
+        touched.entry(old.clone()).or_insert(ClusterMeta { template: existing.get(old).cloned(), algorithm: "drain", merged_into: Some(new.clone()), examples: Vec::new() });
+    }
+    let mut updates = Vec::new();
+    for (d, a) in docs.into_iter().zip(&batch.assignments) {
+        let target = match a {
+            Some(b) => Label { cluster_id: Some(rec.fates[*b].id.clone()), template: Some(templates[*b].clone()), outlier: false },
+            None => {
+                counts.outliers += 1;
+                Label { outlier: true, ..d.label.clone() }
+            }
+        };
+        if let Some(old) = &d.label.cluster_id {
+            touched.entry(old.clone()).or_insert_with(|| ClusterMeta { template: existing.get(old).cloned(), algorithm: "drain", merged_into: None, examples: Vec::new() });
+        }
+        if target == d.label {
+            counts.documents_unchanged += 1;
+        } else {
+            updates.push(Relabel { index: d.index, id: d.id, guard: d.guard, label: target });
+        }
+    }
+    tracing::info!(job = %ctx.job, clusters = counts.clusters, kept = counts.clusters_kept, new = counts.clusters_new,
+        merged = counts.clusters_merged, outliers = counts.outliers, to_relabel = updates.len(), "remine planned");
+    write_labels(ctx, updates, spec.bulk_size, 0, cancel, counts).await?;
+    recount(ctx, &touched).await
+}
