@@ -43,6 +43,10 @@ pub struct MinedBatch {
     pub skipped: HashMap<&'static str, u64>,
     /// Latest document time in the batch (RFC 3339).
     pub max_timestamp: Option<String>,
+    /// Per label op (by op index): its cluster key and document time, for incremental counts.
+    pub label_of_op: HashMap<usize, (String, Option<String>)>,
+    /// Clusters seen on already-labelled documents: their counts must be recounted.
+    pub needs_recount: Vec<String>,
 }
 
 /// A document time as RFC 3339 UTC, from a date string or epoch milliseconds.
@@ -62,10 +66,12 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, hits: Vec<Hit>) -> 
     let mut changed = false;
     let mut labelled_here: Vec<(usize, ClusterId, String)> = Vec::new();
     let mut examples_taken: HashMap<ClusterId, usize> = HashMap::new();
+    let mut op_time: HashMap<usize, Option<String>> = HashMap::new();
     for hit in hits {
-        if let Some(t) = lookup(&hit.source, input.timestamp_field).and_then(normalise_time) {
-            if out.max_timestamp.as_ref().is_none_or(|m| t > *m) {
-                out.max_timestamp = Some(t);
+        let time = lookup(&hit.source, input.timestamp_field).and_then(normalise_time);
+        if let Some(t) = &time {
+            if out.max_timestamp.as_ref().is_none_or(|m| t > m) {
+                out.max_timestamp = Some(t.clone());
             }
         }
         let guard = hit.seq_no.zip(hit.primary_term);
@@ -73,6 +79,7 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, hits: Vec<Hit>) -> 
             out.already_labelled += 1;
             if !out.touched.iter().any(|t| t == existing) {
                 out.touched.push(existing.to_string());
+                out.needs_recount.push(existing.to_string());
             }
             continue;
         }
@@ -112,6 +119,7 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, hits: Vec<Hit>) -> 
                 }
                 out.ops.push(BulkOp::UpdateRaw { index: hit.index, id: hit.id, guard, doc_json: String::new() });
                 out.is_label.push(true);
+                op_time.insert(out.ops.len() - 1, time);
                 labelled_here.push((out.ops.len() - 1, a.cluster_id, msg.into_owned()));
             }
         }
@@ -137,6 +145,7 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, hits: Vec<Hit>) -> 
         if let BulkOp::UpdateRaw { doc_json: d, .. } = &mut out.ops[i] {
             *d = doc_json;
         }
+        out.label_of_op.insert(i, (cluster_key(input.source, id), op_time.remove(&i).flatten()));
     }
     if changed {
         out.snapshot = Some((miner.snapshot(), miner.clusters().len() as u64));

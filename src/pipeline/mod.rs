@@ -21,7 +21,8 @@ pub use metrics::{Metrics, MetricsSnapshot};
 use crate::config::{Config, Paging};
 use crate::engine::Miner;
 use crate::es::search::{pending_query, PagingMode, SearchSpec};
-use crate::es::{indices::logsift_fields_mapping, EsClient, EsError, ServerInfo};
+use crate::es::indices::{logsift_fields_mapping, ClusterCount};
+use crate::es::{EsClient, EsError, ServerInfo};
 use crate::sink::{setup, BulkUpdateSink, ClusterIndexSink, SinkError};
 use crate::source::{spawn_readers, Extractor, ReadEvent};
 use crate::state::{Checkpoint, StateError, StateStore};
@@ -82,6 +83,8 @@ pub struct Sidecar {
     clusters: ClusterIndexSink,
     mapped: HashSet<String>,
     checkpoint: Checkpoint,
+    /// Exact figures of the clusters this process has counted (see `sink::clusters`).
+    counts: HashMap<String, ClusterCount>,
 }
 
 impl Sidecar {
@@ -92,7 +95,7 @@ impl Sidecar {
         let clusters = ClusterIndexSink::new(client.clone(), &cfg.clusters_index, &cfg.source.index_expr(), &cfg.source.timestamp_field, &cfg.source.name);
         Ok(Sidecar {
             cfg, client, metrics: Arc::new(Metrics::default()), miner: Arc::new(RwLock::new(None)),
-            extractor, state, sink, clusters, mapped: HashSet::new(), checkpoint: Checkpoint::default(),
+            extractor, state, sink, clusters, mapped: HashSet::new(), checkpoint: Checkpoint::default(), counts: HashMap::new(),
         })
     }
 
@@ -111,8 +114,10 @@ impl Sidecar {
             info!(n = ids.len(), "finishing the cluster recount of an interrupted batch");
             self.ensure_miner().await?;
             let known = self.known_templates(&ids);
-            let n = self.clusters.recount(&self.sink, &ids, &known).await?;
-            M::add(&self.metrics.clusters_recounted, n as u64);
+            let counts = self.clusters.recount(&ids).await?;
+            self.clusters.upsert(&self.sink, &counts, &known).await?;
+            M::add(&self.metrics.clusters_recounted, counts.len() as u64);
+            self.counts.extend(counts.into_iter().map(|c| (c.cluster_id.clone(), c)));
             self.checkpoint.pending_recount.clear();
             self.state.save_checkpoint(&self.checkpoint).await?;
         }
@@ -256,6 +261,54 @@ impl Sidecar {
         Ok(())
     }
 
+    /// Step 5: acknowledged labels are added to exact figures; clusters without exact figures in
+    /// this process (new, seen on already-labelled documents, or with a 409 that may be our own
+    /// resent write) are recounted from the documents. Then their cluster documents are written.
+    async fn update_cluster_counts(&mut self, mined: &batch::MinedBatch, report: &crate::sink::WriteReport) -> Result<(), PipelineError> {
+        let mut recount: HashSet<String> = mined.needs_recount.iter().cloned().collect();
+        for k in &recount {
+            self.counts.remove(k);
+        }
+        let mut incremental: HashSet<String> = HashSet::new();
+        for (i, (key, time)) in &mined.label_of_op {
+            if report.conflicted[*i] {
+                self.counts.remove(key);
+                incremental.remove(key);
+                recount.insert(key.clone());
+                continue;
+            }
+            if !report.applied[*i] || recount.contains(key) {
+                continue;
+            }
+            match self.counts.get_mut(key) {
+                Some(c) => {
+                    c.count += 1;
+                    if let Some(t) = time {
+                        if c.first_seen.as_ref().is_none_or(|f| t < f) {
+                            c.first_seen = Some(t.clone());
+                        }
+                        if c.last_seen.as_ref().is_none_or(|l| t > l) {
+                            c.last_seen = Some(t.clone());
+                        }
+                    }
+                    incremental.insert(key.clone());
+                }
+                None => {
+                    recount.insert(key.clone());
+                }
+            }
+        }
+        let mut ids: Vec<String> = recount.into_iter().collect();
+        ids.sort();
+        let fresh = self.clusters.recount(&ids).await?;
+        M::add(&self.metrics.clusters_recounted, fresh.len() as u64);
+        let mut write: Vec<ClusterCount> = fresh.clone();
+        self.counts.extend(fresh.into_iter().map(|c| (c.cluster_id.clone(), c)));
+        write.extend(incremental.iter().filter_map(|k| self.counts.get(k).cloned()));
+        self.clusters.upsert(&self.sink, &write, &mined.known).await?;
+        Ok(())
+    }
+
     async fn process_batch(&mut self, hits: Vec<crate::es::search::Hit>, caps: &crate::es::Capabilities) -> Result<(), PipelineError> {
         M::add(&self.metrics.docs_read, hits.len() as u64);
         let mut t = Instant::now();
@@ -327,8 +380,7 @@ impl Sidecar {
         tracing::debug!(step = "write", ms = t.elapsed().as_millis() as u64, "batch step done");
         t = Instant::now();
         // 5. exact cluster documents
-        let n = self.clusters.recount(&self.sink, &mined.touched, &mined.known).await?;
-        M::add(&self.metrics.clusters_recounted, n as u64);
+        self.update_cluster_counts(&mined, &report).await?;
         tracing::debug!(step = "recount", ms = t.elapsed().as_millis() as u64, "batch step done");
         t = Instant::now();
         // 6. checkpoint

@@ -18,6 +18,8 @@ pub struct WriteReport {
     pub failed: u64,
     /// Per action, whether it was applied (same order as the input).
     pub applied: Vec<bool>,
+    /// Per action, whether it came back 409 (it may be ours from a resent request).
+    pub conflicted: Vec<bool>,
 }
 
 pub struct BulkUpdateSink {
@@ -34,7 +36,7 @@ impl BulkUpdateSink {
     }
 
     pub async fn write(&self, ops: &[BulkOp]) -> Result<WriteReport, SinkError> {
-        let mut report = WriteReport { applied: vec![false; ops.len()], ..Default::default() };
+        let mut report = WriteReport { applied: vec![false; ops.len()], conflicted: vec![false; ops.len()], ..Default::default() };
         for (chunk_no, chunk) in ops.chunks(self.bulk_size).enumerate() {
             let base = chunk_no * self.bulk_size;
             // Indices (into `ops`) still to send.
@@ -50,7 +52,10 @@ impl BulkUpdateSink {
                             report.ok += 1;
                             report.applied[i] = true;
                         }
-                        ItemOutcome::Conflict => report.conflicts += 1,
+                        ItemOutcome::Conflict => {
+                            report.conflicts += 1;
+                            report.conflicted[i] = true;
+                        }
                         ItemOutcome::Missing => report.missing += 1,
                         ItemOutcome::Failed { status, reason } => {
                             report.failed += 1;

@@ -1,11 +1,13 @@
 //! [`ClusterIndexSink`]: one document per cluster in the cluster index, `_id` = cluster id.
 //!
-//! Counts are never incremented: after each write-back the touched clusters are recounted from
-//! the documents themselves (a terms aggregation on `logsift.cluster_id` over the source indices,
-//! with min/max document time). A recount is idempotent, so counts are exact after any crash.
+//! Counts are exact: a cluster is recounted from the documents themselves (a terms aggregation on
+//! `logsift.cluster_id` over the source indices, with min/max document time) the first time a
+//! process touches it and whenever a batch was interrupted; in between, the pipeline adds the
+//! acknowledged labels to those exact figures. Documents get absolute values, so writes are idempotent.
 
 use super::{BulkUpdateSink, SinkError};
 use crate::es::bulk::BulkOp;
+use crate::es::indices::ClusterCount;
 use crate::es::EsClient;
 use crate::state::now_rfc3339;
 use serde_json::{json, Value};
@@ -41,17 +43,20 @@ impl ClusterIndexSink {
         }
     }
 
-    /// Makes the cluster documents of `ids` exact: refresh, recount, upsert. Returns how many
-    /// cluster documents were written.
-    pub async fn recount(&self, sink: &BulkUpdateSink, ids: &[String], known: &HashMap<String, ClusterDoc>) -> Result<usize, SinkError> {
+    /// Exact figures of `ids` from the documents: refresh, then a terms aggregation.
+    pub async fn recount(&self, ids: &[String]) -> Result<Vec<ClusterCount>, SinkError> {
         if ids.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         self.client.refresh(&self.source_indices).await?;
-        let counts = self.client.cluster_counts(&self.source_indices, CLUSTER_ID_FIELD, &self.timestamp_field, ids).await?;
+        Ok(self.client.cluster_counts(&self.source_indices, CLUSTER_ID_FIELD, &self.timestamp_field, ids).await?)
+    }
+
+    /// Writes the cluster documents with these figures (absolute values, so idempotent).
+    pub async fn upsert(&self, sink: &BulkUpdateSink, counts: &[ClusterCount], known: &HashMap<String, ClusterDoc>) -> Result<usize, SinkError> {
         let now = now_rfc3339();
         let ops: Vec<BulkOp> = counts
-            .into_iter()
+            .iter()
             .map(|c| {
                 let mut doc = json!({
                     "cluster_id": c.cluster_id,
@@ -70,7 +75,7 @@ impl ClusterIndexSink {
                         doc["examples"] = json!(k.examples);
                     }
                 }
-                BulkOp::Update { index: self.index.clone(), id: c.cluster_id, guard: None, doc, upsert: true }
+                BulkOp::Update { index: self.index.clone(), id: c.cluster_id.clone(), guard: None, doc, upsert: true }
             })
             .collect();
         let report = sink.write(&ops).await?;

@@ -76,7 +76,9 @@ pub struct Http {
 impl Http {
     pub fn new(base: &str) -> Http {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        Http { rt, client: reqwest::Client::new(), base: base.trim_end_matches('/').to_string() }
+        // No idle connections: the server may close one while a long logsift run goes on.
+        let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+        Http { rt, client, base: base.trim_end_matches('/').to_string() }
     }
 
     pub fn req(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
