@@ -453,10 +453,6 @@ fn is_literal(w: &str) -> bool {
     ["true", "false", "null"].iter().any(|l| w.eq_ignore_ascii_case(l))
 }
 
-fn is_space(c: u8) -> bool {
-    c.is_ascii_whitespace() || c < 0x20 || c == 0x7f
-}
-
 fn is_word_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'~' || c >= 0x80
 }
