@@ -20,7 +20,8 @@ use rustc_hash::FxHashMap;
 /// Settings of the online miner.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DrainConfig {
-    /// Minimum share of positions a message must have in common with a template to join it.
+    /// Minimum share of positions a message must have in common with a template to join it;
+    /// 1 means exact matching (see `Miner::exact`).
     pub similarity: f64,
     /// Entries of the message-shape cache before it is emptied (0 turns it off).
     pub cache_capacity: usize,
@@ -271,6 +272,13 @@ impl Miner {
         }
     }
 
+    /// Similarity 1: a message joins only a template it matches token for token (after
+    /// masking); no name slots, no sibling evidence. For messages built from categorical
+    /// fields (audit events), where every distinct combination is its own event.
+    fn exact(&self) -> bool {
+        self.config.drain.similarity >= 1.0
+    }
+
     fn cluster_key(&self, c: usize) -> (u32, u32) {
         let t = &self.clusters[c].tokens;
         bucket_key(t, t.first().map(|&f| self.interner.str(f)))
@@ -279,7 +287,10 @@ impl Miner {
     /// The cluster a message joins: the best match within the allowance, else a sibling
     /// whose differences the bucket has shown to be variables.
     fn find(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<usize> {
-        self.best_match(key, ids, toks).or_else(|| self.sibling_match(key, ids, toks))
+        match self.best_match(key, ids, toks) {
+            None if !self.exact() => self.sibling_match(key, ids, toks),
+            found => found,
+        }
     }
 
     /// When [`SIBLINGS`] − 1 clusters of the bucket each differ from the message in
@@ -356,7 +367,9 @@ impl Miner {
     /// after a name key such as `user` a different word is a value, not another event.
     fn relate_at(&self, t: &[u32], i: usize, m: u32, m_str: &str) -> Relation {
         match self.relate(t[i], m, m_str) {
-            Relation::Differ if i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) => Relation::Value,
+            Relation::Differ if !self.exact() && i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) => {
+                Relation::Value
+            }
             r => r,
         }
     }

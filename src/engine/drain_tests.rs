@@ -154,3 +154,18 @@ fn cache_is_transparent() {
         assert_eq!(a, tiny.add(l));
     }
 }
+
+#[test]
+fn similarity_one_keeps_every_distinct_combination() {
+    let exact = EngineConfig { drain: DrainConfig { similarity: 1.0, ..Default::default() }, ..Default::default() };
+    let lines = ["IAM createUser user normal", "IAM deleteUser user normal", "IAM listUsers user normal", "IAM createUser user warning"];
+    let mut m = Miner::new(exact).unwrap();
+    let ids: Vec<u64> = lines.iter().map(|l| m.add(l).cluster_id.0).collect();
+    assert_eq!(ids, [1, 2, 3, 4]);
+    assert_eq!(m.add("IAM createUser user normal").cluster_id.0, 1);
+    // The default miner takes the third operation as evidence of a variable.
+    let mut d = Miner::new(EngineConfig::default()).unwrap();
+    let ids: Vec<u64> = lines[..3].iter().map(|l| d.add(l).cluster_id.0).collect();
+    assert_eq!(ids, [1, 2, 1]);
+    assert_eq!(d.template(ClusterId(1)).unwrap(), "IAM <*> user normal");
+}
