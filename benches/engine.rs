@@ -19,6 +19,10 @@
 //! with other work, the CPU-time figures are the steadier ones). Timings live here, never
 //! in tests.
 
+#[path = "../tests/support/csv.rs"]
+mod csv;
+use csv::parse_csv;
+
 use logsift::engine::{EngineConfig, Miner};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -179,34 +183,4 @@ fn synthetic(root: &Path, n_lines: usize) -> (String, String) {
         text.push('\n');
     }
     (format!("synthetic corpus from {}", dir.display()), text)
-}
-
-/// RFC 4180 records: fields separated by commas, a quoted field may hold commas,
-/// newlines and doubled quotes.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
-    let (mut in_quotes, mut chars) = (false, text.trim_start_matches('\u{feff}').chars().peekable());
-    while let Some(c) = chars.next() {
-        match (in_quotes, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => in_quotes = false,
-            (true, c) => field.push(c),
-            (false, '"') => in_quotes = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows
 }

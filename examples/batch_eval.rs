@@ -8,6 +8,10 @@
 //! masker. A line of a cluster gets the cluster's id and template; an outlier gets an id
 //! of its own (`o<LineId>`) and its masked text as template.
 
+#[path = "../tests/support/csv.rs"]
+mod csv;
+use csv::parse_csv;
+
 use logsift::engine::{logcluster, slct, MaskConfig, Masker, Support};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -77,35 +81,4 @@ fn quote(field: &str) -> String {
     } else {
         field.to_string()
     }
-}
-
-/// RFC 4180 records: fields separated by commas, a quoted field may hold commas,
-/// newlines and doubled quotes.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
-    let (mut in_quotes, mut chars) = (false, text.chars().peekable());
-    while let Some(c) = chars.next() {
-        match (in_quotes, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => in_quotes = false,
-            (true, c) => field.push(c),
-            (false, '"') => in_quotes = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows
 }

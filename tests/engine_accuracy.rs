@@ -3,6 +3,10 @@
 //! ../shared/tools/eval.py: GA, PA and FGA, averaged over the ten systems.
 //! One default configuration serves every system.
 
+#[path = "support/csv.rs"]
+mod csv;
+use csv::parse_csv;
+
 use logsift::engine::{ClusterId, EngineConfig, Miner};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -22,37 +26,6 @@ fn load(system: &str) -> Vec<(String, String)> {
     rows.into_iter().map(|r| (r[content].clone(), r[template].clone())).collect()
 }
 
-/// RFC 4180 CSV: quoted fields with doubled quotes, commas and new lines inside.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = vec![];
-    let mut row = vec![];
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, '\r') => {}
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows
-}
 
 /// GA, PA, FGA for one system.
 fn score(truth: &[String], ids: &[ClusterId], templates: &[String]) -> (f64, f64, f64) {
