@@ -17,7 +17,7 @@
 //! (default 3) runs both miners from scratch over every line, alternating; the medians of
 //! wall-clock and of CPU-time throughput are printed with the ratios (on a machine shared
 //! with other work, the CPU-time figures are the steadier ones). Timings live here, never
-//! in tests.
+//! in tests. `LOGSIFT_BENCH_NO_PEER=1` runs logsift alone (for a profiler).
 
 #[path = "../tests/support/csv.rs"]
 mod csv;
@@ -40,6 +40,8 @@ fn main() {
     println!("corpus: {} lines, {} MB, from {source}", lines.len(), text.len() / 1_000_000);
 
     let tick = clock_tick();
+    // For profiling logsift alone.
+    let skip_peer = std::env::var_os("LOGSIFT_BENCH_NO_PEER").is_some();
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let (mut ours_cpu, mut theirs_cpu) = (Vec::new(), Vec::new());
     let (mut our_clusters, mut their_clusters, mut their_errors) = (0, 0, 0);
@@ -54,6 +56,10 @@ fn main() {
         ours.push(lines.len() as f64 / secs);
         ours_cpu.push(lines.len() as f64 / cpu);
         drop(miner);
+        if skip_peer {
+            println!("rep {rep}: logsift {secs:.2} s ({cpu:.2} s CPU)");
+            continue;
+        }
 
         let (start, cpu0) = (Instant::now(), cpu_seconds(tick));
         let mut matcher = drain3::Matcher::new(drain3::Config::default());
@@ -68,6 +74,10 @@ fn main() {
         theirs.push(lines.len() as f64 / secs2);
         theirs_cpu.push(lines.len() as f64 / cpu2);
         println!("rep {rep}: logsift {secs:.2} s ({cpu:.2} s CPU), drain3 crate {secs2:.2} s ({cpu2:.2} s CPU)");
+    }
+    if skip_peer {
+        println!("logsift Miner (default): {:.0} lines/s wall, {:.0} lines/s CPU (medians of {reps}), {our_clusters} clusters", median(&mut ours), median(&mut ours_cpu));
+        return;
     }
     let (ours, theirs) = (median(&mut ours), median(&mut theirs));
     let (ours_cpu, theirs_cpu) = (median(&mut ours_cpu), median(&mut theirs_cpu));

@@ -150,7 +150,7 @@ impl Miner {
             buckets: FxHashMap::default(),
             cache: FxHashMap::default(),
             generation: 0,
-            scratch: Tokens::default(),
+            scratch: Tokens::with_memo(),
             ids: Vec::new(),
         })
     }

@@ -109,9 +109,93 @@ pub struct Tokens {
     ends: Vec<u32>,
     /// Scratch: raw token boundaries and byte classes.
     raw: Vec<(u32, u32, u8)>,
+    /// Masked forms of recently seen tokens (see [`Tokens::with_memo`]).
+    memo: Option<Box<TokenMemo>>,
+}
+
+/// A direct-mapped memo of `mask_token`: the masked form of a token is a pure function of
+/// its text (context-dependent masks, dates and quantities across tokens, are decided
+/// before), and most punctuated tokens of a log stream recur (`pam_unix(sshd:auth):`,
+/// `NameSystem.addStoredBlock:`), so a hit skips every shape check. A slot holds the last
+/// token that hashed to it; a miss computes the form and overwrites the slot. The memo
+/// never changes a result, only the work done for it.
+#[derive(Clone, Debug)]
+struct TokenMemo {
+    slots: Vec<MemoSlot>,
+}
+
+/// One cache line: the token's hash, the token and its masked form, inline (no pointer
+/// to chase on a hit). `masked_len == SAME` when the masked form is the token itself.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+struct MemoSlot {
+    hash: u64,
+    token_len: u8,
+    masked_len: u8,
+    buf: [u8; 54],
+}
+
+impl TokenMemo {
+    const BITS: u32 = 12;
+    const SLOTS: usize = 1 << Self::BITS;
+    const SAME: u8 = u8::MAX;
+
+    fn new() -> Self {
+        TokenMemo { slots: vec![MemoSlot { hash: 0, token_len: 0, masked_len: 0, buf: [0; 54] }; Self::SLOTS] }
+    }
+
+    /// The masked form of `tok` if the memo holds it; else the slot to fill.
+    fn get(&mut self, tok: &[u8]) -> Result<&[u8], &mut MemoSlot> {
+        let h = hash_bytes(tok);
+        let slot = &mut self.slots[(h >> (64 - Self::BITS)) as usize];
+        let n = tok.len();
+        if slot.hash == h && slot.token_len as usize == n && slot.buf[..n] == *tok {
+            let slot = &*slot;
+            return Ok(match slot.masked_len {
+                Self::SAME => &slot.buf[..n],
+                m => &slot.buf[n..n + m as usize],
+            });
+        }
+        slot.hash = h;
+        slot.token_len = 0; // empty until filled
+        Err(slot)
+    }
+}
+
+impl MemoSlot {
+    /// Remembers `masked` as the form of `tok`, if both fit.
+    fn fill(&mut self, tok: &[u8], masked: &[u8]) {
+        let n = tok.len();
+        if masked == tok && n <= self.buf.len() {
+            self.buf[..n].copy_from_slice(tok);
+            self.masked_len = TokenMemo::SAME;
+        } else if n + masked.len() <= self.buf.len() {
+            self.buf[..n].copy_from_slice(tok);
+            self.buf[n..n + masked.len()].copy_from_slice(masked);
+            self.masked_len = masked.len() as u8;
+        } else {
+            return;
+        }
+        self.token_len = n as u8;
+    }
+}
+
+fn hash_bytes(b: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(b);
+    // FxHash's low bits are weak; the slot index comes from the high bits.
+    h.finish() | 1
 }
 
 impl Tokens {
+    /// Scratch tokens that remember the masked forms of recent tokens, for a caller that
+    /// tokenises many lines with one `Tokens` and one [`Masker`] (the miner): the memo
+    /// belongs to that masker's configuration. Results are the same as without.
+    pub(crate) fn with_memo() -> Tokens {
+        Tokens { memo: Some(Box::new(TokenMemo::new())), ..Tokens::default() }
+    }
+
     pub fn len(&self) -> usize {
         self.spans.len()
     }
@@ -230,9 +314,25 @@ impl Masker {
                 out.masked.push_str(WILDCARD);
                 out.masked.push_str(affix.1);
                 k += n;
+            } else if class == DIGIT && self.on.number {
+                // Digits only: a number (a number word is a variable whatever else is on).
+                out.spans.push((a, b));
+                out.masked.push_str(WILDCARD);
+                k += 1;
             } else {
                 out.spans.push((a, b));
-                self.mask_token(tok, &mut out.masked);
+                match out.memo.as_deref_mut().map(|m| m.get(tok.as_bytes())) {
+                    Some(Ok(masked)) => {
+                        // The memo holds only what `mask_token` wrote, which is UTF-8.
+                        out.masked.push_str(std::str::from_utf8(masked).expect("memo holds UTF-8"))
+                    }
+                    Some(Err(slot)) => {
+                        let start = out.masked.len();
+                        self.mask_token(tok, &mut out.masked);
+                        slot.fill(tok.as_bytes(), out.masked[start..].as_bytes());
+                    }
+                    None => self.mask_token(tok, &mut out.masked),
+                }
                 k += 1;
             }
             out.ends.push(out.masked.len() as u32);
@@ -274,7 +374,7 @@ impl Masker {
             return;
         }
         // `rhost=host8.example.net`: the value of a key=value pair on its own.
-        if let Some(eq) = tok[s..e].find('=').map(|p| p + s) {
+        if let Some(eq) = b[s..e].iter().position(|&c| c == b'=').map(|p| p + s) {
             let key = &tok[s..eq];
             if !key.is_empty() && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-') && eq + 1 < e && self.whole_is_variable(&tok[eq + 1..e]) {
                 out.push_str(&tok[..=eq]);
@@ -385,7 +485,7 @@ impl Masker {
         }
         let first_digit = b[0].is_ascii_digit() || (b[0] == b'-' && b.len() > 1);
         // A version: `v2.6`, `V1.2.3`.
-        if self.on.number && (b[0] == b'v' || b[0] == b'V') && b.len() > 1 && b[1].is_ascii_digit() && w.contains('.') {
+        if self.on.number && (b[0] == b'v' || b[0] == b'V') && b.len() > 1 && b[1].is_ascii_digit() && b.contains(&b'.') {
             return true;
         }
         if self.on.number && first_digit {
@@ -482,14 +582,14 @@ fn is_hex_id(b: &[u8]) -> bool {
 }
 
 fn is_url(s: &str) -> bool {
-    match s.find("://") {
+    match s.as_bytes().windows(3).position(|w| w == b"://") {
         Some(p) => p > 0 && s[..p].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'.' || c == b'-') && s.len() > p + 3,
         None => false,
     }
 }
 
 fn is_email(s: &str) -> bool {
-    let Some(at) = s.find('@') else { return false };
+    let Some(at) = s.bytes().position(|c| c == b'@') else { return false };
     let (local, domain) = (&s[..at], &s[at + 1..]);
     !local.is_empty()
         && local.bytes().all(|c| c.is_ascii_alphanumeric() || b"._%+-".contains(&c))
@@ -497,10 +597,25 @@ fn is_email(s: &str) -> bool {
 }
 
 fn is_domain(s: &str) -> bool {
-    let labels: Vec<&str> = s.split('.').collect();
-    labels.len() >= 2
-        && labels.iter().all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
-        && labels.last().is_some_and(|t| t.len() >= 2 && t.bytes().all(|c| c.is_ascii_alphabetic()))
+    // Labels of letters, digits and '-', at least two, none empty; the last (the TLD) of
+    // two or more letters. One pass, no allocation.
+    let (mut labels, mut label_len, mut tld_alpha) = (1, 0usize, true);
+    for &c in s.as_bytes() {
+        if c == b'.' {
+            if label_len == 0 {
+                return false;
+            }
+            labels += 1;
+            label_len = 0;
+            tld_alpha = true;
+        } else if c.is_ascii_alphanumeric() || c == b'-' {
+            label_len += 1;
+            tld_alpha &= c.is_ascii_alphabetic();
+        } else {
+            return false;
+        }
+    }
+    labels >= 2 && label_len >= 2 && tld_alpha
 }
 
 /// Common top-level domains: a host name must end in one of them to be masked as a whole
@@ -704,15 +819,29 @@ fn is_date(s: &str) -> bool {
     if b.len() < 8 {
         return false;
     }
-    let (d, rest) = match s.find('T') {
-        Some(p) => (&s[..p], Some(&s[p + 1..])),
-        None => (s, None),
+    let (d, rest) = match b.iter().position(|&c| c == b'T') {
+        Some(p) => (&b[..p], Some(&s[p + 1..])),
+        None => (b, None),
     };
-    let parts: Vec<&str> = d.split(['-', '/']).collect();
-    let ok = parts.len() == 3
-        && parts[0].len() == 4
-        && parts.iter().all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|c| c.is_ascii_digit()));
-    ok && rest.is_none_or(is_time)
+    // Three groups of 1–4 digits split by '-' or '/', the first of four.
+    let (mut groups, mut len, mut first_len) = (1, 0usize, 0usize);
+    for &c in d {
+        if c == b'-' || c == b'/' {
+            if len == 0 {
+                return false;
+            }
+            if groups == 1 {
+                first_len = len;
+            }
+            groups += 1;
+            len = 0;
+        } else if c.is_ascii_digit() && len < 4 {
+            len += 1;
+        } else {
+            return false;
+        }
+    }
+    groups == 3 && len > 0 && first_len == 4 && rest.is_none_or(is_time)
 }
 
 const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
@@ -730,7 +859,7 @@ fn datetime_tokens(line: &str, toks: &[(u32, u32, u8)]) -> usize {
     let b0 = t0.as_bytes()[0];
     if b0.is_ascii_digit() {
         // ISO date, then a time.
-        if is_date(t0) && !t0.contains('T') {
+        if is_date(t0) && !t0.as_bytes().contains(&b'T') {
             if let Some(t1) = tok(1) {
                 if is_time(t1.trim_end_matches([',', ':'])) && !t1.ends_with(':') {
                     return 2;
