@@ -12,7 +12,7 @@
 //! (a miner restored from a snapshot, with an empty cache, assigns exactly the same).
 //! Tokens seen only in messages are never interned, so memory follows templates, not lines.
 
-use super::mask::{Masker, Tokens};
+use super::mask::{Masker, Resolve, Tokens};
 use super::snapshot::{self, MinerSnapshot, SnapshotError};
 use super::{ClusterId, ConfigError, EngineConfig, WILDCARD};
 use rustc_hash::FxHashMap;
@@ -110,6 +110,17 @@ impl Interner {
     }
 }
 
+impl Resolve for Interner {
+    fn id(&self, masked: &str) -> u32 {
+        if masked == WILDCARD { WILD } else { self.get(masked) }
+    }
+
+    /// Ids never change and are never removed, so the number of strings is the epoch.
+    fn epoch(&self) -> u32 {
+        self.strs.len() as u32
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Cluster {
     pub(crate) tokens: Vec<u32>,
@@ -135,7 +146,6 @@ pub struct Miner {
     cache: FxHashMap<Box<[u32]>, (u32, u64)>,
     generation: u64,
     scratch: Tokens,
-    ids: Vec<u32>,
 }
 
 impl Miner {
@@ -151,7 +161,6 @@ impl Miner {
             cache: FxHashMap::default(),
             generation: 0,
             scratch: Tokens::with_memo(),
-            ids: Vec::new(),
         })
     }
 
@@ -166,12 +175,9 @@ impl Miner {
     /// Assigns a message to a cluster, learning from it.
     pub fn add(&mut self, message: &str) -> Assignment {
         let mut toks = std::mem::take(&mut self.scratch);
-        let mut ids = std::mem::take(&mut self.ids);
-        self.masker.tokenize(message, &mut toks);
-        self.lookup_ids(&toks, &mut ids);
-        let a = self.add_tokens(&toks, &ids);
+        self.masker.tokenize_with(message, &mut toks, &self.interner);
+        let a = self.add_tokens(&toks, toks.ids());
         self.scratch = toks;
-        self.ids = ids;
         a
     }
 
@@ -184,19 +190,13 @@ impl Miner {
     /// start a new cluster.
     pub fn classify(&self, message: &str) -> Option<ClusterId> {
         let mut toks = Tokens::default();
-        let mut ids = Vec::new();
-        self.masker.tokenize(message, &mut toks);
-        self.lookup_ids(&toks, &mut ids);
-        let key = bucket_key(&ids, first_masked(&toks));
-        if let Some(&(c, _)) = self.cache_get(&ids, key) {
+        self.masker.tokenize_with(message, &mut toks, &self.interner);
+        let ids = toks.ids();
+        let key = bucket_key(ids, first_masked(&toks));
+        if let Some(&(c, _)) = self.cache_get(ids, key) {
             return Some(ClusterId(c as u64 + 1));
         }
-        self.find(key, &ids, &toks).map(|c| ClusterId(c as u64 + 1))
-    }
-
-    fn lookup_ids(&self, toks: &Tokens, ids: &mut Vec<u32>) {
-        ids.clear();
-        ids.extend((0..toks.len()).map(|i| self.interner.get(toks.masked(i))));
+        self.find(key, ids, &toks).map(|c| ClusterId(c as u64 + 1))
     }
 
     fn cache_get(&self, ids: &[u32], key: (u32, u32)) -> Option<&(u32, u64)> {

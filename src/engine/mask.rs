@@ -107,64 +107,99 @@ pub struct Tokens {
     /// The masked form of every token, concatenated; `ends[i]` is where token i ends.
     masked: String,
     ends: Vec<u32>,
+    /// The id of every masked token, from the [`Resolve`] given to `tokenize_with`.
+    ids: Vec<u32>,
     /// Scratch: raw token boundaries and byte classes.
     raw: Vec<(u32, u32, u8)>,
     /// Masked forms of recently seen tokens (see [`Tokens::with_memo`]).
     memo: Option<Box<TokenMemo>>,
 }
 
-/// A direct-mapped memo of `mask_token`: the masked form of a token is a pure function of
-/// its text (context-dependent masks, dates and quantities across tokens, are decided
-/// before), and most punctuated tokens of a log stream recur (`pam_unix(sshd:auth):`,
-/// `NameSystem.addStoredBlock:`), so a hit skips every shape check. A slot holds the last
-/// token that hashed to it; a miss computes the form and overwrites the slot. The memo
-/// never changes a result, only the work done for it.
+/// Ids for masked tokens: the miner's interner. The memo keeps a token's id with the
+/// epoch it was resolved in, and asks again once the epoch has moved on.
+pub(crate) trait Resolve {
+    fn id(&self, masked: &str) -> u32;
+    /// Changes whenever `id` may answer differently for some token.
+    fn epoch(&self) -> u32;
+}
+
+/// No ids (every id is 0), for callers that want only the masked tokens.
+struct NoIds;
+
+impl Resolve for NoIds {
+    fn id(&self, _: &str) -> u32 {
+        0
+    }
+    fn epoch(&self) -> u32 {
+        0
+    }
+}
+
+/// A direct-mapped memo from a token to its masked form and id. Masking a single token is
+/// a pure function of its text (the masks that look across tokens, dates and quantities,
+/// are decided before), and most tokens of a log stream recur (`pam_unix(sshd:auth):`,
+/// `NameSystem.addStoredBlock:`, every constant word), so a hit skips the shape checks and
+/// the interner's hash lookup. A slot holds the last token that hashed to it; a miss
+/// computes afresh and overwrites the slot. The memo never changes a result, only the work
+/// done for it (a test checks that).
 #[derive(Clone, Debug)]
 struct TokenMemo {
     slots: Vec<MemoSlot>,
 }
 
-/// One cache line: the token's hash, the token and its masked form, inline (no pointer
-/// to chase on a hit). `masked_len == SAME` when the masked form is the token itself.
+/// One cache line: the token's hash, its id and epoch, the token and its masked form
+/// inline (no pointer to chase on a hit). `masked_len == SAME` when the masked form is the
+/// token itself. `token_len == 0` marks an empty slot (tokens are never empty).
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
 struct MemoSlot {
     hash: u64,
+    id: u32,
+    epoch: u32,
     token_len: u8,
     masked_len: u8,
-    buf: [u8; 54],
+    buf: [u8; 46],
 }
 
 impl TokenMemo {
-    const BITS: u32 = 12;
+    const BITS: u32 = 13;
     const SLOTS: usize = 1 << Self::BITS;
     const SAME: u8 = u8::MAX;
 
     fn new() -> Self {
-        TokenMemo { slots: vec![MemoSlot { hash: 0, token_len: 0, masked_len: 0, buf: [0; 54] }; Self::SLOTS] }
+        let empty = MemoSlot { hash: 0, id: 0, epoch: 0, token_len: 0, masked_len: 0, buf: [0; 46] };
+        TokenMemo { slots: vec![empty; Self::SLOTS] }
     }
 
-    /// The masked form of `tok` if the memo holds it; else the slot to fill.
-    fn get(&mut self, tok: &[u8]) -> Result<&[u8], &mut MemoSlot> {
+    /// The slot of `tok`, and whether it holds `tok`.
+    fn slot(&mut self, tok: &[u8]) -> (&mut MemoSlot, bool) {
         let h = hash_bytes(tok);
         let slot = &mut self.slots[(h >> (64 - Self::BITS)) as usize];
         let n = tok.len();
-        if slot.hash == h && slot.token_len as usize == n && slot.buf[..n] == *tok {
-            let slot = &*slot;
-            return Ok(match slot.masked_len {
-                Self::SAME => &slot.buf[..n],
-                m => &slot.buf[n..n + m as usize],
-            });
+        let hit = slot.hash == h && slot.token_len as usize == n && slot.buf[..n] == *tok;
+        if !hit {
+            slot.hash = h;
+            slot.token_len = 0;
         }
-        slot.hash = h;
-        slot.token_len = 0; // empty until filled
-        Err(slot)
+        (slot, hit)
     }
 }
 
 impl MemoSlot {
-    /// Remembers `masked` as the form of `tok`, if both fit.
-    fn fill(&mut self, tok: &[u8], masked: &[u8]) {
+    fn masked(&self) -> &str {
+        let n = self.token_len as usize;
+        let b = match self.masked_len {
+            TokenMemo::SAME => &self.buf[..n],
+            m => &self.buf[n..n + m as usize],
+        };
+        // SAFETY: only `fill` writes the buffer, copying two whole `str`s (the token and
+        // its masked form), and a slot is read only once `fill` has set `token_len`.
+        unsafe { std::str::from_utf8_unchecked(b) }
+    }
+
+    /// Remembers `masked` and `id` for `tok`, if the texts fit.
+    fn fill(&mut self, tok: &str, masked: &str, id: u32, epoch: u32) {
+        let (tok, masked) = (tok.as_bytes(), masked.as_bytes());
         let n = tok.len();
         if masked == tok && n <= self.buf.len() {
             self.buf[..n].copy_from_slice(tok);
@@ -176,7 +211,7 @@ impl MemoSlot {
         } else {
             return;
         }
-        self.token_len = n as u8;
+        (self.id, self.epoch, self.token_len) = (id, epoch, n as u8);
     }
 }
 
@@ -204,6 +239,11 @@ impl Tokens {
         self.spans.is_empty()
     }
 
+    /// The id of every token, from the resolver given to `Masker::tokenize_with`.
+    pub(crate) fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
     /// The masked form of token `i`.
     pub fn masked(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
@@ -229,6 +269,7 @@ impl Tokens {
         self.spans.clear();
         self.masked.clear();
         self.ends.clear();
+        self.ids.clear();
     }
 }
 
@@ -279,6 +320,11 @@ impl Masker {
 
     /// Tokenises and masks `line` into `out` (cleared first).
     pub fn tokenize(&self, line: &str, out: &mut Tokens) {
+        self.tokenize_with(line, out, &NoIds)
+    }
+
+    /// [`Masker::tokenize`], also giving each masked token its id from `ids`.
+    pub(crate) fn tokenize_with<R: Resolve>(&self, line: &str, out: &mut Tokens, ids: &R) {
         out.clear();
         if self.custom.is_empty() {
             out.line.push_str(line);
@@ -289,56 +335,74 @@ impl Masker {
         let mut raw = std::mem::take(&mut out.raw);
         raw.clear();
         split_tokens(line.as_bytes(), &mut raw);
+        let epoch = ids.epoch();
         let mut k = 0;
         while k < raw.len() {
             let (a, b, class) = raw[k];
             let tok = &line[a as usize..b as usize];
-            // Fast path: a word of letters only (most tokens) is itself, unless it is a
-            // literal or starts a date (`Jun 17 07:07:00`).
-            if class == ALPHA && !(tok.len() == 3 && self.on.datetime) && !(self.on.literal && is_literal(tok)) {
-                out.spans.push((a, b));
-                out.masked.push_str(tok);
-                out.ends.push(out.masked.len() as u32);
-                k += 1;
-                continue;
-            }
+            let start = out.masked.len();
             let first = tok.as_bytes()[0];
-            let mut n = if self.on.datetime && first.is_ascii_alphanumeric() { datetime_tokens(&line, &raw[k..]) } else { 0 };
+            // The masks that look across tokens: a date/time (`Jun 17 07:07:00`; a word of
+            // letters only can start one only as a three-letter name) and a quantity.
+            let mut n = 0;
+            if self.on.datetime && first.is_ascii_alphanumeric() && (class != ALPHA || tok.len() == 3) {
+                n = datetime_tokens(&line, &raw[k..]);
+            }
             let mut affix = ("", "");
             if n == 0 && self.on.quantity && class & DIGIT != 0 && (first.is_ascii_digit() || b"<>~(=".contains(&first)) {
                 (n, affix) = quantity_tokens(&line, &raw[k..]);
             }
-            if n > 0 {
+            let id = if n > 0 {
                 out.spans.push((a, raw[k + n - 1].1));
                 out.masked.push_str(affix.0);
                 out.masked.push_str(WILDCARD);
                 out.masked.push_str(affix.1);
                 k += n;
+                ids.id(&out.masked[start..])
             } else if class == DIGIT && self.on.number {
                 // Digits only: a number (a number word is a variable whatever else is on).
                 out.spans.push((a, b));
                 out.masked.push_str(WILDCARD);
                 k += 1;
+                ids.id(WILDCARD)
             } else {
                 out.spans.push((a, b));
-                match out.memo.as_deref_mut().map(|m| m.get(tok.as_bytes())) {
-                    Some(Ok(masked)) => {
-                        // The memo holds only what `mask_token` wrote, which is UTF-8.
-                        out.masked.push_str(std::str::from_utf8(masked).expect("memo holds UTF-8"))
-                    }
-                    Some(Err(slot)) => {
-                        let start = out.masked.len();
-                        self.mask_token(tok, &mut out.masked);
-                        slot.fill(tok.as_bytes(), out.masked[start..].as_bytes());
-                    }
-                    None => self.mask_token(tok, &mut out.masked),
-                }
                 k += 1;
-            }
+                match out.memo.as_deref_mut().map(|m| m.slot(tok.as_bytes())) {
+                    Some((slot, true)) => {
+                        out.masked.push_str(slot.masked());
+                        if slot.epoch != epoch {
+                            (slot.id, slot.epoch) = (ids.id(&out.masked[start..]), epoch);
+                        }
+                        slot.id
+                    }
+                    Some((slot, false)) => {
+                        self.mask_one(tok, class, &mut out.masked);
+                        let id = ids.id(&out.masked[start..]);
+                        slot.fill(tok, &out.masked[start..], id, epoch);
+                        id
+                    }
+                    None => {
+                        self.mask_one(tok, class, &mut out.masked);
+                        ids.id(&out.masked[start..])
+                    }
+                }
+            };
             out.ends.push(out.masked.len() as u32);
+            out.ids.push(id);
         }
         out.raw = raw;
         out.line = line;
+    }
+
+    /// Appends the masked form of one token of byte classes `class`: a word of letters
+    /// only is itself, unless it is a literal (`true`, `null`).
+    fn mask_one(&self, tok: &str, class: u8, out: &mut String) {
+        if class == ALPHA && !(self.on.literal && is_literal(tok)) {
+            out.push_str(tok);
+        } else {
+            self.mask_token(tok, out);
+        }
     }
 
     fn apply_custom(&self, line: &str, out: &mut String) {
@@ -404,17 +468,22 @@ impl Masker {
         if dot == 0 && colon == 0 && slash == 0 && !at && !(dash && digit) {
             return false;
         }
+        // The shapes are tried cheapest and commonest first, each behind what its test
+        // needs of the counts above (the result is their disjunction, so order is free).
         let on = &self.on;
-        (on.url && colon > 0 && slash >= 2 && is_url(core))
+        let last = *core.as_bytes().last().expect("not empty");
+        let (plain, last_digit) = (colon == 0 && slash == 0 && !at, last.is_ascii_digit());
+        (on.ipv4 && digit && dot == 3 && is_ipv4_port(core.strip_prefix('/').unwrap_or(core)))
+            || (on.hostname && plain && dot > 0 && last.is_ascii_alphabetic() && is_hostname(core))
+            || (on.datetime && digit && ((colon > 0 && is_time(core)) || ((dash || slash > 0) && is_date(core))))
+            // `host:port` ends in the port's digits; `name/1.2.3.4` holds an address.
+            || (on.hostport && ((colon > 0 && last_digit) || (slash > 0 && dot >= 3)) && is_host_port(core))
+            || (on.url && colon > 0 && slash >= 2 && is_url(core))
             || (on.email && at && dot > 0 && is_email(core))
-            || (on.path && slash > 0 && (is_path(core) || is_embedded_path(core)))
-            || (on.hostname && dot > 0 && is_hostname(core))
-            || (on.ipv4 && digit && dot == 3 && is_ipv4_port(core.strip_prefix('/').unwrap_or(core)))
+            || (on.path && slash > 0 && (is_path(core) || (slash >= 2 && is_embedded_path(core))))
             || (on.ipv6 && colon >= 2 && is_ipv6(core))
-            || (on.hostport && (colon > 0 || slash > 0) && is_host_port(core))
             || (on.uuid && dash && core.len() == 36 && is_uuid(core))
             || (on.mac && core.len() == 17 && is_mac(core))
-            || (on.datetime && digit && ((colon > 0 && is_time(core)) || ((dash || slash > 0) && is_date(core))))
     }
 
     /// Cuts a token into words at punctuation and masks the words that are values.
@@ -618,37 +687,53 @@ fn is_domain(s: &str) -> bool {
     labels >= 2 && label_len >= 2 && tld_alpha
 }
 
-/// Common top-level domains: a host name must end in one of them to be masked as a whole
-/// (so that `org.apache.Foo` or `mapred.task.id` stay constant).
-const TLDS: &[&str] = &[
-    "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "co", "me", "tv", "us", "uk", "de",
-    "fr", "nl", "be", "ch", "at", "it", "es", "se", "no", "dk", "fi", "pl", "cz", "ru", "ua", "cn", "hk",
-    "tw", "jp", "kr", "in", "sg", "au", "nz", "ca", "br", "mx", "ar", "za", "local", "lan", "internal",
-    "localdomain", "arpa",
-];
+/// Common top-level domains, in lower case: a host name must end in one of them to be
+/// masked as a whole (so that `org.apache.Foo` or `mapred.task.id` stay constant).
+fn is_tld(low: &[u8]) -> bool {
+    matches!(
+        low,
+        b"com" | b"net" | b"org" | b"edu" | b"gov" | b"mil" | b"int" | b"info" | b"biz" | b"io" | b"co" |
+        b"me" | b"tv" | b"us" | b"uk" | b"de" | b"fr" | b"nl" | b"be" | b"ch" | b"at" | b"it" | b"es" | b"se" |
+        b"no" | b"dk" | b"fi" | b"pl" | b"cz" | b"ru" | b"ua" | b"cn" | b"hk" | b"tw" | b"jp" | b"kr" | b"in" |
+        b"sg" | b"au" | b"nz" | b"ca" | b"br" | b"mx" | b"ar" | b"za" | b"local" | b"lan" | b"internal" |
+        b"localdomain" | b"arpa"
+    )
+}
+
+/// Lower-cases `s` into `buf` if it fits, for matching against lower-case names.
+fn lower<'b>(s: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    let out = buf.get_mut(..s.len())?;
+    out.copy_from_slice(s.as_bytes());
+    out.make_ascii_lowercase();
+    Some(out)
+}
 
 /// `host8.topspot.net`, `proxy.cse.cuhk.edu.hk`: a domain name ending in a known TLD.
 fn is_hostname(s: &str) -> bool {
-    is_domain(s) && s.rsplit('.').next().is_some_and(|tld| TLDS.iter().any(|t| tld.eq_ignore_ascii_case(t)))
+    let b = s.as_bytes();
+    let tld = &s[b.iter().rposition(|&c| c == b'.').map_or(0, |p| p + 1)..];
+    lower(tld, &mut [0u8; 11]).is_some_and(is_tld) && is_domain(s)
 }
 
 /// A path inside a token: two or more `/` with a named segment, as in
 /// `{bf1a…}GLOBALROOT/Device/HarddiskVolume2/Windows` or `jar:file:/a/b`.
 fn is_embedded_path(s: &str) -> bool {
-    s.bytes().filter(|&c| c == b'/').count() >= 2
-        && !s.contains("//")
-        && s.split('/').any(|seg| seg.len() > 1 && seg.bytes().any(|c| c.is_ascii_alphabetic()))
+    let b = s.as_bytes();
+    b.iter().filter(|&&c| c == b'/').count() >= 2
+        && !b.windows(2).any(|w| w == b"//")
+        && b.split(|&c| c == b'/').any(|seg| seg.len() > 1 && seg.iter().any(|c| c.is_ascii_alphabetic()))
 }
 
 /// Units that make a number a quantity (`1190 bytes`, `5.2 KB`, `12 ms`, `<1 sec`).
-const UNITS: &[&str] = &[
-    "b", "byte", "bytes", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib", "ns", "us", "µs", "ms", "s",
-    "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours",
-    "day", "days",
-];
-
 fn is_unit(s: &str) -> bool {
-    UNITS.iter().any(|u| s.eq_ignore_ascii_case(u))
+    lower(s, &mut [0u8; 7]).is_some_and(|low| {
+        matches!(
+            low,
+            b"b" | b"byte" | b"bytes" | b"kb" | b"mb" | b"gb" | b"tb" | b"pb" | b"kib" | b"mib" | b"gib" |
+            b"tib" | b"ns" | b"us" | b"ms" | b"s" | b"sec" | b"secs" | b"second" | b"seconds" | b"min" |
+            b"mins" | b"minute" | b"minutes" | b"h" | b"hr" | b"hrs" | b"hour" | b"hours" | b"day" | b"days" | [0xC2, 0xB5, b's'] // µs
+        )
+    })
 }
 
 /// A number, optionally after one of `<>~(` (returned as the prefix).
@@ -671,8 +756,9 @@ fn quantity_tokens<'a>(line: &'a str, toks: &[(u32, u32, u8)]) -> (usize, (&'a s
         let core = t.trim_end_matches([',', ';', ')', '.', ':', ']']);
         is_unit(core).then(|| (core, &t[core.len()..]))
     };
-    let Some(prefix) = tok(0).and_then(number_with_prefix) else { return (0, ("", "")) };
+    // The unit first: most numbers are not followed by one, and that test is the cheaper.
     let Some((_, suffix)) = tok(1).and_then(unit_of) else { return (0, ("", "")) };
+    let Some(prefix) = tok(0).and_then(number_with_prefix) else { return (0, ("", "")) };
     if prefix.contains('(') {
         return (2, (prefix, suffix));
     }
@@ -709,22 +795,34 @@ fn is_path(s: &str) -> bool {
 }
 
 fn is_ipv4(s: &str) -> bool {
-    let mut parts = 0;
-    for p in s.split('.') {
-        parts += 1;
-        if p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit()) {
+    // Four groups of 1–3 digits split by dots.
+    let (mut parts, mut len) = (1, 0);
+    for &c in s.as_bytes() {
+        if c == b'.' {
+            if len == 0 {
+                return false;
+            }
+            parts += 1;
+            len = 0;
+        } else if c.is_ascii_digit() && len < 3 {
+            len += 1;
+        } else {
             return false;
         }
     }
-    parts == 4
+    parts == 4 && len > 0
+}
+
+/// Splits `s` at its last ':' when what follows is a port (1–5 digits).
+fn split_port(s: &str) -> Option<(&str, &str)> {
+    let p = s.as_bytes().iter().rposition(|&c| c == b':')?;
+    let port = &s[p + 1..];
+    (!port.is_empty() && port.len() <= 5 && port.bytes().all(|c| c.is_ascii_digit())).then(|| (&s[..p], port))
 }
 
 /// `1.2.3.4` or `1.2.3.4:80`.
 fn is_ipv4_port(s: &str) -> bool {
-    match s.rsplit_once(':') {
-        Some((ip, port)) if !port.is_empty() && port.len() <= 5 && port.bytes().all(|c| c.is_ascii_digit()) => is_ipv4(ip),
-        _ => is_ipv4(s),
-    }
+    is_ipv4(split_port(s).map_or(s, |(ip, _)| ip))
 }
 
 fn is_ipv6(s: &str) -> bool {
@@ -753,12 +851,12 @@ fn is_host_port(s: &str) -> bool {
             && h.bytes().all(host_char)
             && h.bytes().any(|c| c == b'-' || c == b'.' || c.is_ascii_digit())
     };
-    let (host, port) = match s.rsplit_once(':') {
-        Some((h, p)) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|c| c.is_ascii_digit()) => (h, Some(p)),
-        _ => (s, None),
+    let (host, port) = match split_port(s) {
+        Some((h, p)) => (h, Some(p)),
+        None => (s, None),
     };
-    if let Some((name, addr)) = host.split_once('/') {
-        return hosty(name) && is_ipv4(addr);
+    if let Some(slash) = host.as_bytes().iter().position(|&c| c == b'/') {
+        return hosty(&host[..slash]) && is_ipv4(&host[slash + 1..]);
     }
     port.is_some() && (hosty(host) || is_domain(host))
 }
@@ -856,10 +954,11 @@ fn is_name_in(s: &str, names: &[&str]) -> bool {
 fn datetime_tokens(line: &str, toks: &[(u32, u32, u8)]) -> usize {
     let tok = |k: usize| -> Option<&str> { toks.get(k).map(|&(a, b, _)| &line[a as usize..b as usize]) };
     let Some(t0) = tok(0) else { return 0 };
-    let b0 = t0.as_bytes()[0];
+    let b = t0.as_bytes();
+    let b0 = b[0];
     if b0.is_ascii_digit() {
         // ISO date, then a time.
-        if is_date(t0) && !t0.as_bytes().contains(&b'T') {
+        if b.len() >= 8 && matches!(b[4], b'-' | b'/') && is_date(t0) && !t0.as_bytes().contains(&b'T') {
             if let Some(t1) = tok(1) {
                 if is_time(t1.trim_end_matches([',', ':'])) && !t1.ends_with(':') {
                     return 2;
@@ -868,7 +967,8 @@ fn datetime_tokens(line: &str, toks: &[(u32, u32, u8)]) -> usize {
         }
         return 0;
     }
-    if !b0.is_ascii_alphabetic() {
+    // A day or month name: three letters, a day's perhaps followed by a comma.
+    if !b0.is_ascii_alphabetic() || b.len() < 3 || b[3..].iter().any(|&c| c != b',') {
         return 0;
     }
     let mut k = 0;
