@@ -1079,4 +1079,65 @@ mod tests {
         let long = "x1 ".repeat(400_000);
         assert_eq!(m.masked_tokens(&long).len(), 400_000);
     }
+
+    /// Ids as the miner's interner gives them: known tokens have one, others `u32::MAX`
+    /// until interned, and the epoch moves with every token interned.
+    #[derive(Default)]
+    struct Ids(std::collections::HashMap<String, u32>);
+
+    impl Ids {
+        fn intern(&mut self, masked: &str) {
+            let n = self.0.len() as u32;
+            self.0.entry(masked.to_string()).or_insert(n);
+        }
+    }
+
+    impl Resolve for Ids {
+        fn id(&self, masked: &str) -> u32 {
+            self.0.get(masked).copied().unwrap_or(u32::MAX)
+        }
+        fn epoch(&self) -> u32 {
+            self.0.len() as u32
+        }
+    }
+
+    #[test]
+    fn memo_changes_nothing() {
+        let m = Masker::new(&MaskConfig::default()).unwrap();
+        let mut lines: Vec<String> = Vec::new();
+        // Enough distinct tokens to evict slots, long ones that never fit a slot, UTF-8,
+        // literals, dates and quantities across tokens, and repeats of all of them.
+        for i in 0..20_000u32 {
+            lines.push(format!(
+                "conn{} from 10.0.{}.{}:{} user=u{} took {} ms at Jun {} 07:07:{:02} é{} true {}",
+                i % 50,
+                i % 7,
+                i % 255,
+                i,
+                i % 3,
+                i % 100,
+                1 + i % 28,
+                i % 60,
+                i % 5,
+                "x".repeat((i % 80) as usize)
+            ));
+        }
+        let mut ids = Ids::default();
+        let (mut with, mut without) = (Tokens::with_memo(), Tokens::default());
+        for (n, line) in lines.iter().chain(lines.iter().rev()).enumerate() {
+            m.tokenize_with(line, &mut with, &ids);
+            m.tokenize_with(line, &mut without, &ids);
+            assert_eq!(with.len(), without.len(), "{line}");
+            for i in 0..with.len() {
+                assert_eq!(with.masked(i), without.masked(i), "{line}");
+                assert_eq!(with.original(i), without.original(i), "{line}");
+            }
+            assert_eq!(with.ids(), without.ids(), "{line}");
+            // Now and then the tokens become known, as a new template's are.
+            if n % 3 == 0 {
+                (0..with.len()).for_each(|i| ids.intern(with.masked(i)));
+            }
+        }
+        assert!(ids.0.len() > 50, "tokens were interned along the way: {}", ids.0.len());
+    }
 }
