@@ -10,11 +10,13 @@
 //! - [`relabel`]: guarded bulk relabelling, throttling, exact recounts.
 //! - [`remine`]: the batch re-mining job.
 //! - [`reindex`]: relabelling every document from scratch (after a change of masks).
+//! - [`copy`]: the `_reindex` copy phase of a `reindex` job with a destination index.
 //! - [`prune`]: forgetting clusters not seen for a while.
 //! - [`config`]: the `[[jobs]]` config entries.
 //! - [`scheduler`]: runs declared jobs on their schedules inside `logsift run`.
 
 pub mod config;
+pub mod copy;
 pub mod lock;
 pub mod prune;
 pub mod reconcile;

@@ -10,8 +10,16 @@
 //! the documents, documents already relabelled are skipped, and counts come from a recount.
 //! Run it while the source's sidecar is stopped (its miner would keep the old ids otherwise).
 //!
+//! With a destination (`dest`), the job first copies the source into that index with the
+//! server's `_reindex` ([`super::copy`]), then labels the copy as above, as a source of its own
+//! (cluster ids `{dest_source}-{n}`, counted over the destination, its own engine snapshot), so
+//! the source's documents, clusters and snapshot are left untouched. The phase reached is kept in
+//! the state index: a run killed while labelling resumes with labelling; one killed while copying
+//! copies again (a no-op for what is already there).
+//!
 //! Limit: messages and positions of all documents are held in memory for the sort.
 
+use super::copy::{self, Phase};
 use super::record::RunCounts;
 use super::relabel::{recount, write_labels, ClusterMeta, Label, Relabel};
 use super::{Cancel, JobContext, JobError};
@@ -29,6 +37,17 @@ pub struct ReindexSpec {
     /// Documents rewritten per second at most (0 = no limit).
     pub docs_per_sec: u64,
     pub bulk_size: usize,
+    /// Copy the source into this index first, then label the copy (None: relabel in place).
+    pub dest: Option<CopyDest>,
+}
+
+/// Where a copying `reindex` writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyDest {
+    /// The destination index (created with the `logsift.*` mappings when missing).
+    pub index: String,
+    /// The source name of the copy's clusters (`{source}-{n}` ids, cluster index, snapshot).
+    pub source: String,
 }
 
 struct Doc {
@@ -95,6 +114,35 @@ async fn indexed_cluster_ids(ctx: &JobContext) -> Result<Vec<String>, JobError> 
 }
 
 pub async fn run(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
+    let Some(dest) = &spec.dest else { return relabel_all(ctx, spec, cancel, counts).await };
+    if ctx.source.indices.iter().any(|i| i == &dest.index) {
+        return Err(JobError::Config(format!("dest `{}` is one of the source's indices", dest.index)));
+    }
+    let report = if copy::load_phase(ctx, &dest.index).await? == Some(Phase::Label) {
+        tracing::info!(job = %ctx.job, dest = %dest.index, "copy already done; resuming with labelling");
+        None
+    } else {
+        copy::prepare_dest(ctx, &dest.index).await?;
+        copy::save_phase(ctx, &dest.index, Phase::Copy, None).await?;
+        let report = copy::copy(ctx, &dest.index, spec.docs_per_sec, cancel).await?;
+        counts.documents_copied = report.created;
+        tracing::info!(job = %ctx.job, dest = %dest.index, total = report.total, created = report.created, skipped = report.version_conflicts, "copy done");
+        copy::save_phase(ctx, &dest.index, Phase::Label, Some(&report)).await?;
+        Some(report)
+    };
+    ctx.client.refresh(&dest.index).await?;
+    let mut source = ctx.source.clone();
+    source.name = dest.source.clone();
+    source.indices = vec![dest.index.clone()];
+    // The copy holds only matching documents already.
+    source.query = None;
+    let dest_ctx = JobContext { source, ..ctx.clone() };
+    relabel_all(&dest_ctx, spec, cancel, counts).await?;
+    copy::save_phase(ctx, &dest.index, Phase::Done, report.as_ref()).await
+}
+
+/// Relabels every document of `ctx.source` from scratch (see the module header).
+async fn relabel_all(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
     let mut docs = read_all(ctx, counts, cancel).await?;
     docs.sort_by(|a, b| a.key.cmp(&b.key));
     let mut miner = Miner::new(ctx.engine.clone()).map_err(|e| JobError::Config(e.to_string()))?;
