@@ -6,6 +6,7 @@
 //! - [`schedule`]: cron expressions and intervals.
 //! - [`lock`]: the lease lock document.
 //! - [`record`]: run records (`job-run-*`, `job-last-*`).
+//! - [`read`]: the scroll over a source's documents that `reindex` and `remine` share.
 //! - [`reconcile`]: pure mapping of batch clusters onto existing cluster ids.
 //! - [`relabel`]: guarded bulk relabelling, throttling, exact recounts.
 //! - [`remine`]: the batch re-mining job.
@@ -19,6 +20,7 @@ pub mod config;
 pub mod copy;
 pub mod lock;
 pub mod prune;
+pub mod read;
 pub mod reconcile;
 pub mod reindex;
 pub mod record;

@@ -20,11 +20,11 @@
 //! Limit: messages and positions of all documents are held in memory for the sort.
 
 use super::copy::{self, Phase};
+use super::read::read_all;
 use super::record::RunCounts;
 use super::relabel::{recount, write_labels, ClusterMeta, Label, Relabel};
 use super::{Cancel, JobContext, JobError};
 use crate::engine::Miner;
-use crate::es::search::{Pager, PagingMode, SearchSpec};
 use crate::es::{path_part, Body, Idempotent};
 use crate::pipeline::cluster_key;
 use crate::state::StateStore;
@@ -57,44 +57,19 @@ struct Doc {
     label: Label,
 }
 
-async fn read_all(ctx: &JobContext, counts: &mut RunCounts, cancel: &Cancel) -> Result<Vec<Doc>, JobError> {
-    let query = match &ctx.source.query {
-        Some(q) => json!({"bool": {"filter": [q]}}),
-        None => json!({"match_all": {}}),
-    };
-    let info = ctx.client.server_info().await?;
-    let spec = SearchSpec { indices: ctx.source.index_expr(), query, source_fields: Vec::new(), page_size: 1000, slice: None };
-    let mut pager = Pager::open(&ctx.client, spec, PagingMode::Scroll, &info).await?;
+async fn read_docs(ctx: &JobContext, counts: &mut RunCounts, cancel: &Cancel) -> Result<Vec<Doc>, JobError> {
     let mut docs = Vec::new();
-    let ts_field = ctx.source.timestamp_field.clone();
-    let r = async {
-        loop {
-            if cancel.is_cancelled() {
-                return Err(JobError::Cancelled);
-            }
-            let page = pager.next_page().await?;
-            if page.is_empty() {
-                return Ok(());
-            }
-            for h in page {
-                counts.documents_read += 1;
-                let ts = crate::source::extract::lookup(&h.source, &ts_field).map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                });
-                let message = ctx.extractor.extract(&h.source).ok().map(|m| m.into_owned());
-                docs.push(Doc {
-                    key: (ts.unwrap_or_default(), h.index.clone(), h.id.clone()),
-                    guard: h.seq_no.zip(h.primary_term),
-                    message,
-                    label: Label::of(&h.source),
-                });
-            }
-        }
-    }
-    .await;
-    pager.close().await;
-    r.map(|_| docs)
+    let ts_field = ctx.source.timestamp_field.as_str();
+    read_all(ctx, Vec::new(), counts, cancel, |h| {
+        let ts = crate::source::extract::lookup(&h.source, ts_field).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        let message = ctx.extractor.extract(&h.source).ok().map(|m| m.into_owned());
+        docs.push(Doc { guard: h.seq_no.zip(h.primary_term), message, label: Label::of(&h.source), key: (ts.unwrap_or_default(), h.index, h.id) });
+    })
+    .await?;
+    Ok(docs)
 }
 
 /// Ids of the source's clusters in the cluster index.
@@ -143,7 +118,7 @@ pub async fn run(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: 
 
 /// Relabels every document of `ctx.source` from scratch (see the module header).
 async fn relabel_all(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
-    let mut docs = read_all(ctx, counts, cancel).await?;
+    let mut docs = read_docs(ctx, counts, cancel).await?;
     docs.sort_by(|a, b| a.key.cmp(&b.key));
     let mut miner = Miner::new(ctx.engine.clone()).map_err(|e| JobError::Config(e.to_string()))?;
     let ids: Vec<Option<crate::engine::ClusterId>> =
