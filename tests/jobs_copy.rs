@@ -156,3 +156,55 @@ bulk_size = 50
     assert!(!copy_counts.contains_key("(none)"));
     assert_eq!(copy_counts, indexed_counts(&http, "sshcopy"));
 }
+
+/// A copy killed half-way leaves part of the documents in the destination and the phase `copy`:
+/// the next run copies the rest (skipping what is there) and labels all of it.
+#[test]
+fn a_copy_interrupted_while_copying_finishes_on_the_next_run() {
+    let server = Server::start();
+    let http = Http::new(&server.url);
+    let rows = loghub("OpenSSH");
+    http.load(rows.iter().take(300).enumerate().map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": ts(i)}))));
+    let source_before = snapshot(&http, "ssh-logs");
+    // What the killed run left: the destination with its mappings and a third of the documents.
+    http.ok("PUT", "/ssh-copy", Some(json!({"mappings": {"properties": {"@timestamp": {"type": "date"}, "logsift": {"properties": {"cluster_id": {"type": "keyword"}, "template": {"type": "keyword"}}}}}})));
+    let mut nd = String::new();
+    for d in http.all_docs("ssh-logs").iter().take(100) {
+        nd += &format!("{}\n{}\n", json!({"create": {"_index": "ssh-copy", "_id": d["_id"]}}), d["_source"]);
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let r: Value = rt.block_on(async {
+        let r = reqwest::Client::new().post(format!("{}/_bulk?refresh=true", server.url)).header("content-type", "application/x-ndjson").body(nd).send().await.unwrap();
+        r.json().await.unwrap()
+    });
+    assert_eq!(r["errors"], json!(false));
+    http.ok("PUT", "/logsift-state/_doc/job-progress-copy?refresh=true", Some(json!({"kind": "job_progress", "job": "copy", "dest": "ssh-copy", "phase": "copy"})));
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("logsift.toml");
+    let job = |dest: &str| format!("[connection]\nurls = [\"{}\"]\n[source]\nname = \"sshd\"\nindices = [\"ssh-logs\"]\n[[jobs]]\nname = \"copy\"\nkind = \"reindex\"\ndest = \"{dest}\"\n", server.url);
+    // A destination that is the source itself is refused.
+    std::fs::write(&cfg_path, job("ssh-logs")).unwrap();
+    let cfg_arg = path_str(&cfg_path);
+    let out = logsift(&["jobs", "-c", &cfg_arg, "run", "copy", "--wait"]);
+    assert!(!out.status.success() && stderr(&out).contains("is one of the source's indices"), "{}", stderr(&out));
+
+    std::fs::write(&cfg_path, job("ssh-copy")).unwrap();
+    let cfg = config::load(&Overrides { file: Some(cfg_path.clone()), ..Overrides::default() }).unwrap();
+    let out = logsift(&["jobs", "-c", &cfg_arg, "run", "copy", "--wait"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rec = http.ok("GET", "/logsift-state/_doc/job-last-copy", None);
+    assert_eq!(rec["_source"]["counts"]["documents_copied"], 200, "{rec}");
+    let expected = expected_labels(&http, &cfg, "ssh-copy", "ssh-copy");
+    // Each source document once (the 100 already there were not copied again).
+    let copies = http.all_docs("ssh-copy");
+    assert_eq!(copies.len(), 300);
+    for d in &copies {
+        let (id, t) = &expected[d["_id"].as_str().unwrap()];
+        assert_eq!(d["_source"]["logsift"]["cluster_id"], json!(id), "{}", d["_source"]);
+        assert_eq!(d["_source"]["logsift"]["template"], json!(t), "{}", d["_source"]);
+    }
+    let copy_counts = doc_counts(&http, "ssh-copy");
+    assert_eq!(copy_counts, indexed_counts(&http, "ssh-copy"));
+    assert_eq!(snapshot(&http, "ssh-logs"), source_before);
+}
