@@ -144,6 +144,8 @@ bulk_size = 50
     let copied_before = snapshot(&http, "ssh-labelled");
     let out = logsift(&["jobs", "-c", &cfg_arg, "run", "copy", "--wait"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("copied 10 ") && text.contains("relabelled 10 "), "{text}");
     let rec = http.ok("GET", "/logsift-state/_doc/job-last-copy", None);
     assert_eq!(rec["_source"]["counts"]["documents_copied"], 10, "{rec}");
     assert_eq!(rec["_source"]["counts"]["documents_relabelled"], 10, "{rec}");
@@ -188,6 +190,10 @@ fn a_copy_interrupted_while_copying_finishes_on_the_next_run() {
     let cfg_arg = path_str(&cfg_path);
     let out = logsift(&["jobs", "-c", &cfg_arg, "run", "copy", "--wait"]);
     assert!(!out.status.success() && stderr(&out).contains("is one of the source's indices"), "{}", stderr(&out));
+    // So is a copy labelled under the source's own name (its recount would take over the source's clusters).
+    std::fs::write(&cfg_path, job("ssh-copy") + "dest_source = \"sshd\"\n").unwrap();
+    let out = logsift(&["jobs", "-c", &cfg_arg, "run", "copy", "--wait"]);
+    assert!(!out.status.success() && stderr(&out).contains("is the source's own name"), "{}", stderr(&out));
 
     std::fs::write(&cfg_path, job("ssh-copy")).unwrap();
     let cfg = config::load(&Overrides { file: Some(cfg_path.clone()), ..Overrides::default() }).unwrap();

@@ -50,12 +50,13 @@ fn known(cfg: &Config, name: &str) -> Result<(), UsageError> {
 fn print_record(r: &RunRecord) {
     let c = &r.counts;
     println!(
-        "{:<20} {:<8} {:<10} started {}  ended {}  read {}  relabelled {}  outliers {}  clusters {} (kept {}, new {}, merged {}, pruned {}){}",
+        "{:<20} {:<8} {:<10} started {}  ended {}  {}read {}  relabelled {}  outliers {}  clusters {} (kept {}, new {}, merged {}, pruned {}){}",
         r.job,
         r.job_kind,
         r.outcome.as_str(),
         r.started_at,
         r.ended_at.as_deref().unwrap_or("-"),
+        if c.documents_copied > 0 { format!("copied {}  ", c.documents_copied) } else { String::new() },
         c.documents_read,
         c.documents_relabelled,
         c.outliers,

@@ -93,6 +93,10 @@ pub async fn run(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: 
     if ctx.source.indices.iter().any(|i| i == &dest.index) {
         return Err(JobError::Config(format!("dest `{}` is one of the source's indices", dest.index)));
     }
+    if dest.source == ctx.source.name {
+        // Relabelling the copy under the source's name would recount (and prune) the source's clusters.
+        return Err(JobError::Config(format!("dest_source `{}` is the source's own name", dest.source)));
+    }
     let report = if copy::load_phase(ctx, &dest.index).await? == Some(Phase::Label) {
         tracing::info!(job = %ctx.job, dest = %dest.index, "copy already done; resuming with labelling");
         None
