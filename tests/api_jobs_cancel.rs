@@ -9,23 +9,7 @@ mod sidecar_support;
 use serde_json::json;
 use sidecar_support::*;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-struct Child(std::process::Child);
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-    }
-}
+use std::time::Duration;
 
 /// The value of the first sample of `name{labels}` in Prometheus text.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -46,13 +30,7 @@ fn a_running_job_is_cancelled_through_the_api_and_metrics_report_the_lag() {
     }));
     let listen = format!("127.0.0.1:{}", free_port());
     let dir = tempfile::tempdir().unwrap();
-    let cfg_path = dir.path().join("logsift.toml");
-    std::fs::write(&cfg_path, format!(r#"
-[connection]
-urls = ["{url}"]
-[source]
-name = "sshd"
-indices = ["ssh-logs"]
+    let cfg_path = ssh_config(dir.path(), &server.url, &format!(r#"
 [api]
 listen = "{listen}"
 [[jobs]]
@@ -61,9 +39,9 @@ kind = "reindex"
 dest = "ssh-copy"
 docs_per_sec = 100
 bulk_size = 20
-"#, url = server.url)).unwrap();
+"#));
     let cfg_arg = path_str(&cfg_path);
-    let _sidecar = Child(
+    let _sidecar = Terminate(
         Command::new(env!("CARGO_BIN_EXE_logsift"))
             .args(["run", "-c", &cfg_arg, "--set", "run.poll_interval_secs=1"])
             .stdout(Stdio::null())

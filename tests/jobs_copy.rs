@@ -64,13 +64,7 @@ fn copy_into_a_new_index_labels_every_copy_and_leaves_the_source_alone() {
     assert_eq!(source_clusters_before.values().sum::<u64>(), 2000);
 
     let dir = tempfile::tempdir().unwrap();
-    let cfg_path = dir.path().join("logsift.toml");
-    std::fs::write(&cfg_path, format!(r#"
-[connection]
-urls = ["{url}"]
-[source]
-name = "sshd"
-indices = ["ssh-logs"]
+    let cfg_path = ssh_config(dir.path(), &server.url, r#"
 [[jobs]]
 name = "copy"
 kind = "reindex"
@@ -78,7 +72,7 @@ dest = "ssh-labelled"
 dest_source = "sshcopy"
 docs_per_sec = 250
 bulk_size = 50
-"#, url = server.url)).unwrap();
+"#);
     let cfg = config::load(&Overrides { file: Some(cfg_path.clone()), ..Overrides::default() }).unwrap();
     let cfg_arg = path_str(&cfg_path);
 
@@ -174,28 +168,22 @@ fn a_copy_interrupted_while_copying_finishes_on_the_next_run() {
     for d in http.all_docs("ssh-logs").iter().take(100) {
         nd += &format!("{}\n{}\n", json!({"create": {"_index": "ssh-copy", "_id": d["_id"]}}), d["_source"]);
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let r: Value = rt.block_on(async {
-        let r = reqwest::Client::new().post(format!("{}/_bulk?refresh=true", server.url)).header("content-type", "application/x-ndjson").body(nd).send().await.unwrap();
-        r.json().await.unwrap()
-    });
-    assert_eq!(r["errors"], json!(false));
+    assert_eq!(http.bulk_ndjson(nd)["errors"], json!(false));
     http.ok("PUT", "/logsift-state/_doc/job-progress-copy?refresh=true", Some(json!({"kind": "job_progress", "job": "copy", "dest": "ssh-copy", "phase": "copy"})));
 
     let dir = tempfile::tempdir().unwrap();
-    let cfg_path = dir.path().join("logsift.toml");
-    let job = |dest: &str| format!("[connection]\nurls = [\"{}\"]\n[source]\nname = \"sshd\"\nindices = [\"ssh-logs\"]\n[[jobs]]\nname = \"copy\"\nkind = \"reindex\"\ndest = \"{dest}\"\n", server.url);
+    let job = |rest: &str| ssh_config(dir.path(), &server.url, &format!("[[jobs]]\nname = \"copy\"\nkind = \"reindex\"\n{rest}"));
     // A destination that is the source itself is refused.
-    std::fs::write(&cfg_path, job("ssh-logs")).unwrap();
+    let cfg_path = job("dest = \"ssh-logs\"\n");
     let cfg_arg = path_str(&cfg_path);
     let out = logsift(&["jobs", "-c", &cfg_arg, "run", "copy", "--wait"]);
     assert!(!out.status.success() && stderr(&out).contains("is one of the source's indices"), "{}", stderr(&out));
     // So is a copy labelled under the source's own name (its recount would take over the source's clusters).
-    std::fs::write(&cfg_path, job("ssh-copy") + "dest_source = \"sshd\"\n").unwrap();
+    job("dest = \"ssh-copy\"\ndest_source = \"sshd\"\n");
     let out = logsift(&["jobs", "-c", &cfg_arg, "run", "copy", "--wait"]);
     assert!(!out.status.success() && stderr(&out).contains("is the source's own name"), "{}", stderr(&out));
 
-    std::fs::write(&cfg_path, job("ssh-copy")).unwrap();
+    job("dest = \"ssh-copy\"\n");
     let cfg = config::load(&Overrides { file: Some(cfg_path.clone()), ..Overrides::default() }).unwrap();
     let out = logsift(&["jobs", "-c", &cfg_arg, "run", "copy", "--wait"]);
     assert!(out.status.success(), "{}", stderr(&out));

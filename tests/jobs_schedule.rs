@@ -13,15 +13,7 @@ use logsift::jobs::{JobContext, JobKind, JobSpec};
 use logsift::metrics::Metrics;
 use serde_json::json;
 use sidecar_support::*;
-use std::time::{Duration, Instant};
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use std::time::Duration;
 
 /// Run records of `job` in the state index.
 fn recorded_runs(http: &Http, job: &str) -> usize {
@@ -56,13 +48,13 @@ fn interval_jobs_run_repeatedly_and_the_lock_keeps_other_sidecars_out() {
     let held = rt.block_on(JobLock::acquire(&client, &cfg.state_index, "tick", "other-host:1", Duration::from_secs(300))).unwrap();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let loop_task = rt.spawn(runner.clone().run_schedules(stop_rx));
-    wait_until("two skipped rounds", || skipped() >= 2);
+    wait_until("two skipped rounds", Duration::from_secs(60), || skipped() >= 2);
     assert_eq!(successes(), 0);
     assert_eq!(recorded_runs(&http, "tick"), 0, "a run was recorded while another sidecar held the lock");
 
     // Released: the loop runs it, and again a second later.
     rt.block_on(held.release(&client)).unwrap();
-    wait_until("two scheduled runs", || successes() >= 2);
+    wait_until("two scheduled runs", Duration::from_secs(60), || successes() >= 2);
     let runs = recorded_runs(&http, "tick");
     assert!(runs >= 2, "{runs} runs recorded");
     let last = rt.block_on(runner.last("tick")).unwrap().unwrap();
@@ -71,7 +63,7 @@ fn interval_jobs_run_repeatedly_and_the_lock_keeps_other_sidecars_out() {
     // Shutdown ends the loop; no further run starts.
     stop_tx.send(true).unwrap();
     rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), loop_task).await }).expect("the loop stops on shutdown").unwrap();
-    wait_until("the last run to end", || !runner.is_running("tick"));
+    wait_until("the last run to end", Duration::from_secs(60), || !runner.is_running("tick"));
     let after_stop = successes();
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(successes(), after_stop, "a run started after shutdown");
