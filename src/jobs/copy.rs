@@ -145,6 +145,9 @@ fn no_tasks_api(e: &EsError) -> bool {
 /// `created` is the growth of the destination's document count (exact whichever way the copy
 /// ran: after a task on a server without the tasks API, the synchronous rerun creates nothing).
 pub async fn copy(ctx: &JobContext, dest: &str, docs_per_sec: u64, cancel: &Cancel) -> Result<CopyReport, JobError> {
+    if cancel.is_cancelled() {
+        return Err(JobError::Cancelled);
+    }
     let all = json!({"match_all": {}});
     ctx.client.refresh(dest).await?;
     let before = ctx.client.count(dest, &all).await?;
