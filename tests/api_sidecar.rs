@@ -7,24 +7,7 @@ mod sidecar_support;
 use serde_json::{json, Value};
 use sidecar_support::*;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-struct Child(std::process::Child);
-impl Drop for Child {
-    fn drop(&mut self) {
-        // SIGTERM: the sidecar shuts down cleanly (API included).
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-    }
-}
+use std::time::Duration;
 
 #[test]
 fn classify_through_the_api_matches_what_the_sidecar_writes() {
@@ -40,7 +23,7 @@ fn classify_through_the_api_matches_what_the_sidecar_writes() {
     let dir = tempfile::tempdir().unwrap();
     let cfg_path = dir.path().join("logsift.toml");
     std::fs::write(&cfg_path, "[[jobs]]\nname = \"remine-all\"\nkind = \"remine\"\nsupport = \"10\"\n\n[[jobs]]\nname = \"prune-old\"\nkind = \"prune\"\nolder_than = \"3650d\"\nschedule = \"every 1h\"\n").unwrap();
-    let child = Child(
+    let child = Terminate(
         Command::new(env!("CARGO_BIN_EXE_logsift"))
             .args(["run", "-c", cfg_path.to_str().unwrap(), "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd", "--listen", &listen])
             .args(["--set", "run.poll_interval_secs=1"])

@@ -31,21 +31,10 @@ fn reindex_relabels_everything_exactly_and_survives_a_kill() {
         let old = d["_source"]["logsift"]["cluster_id"].as_str().unwrap().replace("sshd-", "sshd-old");
         nd += &format!("{}\n{}\n", json!({"update": {"_index": "ssh-logs", "_id": d["_id"]}}), json!({"doc": {"logsift": {"cluster_id": old, "template": "old <*>"}}}));
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let r: Value = rt.block_on(async {
-        let r = reqwest::Client::new().post(format!("{}/_bulk?refresh=true", server.url)).header("content-type", "application/x-ndjson").body(nd).send().await.unwrap();
-        r.json().await.unwrap()
-    });
-    assert_eq!(r["errors"], json!(false));
+    assert_eq!(http.bulk_ndjson(nd)["errors"], json!(false));
 
     let dir = tempfile::tempdir().unwrap();
-    let cfg_path = dir.path().join("logsift.toml");
-    std::fs::write(&cfg_path, format!(r#"
-[connection]
-urls = ["{url}"]
-[source]
-name = "sshd"
-indices = ["ssh-logs"]
+    let cfg_path = ssh_config(dir.path(), &server.url, r#"
 [engine]
 disable_masks = ["hex"]
 [[jobs]]
@@ -53,7 +42,7 @@ name = "relabel"
 kind = "reindex"
 docs_per_sec = 250
 bulk_size = 50
-"#, url = server.url)).unwrap();
+"#);
     let cfg = config::load(&Overrides { file: Some(cfg_path.clone()), ..Overrides::default() }).unwrap();
     let cfg_arg = cfg_path.to_string_lossy().into_owned();
 

@@ -4,7 +4,7 @@
 
 use super::classify::query_or_error;
 use super::error::RequestError;
-use super::state::ApiState;
+use super::state::{ApiState, SourceEndpoint};
 use crate::es::{path_part, Body, EsClient, Idempotent};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -132,18 +132,23 @@ fn from_miner(state: &ApiState, q: &ClustersQuery, order: String, size: usize) -
     let clusters = all
         .into_iter()
         .take(size)
-        .map(|c| ClusterView {
-            cluster_id: src.format_id(c.id),
-            template: Some(c.template),
-            count: c.size,
-            source: Some(src.name.clone()),
-            first_seen: None,
-            last_seen: None,
-            merged_into: None,
-            examples: Vec::new(),
-        })
+        .map(|c| live_view(src, src.format_id(c.id), c))
         .collect();
     Ok(Json(ClusterList { order, clusters }))
+}
+
+/// A cluster of a live miner (no times or examples: those live in the cluster index).
+fn live_view(src: &SourceEndpoint, cluster_id: String, c: crate::engine::ClusterInfo) -> ClusterView {
+    ClusterView {
+        cluster_id,
+        template: Some(c.template),
+        count: c.size,
+        source: Some(src.name.clone()),
+        first_seen: None,
+        last_seen: None,
+        merged_into: None,
+        examples: Vec::new(),
+    }
 }
 
 pub async fn get_cluster(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<ClusterView>, RequestError> {
@@ -156,16 +161,7 @@ pub async fn get_cluster(State(state): State<ApiState>, Path(id): Path<String>) 
     for src in state.sources() {
         if let Some(all) = src.engine.clusters() {
             if let Some(c) = all.into_iter().find(|c| src.format_id(c.id) == id) {
-                return Ok(Json(ClusterView {
-                    cluster_id: id,
-                    template: Some(c.template),
-                    count: c.size,
-                    source: Some(src.name.clone()),
-                    first_seen: None,
-                    last_seen: None,
-                    merged_into: None,
-                    examples: Vec::new(),
-                }));
+                return Ok(Json(live_view(src, id, c)));
             }
         }
     }

@@ -39,6 +39,8 @@ pub enum RequestError {
     UnknownCluster(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("job `{0}` is not running in this sidecar")]
+    JobNotRunning(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -64,6 +66,7 @@ impl RequestError {
             RequestError::UnknownJob(_) => "unknown_job",
             RequestError::UnknownCluster(_) => "unknown_cluster",
             RequestError::Conflict(_) => "conflict",
+            RequestError::JobNotRunning(_) => "job_not_running",
             RequestError::Unavailable(_) => "unavailable",
             RequestError::Internal(_) => "internal",
         }
@@ -83,7 +86,7 @@ impl RequestError {
             | RequestError::UnknownJob(_)
             | RequestError::UnknownCluster(_) => StatusCode::NOT_FOUND,
             RequestError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            RequestError::Conflict(_) => StatusCode::CONFLICT,
+            RequestError::Conflict(_) | RequestError::JobNotRunning(_) => StatusCode::CONFLICT,
             RequestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             RequestError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

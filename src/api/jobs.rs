@@ -1,5 +1,6 @@
-//! `GET /v1/jobs`, `GET /v1/jobs/{name}`, `POST /v1/jobs/{name}/run`: the declared jobs of the
-//! sidecar, their latest recorded run, and starting one (in the background, or `?wait=true`).
+//! `GET /v1/jobs`, `GET /v1/jobs/{name}`, `POST /v1/jobs/{name}/run`, `POST /v1/jobs/{name}/cancel`:
+//! the declared jobs of the sidecar, their latest recorded run, starting one (in the background,
+//! or `?wait=true`), and asking a running one to stop (recorded as `cancelled`).
 
 use super::classify::query_or_error;
 use super::error::RequestError;
@@ -102,4 +103,22 @@ pub async fn run(State(state): State<ApiState>, Path(name): Path<String>, query:
     }
     runner.start(&spec.name).map_err(map)?;
     Ok((StatusCode::ACCEPTED, Json(Started { job: spec.name, started: true })).into_response())
+}
+
+#[derive(Serialize)]
+struct Cancelling {
+    job: String,
+    cancelling: bool,
+}
+
+/// Asks the job to stop at its next step (between bulk requests, pages or task polls): 202, and
+/// the run is recorded `cancelled` once it stops. 404 for an unknown job; 409 `job_not_running`
+/// when it is not running in this sidecar (a run started elsewhere is cancelled there).
+pub async fn cancel(State(state): State<ApiState>, Path(name): Path<String>) -> Result<Response, RequestError> {
+    let (runner, spec) = runner_for(&state, &name)?;
+    if !runner.cancel(&spec.name) {
+        return Err(RequestError::JobNotRunning(spec.name));
+    }
+    tracing::info!(job = %spec.name, "job cancellation requested through the api");
+    Ok((StatusCode::ACCEPTED, Json(Cancelling { job: spec.name, cancelling: true })).into_response())
 }

@@ -10,7 +10,7 @@
 //! - [`classify`]: `/v1/classify` and `/v1/classify/_bulk`.
 //! - [`health`]: `/health`, `/health/live`, `/metrics`.
 //! - [`clusters`]: `/v1/clusters`, `/v1/clusters/{id}`.
-//! - [`jobs`]: `/v1/jobs`, `/v1/jobs/{name}`, `/v1/jobs/{name}/run`.
+//! - [`jobs`]: `/v1/jobs`, `/v1/jobs/{name}`, `/v1/jobs/{name}/run`, `/v1/jobs/{name}/cancel`.
 //! - [`live`]: the [`LiveEngine`] trait over the shared miner.
 //! - [`extract`]: the message of a posted document, via the source's `source::extract::Extractor`.
 //! - [`state`]: [`ApiConfig`] and the shared [`ApiState`]; [`config`]: the `[api]` config section.

@@ -41,6 +41,7 @@ pub fn route_table(state: &ApiState) -> Vec<Route> {
         route(Method::GET, "/v1/jobs", true, get(jobs::list)),
         route(Method::GET, "/v1/jobs/{name}", true, get(jobs::get_job)),
         route(Method::POST, "/v1/jobs/{name}/run", true, post(jobs::run).layer(DefaultBodyLimit::max(cfg.max_body_bytes))),
+        route(Method::POST, "/v1/jobs/{name}/cancel", true, post(jobs::cancel).layer(DefaultBodyLimit::max(cfg.max_body_bytes))),
         route(
             Method::POST,
             "/v1/classify/_bulk",

@@ -78,6 +78,9 @@ fn mirror_sidecar_metrics(source: String, m: Arc<crate::pipeline::Metrics>, clie
         let src = source.as_str();
         reg.documents_read.with(&[src]).set(s.docs_read);
         reg.documents_labelled.with(&[src]).set(s.docs_labelled);
+        if let Some(lag) = m.lag_seconds(chrono::Utc::now()) {
+            reg.lag_seconds.with(&[src]).set(lag);
+        }
         for (reason, n) in [
             ("missing_field", s.skipped_missing_field),
             ("not_string", s.skipped_not_string),

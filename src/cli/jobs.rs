@@ -1,6 +1,7 @@
-//! `logsift jobs list | run NAME [--wait] | status [NAME]`: the jobs declared in the config.
-//! `run --wait` runs the job in this process (Ctrl-C cancels it, recorded as `cancelled`);
-//! `run` without `--wait` asks the running sidecar's API to start it.
+//! `logsift jobs list | run NAME [--wait] | status [NAME] | cancel NAME`: the jobs declared in the
+//! config. `run --wait` runs the job in this process (Ctrl-C cancels it, recorded as `cancelled`);
+//! `run` without `--wait` asks the running sidecar's API to start it, and `cancel` asks that API
+//! to stop it (`POST /v1/jobs/NAME/cancel`).
 
 use crate::cli::common::{runtime, ServerArgs};
 use crate::cli::UsageError;
@@ -33,6 +34,8 @@ pub enum JobsCommand {
     },
     /// The latest run of every job, or of NAME.
     Status { name: Option<String> },
+    /// Ask the running sidecar's API to stop a running job (its run is recorded as `cancelled`).
+    Cancel { name: String },
 }
 
 fn known(cfg: &Config, name: &str) -> Result<(), UsageError> {
@@ -47,12 +50,13 @@ fn known(cfg: &Config, name: &str) -> Result<(), UsageError> {
 fn print_record(r: &RunRecord) {
     let c = &r.counts;
     println!(
-        "{:<20} {:<8} {:<10} started {}  ended {}  read {}  relabelled {}  outliers {}  clusters {} (kept {}, new {}, merged {}, pruned {}){}",
+        "{:<20} {:<8} {:<10} started {}  ended {}  {}read {}  relabelled {}  outliers {}  clusters {} (kept {}, new {}, merged {}, pruned {}){}",
         r.job,
         r.job_kind,
         r.outcome.as_str(),
         r.started_at,
         r.ended_at.as_deref().unwrap_or("-"),
+        if c.documents_copied > 0 { format!("copied {}  ", c.documents_copied) } else { String::new() },
         c.documents_read,
         c.documents_relabelled,
         c.outliers,
@@ -125,24 +129,36 @@ pub fn main(args: JobsArgs) -> anyhow::Result<()> {
         }
         JobsCommand::Run { name, wait: false } => {
             known(&cfg, &name)?;
-            let api = cfg.api.as_ref().ok_or_else(|| UsageError("the API is disabled ([api] enabled = false): use `jobs run NAME --wait`".into()))?;
-            let url = format!("http://{}/v1/jobs/{}/run", api.listen, name);
-            let rt = runtime()?;
-            rt.block_on(async {
-                let mut req = reqwest::Client::new().post(&url);
-                if let Some(t) = &api.token {
-                    req = req.bearer_auth(t);
-                }
-                let resp = req.send().await.with_context(|| format!("no logsift sidecar answers at {url}; use `jobs run {name} --wait` to run it here"))?;
-                let status = resp.status();
-                let body = resp.text().await.unwrap_or_default();
-                if !status.is_success() {
-                    anyhow::bail!("the sidecar refused ({status}): {body}");
-                }
-                println!("started `{name}` on the sidecar at {}; follow it with `logsift jobs status {name}`", api.listen);
-                Ok(())
-            })
+            let hint = format!("use `jobs run {name} --wait` to run it here");
+            let listen = ask_sidecar(&cfg, &format!("/v1/jobs/{name}/run"), &hint)?;
+            println!("started `{name}` on the sidecar at {listen}; follow it with `logsift jobs status {name}`");
+            Ok(())
+        }
+        JobsCommand::Cancel { name } => {
+            known(&cfg, &name)?;
+            let listen = ask_sidecar(&cfg, &format!("/v1/jobs/{name}/cancel"), "a run started with `jobs run --wait` stops with Ctrl-C")?;
+            println!("asked the sidecar at {listen} to cancel `{name}`; follow it with `logsift jobs status {name}`");
+            Ok(())
         }
     }
 }
 
+/// POSTs to the running sidecar's API; its listen address on success.
+fn ask_sidecar(cfg: &Config, path: &str, hint: &str) -> anyhow::Result<std::net::SocketAddr> {
+    let api = cfg.api.as_ref().ok_or_else(|| UsageError("the API is disabled ([api] enabled = false): use `jobs run NAME --wait`".into()))?;
+    let url = format!("http://{}{path}", api.listen);
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut req = reqwest::Client::new().post(&url);
+        if let Some(t) = &api.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.with_context(|| format!("no logsift sidecar answers at {url}; {hint}"))?;
+        let status = resp.status();
+        let body = resp.text().await.unwrap_or_default();
+        if !status.is_success() {
+            anyhow::bail!("the sidecar refused ({status}): {body}");
+        }
+        Ok(api.listen)
+    })
+}

@@ -10,6 +10,8 @@
 //! range = "7d"             # remine: only documents newer than this (omitted: all)
 //! older_than = "30d"       # prune: clusters not seen for this long
 //! docs_per_sec = 2000      # reindex: throttle (0 = none)
+//! dest = "logs-labelled"   # reindex: copy the source into this index (`_reindex`), then label it
+//! dest_source = "labelled" # reindex with dest: source name of the copy's cluster ids (default: dest)
 //! ```
 
 use super::remine::{BatchAlgorithm, RemineSpec};
@@ -30,6 +32,8 @@ pub struct RawJob {
     pub bulk_size: Option<usize>,
     pub older_than: Option<String>,
     pub docs_per_sec: Option<u64>,
+    pub dest: Option<String>,
+    pub dest_source: Option<String>,
 }
 
 /// A refused job setting: `(key, reason)`.
@@ -58,10 +62,30 @@ pub fn validate(raw: &[RawJob]) -> Result<Vec<JobSpec>, JobConfigError> {
                 let range = j.range.as_deref().map(parse_duration).transpose().map_err(|e| (key("range"), e))?;
                 JobKind::Remine(RemineSpec { algorithm, support, range, bulk_size: j.bulk_size.unwrap_or(500).max(1) })
             }
-            "reindex" => JobKind::Reindex(super::reindex::ReindexSpec {
-                docs_per_sec: j.docs_per_sec.unwrap_or(0),
-                bulk_size: j.bulk_size.unwrap_or(500).max(1),
-            }),
+            "reindex" => {
+                let dest = match &j.dest {
+                    None => None,
+                    Some(index) => {
+                        let bad = index.is_empty() || index.starts_with(['-', '_', '+']) || index.chars().any(|c| c.is_ascii_uppercase() || "*,?\"<>|/\\ #".contains(c));
+                        if bad {
+                            return Err((key("dest"), format!("`{index}` is not a concrete index name (lowercase, no wildcards or commas)")));
+                        }
+                        let source = j.dest_source.clone().unwrap_or_else(|| index.clone());
+                        if source.is_empty() {
+                            return Err((key("dest_source"), "must not be empty".into()));
+                        }
+                        Some(super::reindex::CopyDest { index: index.clone(), source })
+                    }
+                };
+                if j.dest.is_none() && j.dest_source.is_some() {
+                    return Err((key("dest_source"), "only with dest".into()));
+                }
+                JobKind::Reindex(super::reindex::ReindexSpec {
+                    docs_per_sec: j.docs_per_sec.unwrap_or(0),
+                    bulk_size: j.bulk_size.unwrap_or(500).max(1),
+                    dest,
+                })
+            }
             "prune" => {
                 let older = j.older_than.as_deref().ok_or_else(|| (key("older_than"), "prune needs older_than (e.g. \"30d\")".to_string()))?;
                 JobKind::Prune { older_than: parse_duration(older).map_err(|e| (key("older_than"), e))? }
@@ -91,5 +115,9 @@ mod tests {
         assert_eq!(validate(&[RawJob { support: Some("0%".into()), ..job("a", "remine") }]).unwrap_err().0, "jobs[0].support");
         assert_eq!(validate(&[job("p", "prune")]).unwrap_err().0, "jobs[0].older_than");
         assert_eq!(validate(&[job("bad name", "prune")]).unwrap_err().0, "jobs[0].name");
+        let copy = validate(&[RawJob { dest: Some("logs-labelled".into()), ..job("c", "reindex") }]).unwrap();
+        assert!(matches!(&copy[0].kind, JobKind::Reindex(r) if r.dest.as_ref().is_some_and(|d| d.index == "logs-labelled" && d.source == "logs-labelled")));
+        assert_eq!(validate(&[RawJob { dest: Some("logs-*".into()), ..job("c", "reindex") }]).unwrap_err().0, "jobs[0].dest");
+        assert_eq!(validate(&[RawJob { dest_source: Some("x".into()), ..job("c", "reindex") }]).unwrap_err().0, "jobs[0].dest_source");
     }
 }

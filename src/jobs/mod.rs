@@ -6,17 +6,21 @@
 //! - [`schedule`]: cron expressions and intervals.
 //! - [`lock`]: the lease lock document.
 //! - [`record`]: run records (`job-run-*`, `job-last-*`).
+//! - [`read`]: the scroll over a source's documents that `reindex` and `remine` share.
 //! - [`reconcile`]: pure mapping of batch clusters onto existing cluster ids.
 //! - [`relabel`]: guarded bulk relabelling, throttling, exact recounts.
 //! - [`remine`]: the batch re-mining job.
 //! - [`reindex`]: relabelling every document from scratch (after a change of masks).
+//! - [`copy`]: the `_reindex` copy phase of a `reindex` job with a destination index.
 //! - [`prune`]: forgetting clusters not seen for a while.
 //! - [`config`]: the `[[jobs]]` config entries.
 //! - [`scheduler`]: runs declared jobs on their schedules inside `logsift run`.
 
 pub mod config;
+pub mod copy;
 pub mod lock;
 pub mod prune;
+pub mod read;
 pub mod reconcile;
 pub mod reindex;
 pub mod record;

@@ -31,6 +31,9 @@ impl Outcome {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunCounts {
     pub documents_read: u64,
+    /// Documents a `reindex` job with a destination copied into it (`_reindex` "created").
+    #[serde(default)]
+    pub documents_copied: u64,
     pub documents_relabelled: u64,
     pub documents_unchanged: u64,
     pub conflicts: u64,

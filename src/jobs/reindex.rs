@@ -10,13 +10,21 @@
 //! the documents, documents already relabelled are skipped, and counts come from a recount.
 //! Run it while the source's sidecar is stopped (its miner would keep the old ids otherwise).
 //!
+//! With a destination (`dest`), the job first copies the source into that index with the
+//! server's `_reindex` ([`super::copy`]), then labels the copy as above, as a source of its own
+//! (cluster ids `{dest_source}-{n}`, counted over the destination, its own engine snapshot), so
+//! the source's documents, clusters and snapshot are left untouched. The phase reached is kept in
+//! the state index: a run killed while labelling resumes with labelling; one killed while copying
+//! copies again (a no-op for what is already there).
+//!
 //! Limit: messages and positions of all documents are held in memory for the sort.
 
+use super::copy::{self, Phase};
+use super::read::read_all;
 use super::record::RunCounts;
 use super::relabel::{recount, write_labels, ClusterMeta, Label, Relabel};
 use super::{Cancel, JobContext, JobError};
 use crate::engine::Miner;
-use crate::es::search::{Pager, PagingMode, SearchSpec};
 use crate::es::{path_part, Body, Idempotent};
 use crate::pipeline::cluster_key;
 use crate::state::StateStore;
@@ -29,6 +37,17 @@ pub struct ReindexSpec {
     /// Documents rewritten per second at most (0 = no limit).
     pub docs_per_sec: u64,
     pub bulk_size: usize,
+    /// Copy the source into this index first, then label the copy (None: relabel in place).
+    pub dest: Option<CopyDest>,
+}
+
+/// Where a copying `reindex` writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyDest {
+    /// The destination index (created with the `logsift.*` mappings when missing).
+    pub index: String,
+    /// The source name of the copy's clusters (`{source}-{n}` ids, cluster index, snapshot).
+    pub source: String,
 }
 
 struct Doc {
@@ -38,44 +57,19 @@ struct Doc {
     label: Label,
 }
 
-async fn read_all(ctx: &JobContext, counts: &mut RunCounts, cancel: &Cancel) -> Result<Vec<Doc>, JobError> {
-    let query = match &ctx.source.query {
-        Some(q) => json!({"bool": {"filter": [q]}}),
-        None => json!({"match_all": {}}),
-    };
-    let info = ctx.client.server_info().await?;
-    let spec = SearchSpec { indices: ctx.source.index_expr(), query, source_fields: Vec::new(), page_size: 1000, slice: None };
-    let mut pager = Pager::open(&ctx.client, spec, PagingMode::Scroll, &info).await?;
+async fn read_docs(ctx: &JobContext, counts: &mut RunCounts, cancel: &Cancel) -> Result<Vec<Doc>, JobError> {
     let mut docs = Vec::new();
-    let ts_field = ctx.source.timestamp_field.clone();
-    let r = async {
-        loop {
-            if cancel.is_cancelled() {
-                return Err(JobError::Cancelled);
-            }
-            let page = pager.next_page().await?;
-            if page.is_empty() {
-                return Ok(());
-            }
-            for h in page {
-                counts.documents_read += 1;
-                let ts = crate::source::extract::lookup(&h.source, &ts_field).map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                });
-                let message = ctx.extractor.extract(&h.source).ok().map(|m| m.into_owned());
-                docs.push(Doc {
-                    key: (ts.unwrap_or_default(), h.index.clone(), h.id.clone()),
-                    guard: h.seq_no.zip(h.primary_term),
-                    message,
-                    label: Label::of(&h.source),
-                });
-            }
-        }
-    }
-    .await;
-    pager.close().await;
-    r.map(|_| docs)
+    let ts_field = ctx.source.timestamp_field.as_str();
+    read_all(ctx, Vec::new(), counts, cancel, |h| {
+        let ts = crate::source::extract::lookup(&h.source, ts_field).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        let message = ctx.extractor.extract(&h.source).ok().map(|m| m.into_owned());
+        docs.push(Doc { guard: h.seq_no.zip(h.primary_term), message, label: Label::of(&h.source), key: (ts.unwrap_or_default(), h.index, h.id) });
+    })
+    .await?;
+    Ok(docs)
 }
 
 /// Ids of the source's clusters in the cluster index.
@@ -95,7 +89,40 @@ async fn indexed_cluster_ids(ctx: &JobContext) -> Result<Vec<String>, JobError> 
 }
 
 pub async fn run(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
-    let mut docs = read_all(ctx, counts, cancel).await?;
+    let Some(dest) = &spec.dest else { return relabel_all(ctx, spec, cancel, counts).await };
+    if ctx.source.indices.iter().any(|i| i == &dest.index) {
+        return Err(JobError::Config(format!("dest `{}` is one of the source's indices", dest.index)));
+    }
+    if dest.source == ctx.source.name {
+        // Relabelling the copy under the source's name would recount (and prune) the source's clusters.
+        return Err(JobError::Config(format!("dest_source `{}` is the source's own name", dest.source)));
+    }
+    let report = if copy::load_phase(ctx, &dest.index).await? == Some(Phase::Label) {
+        tracing::info!(job = %ctx.job, dest = %dest.index, "copy already done; resuming with labelling");
+        None
+    } else {
+        copy::prepare_dest(ctx, &dest.index).await?;
+        copy::save_phase(ctx, &dest.index, Phase::Copy, None).await?;
+        let report = copy::copy(ctx, &dest.index, spec.docs_per_sec, cancel).await?;
+        counts.documents_copied = report.created;
+        tracing::info!(job = %ctx.job, dest = %dest.index, total = report.total, created = report.created, skipped = report.version_conflicts, "copy done");
+        copy::save_phase(ctx, &dest.index, Phase::Label, Some(&report)).await?;
+        Some(report)
+    };
+    ctx.client.refresh(&dest.index).await?;
+    let mut source = ctx.source.clone();
+    source.name = dest.source.clone();
+    source.indices = vec![dest.index.clone()];
+    // The copy holds only matching documents already.
+    source.query = None;
+    let dest_ctx = JobContext { source, ..ctx.clone() };
+    relabel_all(&dest_ctx, spec, cancel, counts).await?;
+    copy::save_phase(ctx, &dest.index, Phase::Done, report.as_ref()).await
+}
+
+/// Relabels every document of `ctx.source` from scratch (see the module header).
+async fn relabel_all(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
+    let mut docs = read_docs(ctx, counts, cancel).await?;
     docs.sort_by(|a, b| a.key.cmp(&b.key));
     let mut miner = Miner::new(ctx.engine.clone()).map_err(|e| JobError::Config(e.to_string()))?;
     let ids: Vec<Option<crate::engine::ClusterId>> =

@@ -7,12 +7,12 @@
 //! templates, so a run killed half-way and started again computes the same labels and rewrites
 //! only what the first attempt did not; the recount at the end makes counts exact either way.
 
+use super::read::read_all;
 use super::reconcile::{new_cluster_id, reconcile};
 use super::record::RunCounts;
 use super::relabel::{recount, write_labels, ClusterMeta, Label, Relabel};
 use super::{Cancel, JobContext, JobError};
 use crate::engine::{logcluster, slct, Masker, Support};
-use crate::es::search::{Pager, PagingMode, SearchSpec};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -58,38 +58,18 @@ struct Doc {
 
 async fn read_docs(ctx: &JobContext, range: Option<Duration>, counts: &mut RunCounts, cancel: &Cancel) -> Result<Vec<Doc>, JobError> {
     let mut filters: Vec<Value> = Vec::new();
-    if let Some(q) = &ctx.source.query {
-        filters.push(q.clone());
-    }
     if let Some(r) = range {
         let since = chrono::Utc::now() - chrono::Duration::from_std(r).unwrap_or(chrono::Duration::MAX);
         filters.push(json!({"range": {ctx.source.timestamp_field.clone(): {"gte": since.to_rfc3339()}}}));
     }
-    let query = json!({"bool": {"filter": filters}});
-    let info = ctx.client.server_info().await?;
-    let spec = SearchSpec { indices: ctx.source.index_expr(), query, source_fields: Vec::new(), page_size: 1000, slice: None };
-    let mut pager = Pager::open(&ctx.client, spec, PagingMode::Scroll, &info).await?;
     let mut docs = Vec::new();
-    let result = async {
-        loop {
-            if cancel.is_cancelled() {
-                return Err(JobError::Cancelled);
-            }
-            let page = pager.next_page().await?;
-            if page.is_empty() {
-                return Ok(());
-            }
-            for h in page {
-                counts.documents_read += 1;
-                let Ok(message) = ctx.extractor.extract(&h.source) else { continue };
-                let message = message.into_owned();
-                docs.push(Doc { guard: h.seq_no.zip(h.primary_term), label: Label::of(&h.source), index: h.index, id: h.id, message });
-            }
-        }
-    }
-    .await;
-    pager.close().await;
-    result.map(|_| docs)
+    read_all(ctx, filters, counts, cancel, |h| {
+        let Ok(message) = ctx.extractor.extract(&h.source) else { return };
+        let message = message.into_owned();
+        docs.push(Doc { guard: h.seq_no.zip(h.primary_term), label: Label::of(&h.source), index: h.index, id: h.id, message });
+    })
+    .await?;
+    Ok(docs)
 }
 
 /// Templates of the source's clusters in the cluster index (empty when it does not exist yet).

@@ -1,7 +1,7 @@
 //! Counters of the sidecar: a plain struct of atomics, shared by the pipeline and (later) the API.
 
 use serde::Serialize;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -21,6 +21,9 @@ pub struct Metrics {
     pub clusters_recounted: AtomicU64,
     pub clusters_created: AtomicU64,
     pub read_failures: AtomicU64,
+    /// Time (Unix milliseconds) of the newest document the checkpoint covers; 0 = none yet.
+    /// `now − this` is the lag exported in `/metrics`.
+    pub newest_doc_millis: AtomicI64,
 }
 
 /// A copy of the counters at one moment.
@@ -50,6 +53,19 @@ impl MetricsSnapshot {
 }
 
 impl Metrics {
+    /// Records the checkpoint's newest document time (RFC 3339), if it parses.
+    pub fn set_newest_doc(&self, rfc3339: Option<&str>) {
+        if let Some(t) = rfc3339.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
+            self.newest_doc_millis.fetch_max(t.timestamp_millis(), Relaxed);
+        }
+    }
+
+    /// Seconds between `now` and the newest document time processed, if any.
+    pub fn lag_seconds(&self, now: chrono::DateTime<chrono::Utc>) -> Option<f64> {
+        let t = self.newest_doc_millis.load(Relaxed);
+        (t != 0).then(|| (now.timestamp_millis() - t) as f64 / 1000.0)
+    }
+
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Relaxed);
     }
@@ -81,5 +97,21 @@ impl Metrics {
             clusters_created: self.clusters_created.load(Relaxed),
             read_failures: self.read_failures.load(Relaxed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lag_is_now_minus_the_newest_document_time() {
+        let m = Metrics::default();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:01:00Z").unwrap().to_utc();
+        assert_eq!(m.lag_seconds(now), None);
+        m.set_newest_doc(Some("2026-01-01T00:00:00.500Z"));
+        m.set_newest_doc(Some("2025-12-31T00:00:00Z"));
+        m.set_newest_doc(Some("not a time"));
+        assert_eq!(m.lag_seconds(now), Some(59.5));
     }
 }

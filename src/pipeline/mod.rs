@@ -109,6 +109,7 @@ impl Sidecar {
             setup::install(&self.client, &caps, &self.cfg.clusters_index, &self.cfg.state_index, &self.cfg.source.index_expr()).await?;
         }
         self.checkpoint = self.state.load_checkpoint().await?.unwrap_or_default();
+        self.metrics.set_newest_doc(self.checkpoint.max_timestamp.as_deref());
         if !self.checkpoint.pending_recount.is_empty() {
             let ids = self.checkpoint.pending_recount.clone();
             info!(n = ids.len(), "finishing the cluster recount of an interrupted batch");
@@ -393,6 +394,7 @@ impl Sidecar {
         cp.docs_skipped += skipped;
         cp.batches += 1;
         self.state.save_checkpoint(&self.checkpoint).await?;
+        self.metrics.set_newest_doc(self.checkpoint.max_timestamp.as_deref());
         tracing::debug!(step = "checkpoint", ms = t.elapsed().as_millis() as u64, "batch step done");
         M::add(&self.metrics.batches, 1);
         Ok(())

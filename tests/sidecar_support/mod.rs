@@ -241,3 +241,42 @@ pub fn counts(http: &Http, index: &str, clusters_index: &str) -> (std::collectio
 pub fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
+
+impl Http {
+    /// Sends an NDJSON `_bulk` body (refresh=true) and returns the answer.
+    pub fn bulk_ndjson(&self, nd: String) -> Value {
+        let url = format!("{}/_bulk?refresh=true", self.base);
+        self.rt.block_on(async {
+            let r = self.client.post(&url).header("content-type", "application/x-ndjson").body(nd).send().await.unwrap();
+            r.json().await.unwrap()
+        })
+    }
+}
+
+/// Writes `dir/logsift.toml` for the source `sshd` over the index `ssh-logs` on `url`, followed
+/// by `rest` (more sections, `[[jobs]]`); returns its path.
+pub fn ssh_config(dir: &Path, url: &str, rest: &str) -> PathBuf {
+    let path = dir.join("logsift.toml");
+    let text = format!("[connection]\nurls = [\"{url}\"]\n[source]\nname = \"sshd\"\nindices = [\"ssh-logs\"]\n{rest}");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Polls `f` every 100 ms until it holds; fails the test after `timeout`.
+pub fn wait_until(what: &str, timeout: std::time::Duration, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A child process sent SIGTERM (a clean shutdown for `logsift run`) and reaped on drop.
+pub struct Terminate(pub Child);
+
+impl Drop for Terminate {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
