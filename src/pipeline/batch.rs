@@ -98,7 +98,7 @@ impl IndexNames {
 }
 
 pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, mut hits: Vec<Hit>) -> MinedBatch {
-    let mut out = MinedBatch::default();
+    let mut out = MinedBatch { ops: Vec::with_capacity(hits.len()), is_label: Vec::with_capacity(hits.len()), ..Default::default() };
     let mut touched: BTreeSet<ClusterId> = BTreeSet::new();
     let mut changed = false;
     let mut examples_taken: HashMap<ClusterId, usize> = HashMap::new();
@@ -108,13 +108,16 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, mut hits: Vec<Hit>)
     let targets: Vec<(Arc<str>, String)> = hits.iter_mut().map(|h| (names.get(&h.index), std::mem::take(&mut h.id))).collect();
     let empty: Arc<str> = Arc::from("");
     // (op index, cluster, message, document time) of each label, filled in after the batch.
-    let mut labelled_here: Vec<(usize, ClusterId, Cow<'_, str>, Option<i64>)> = Vec::new();
+    let mut labelled_here: Vec<(usize, ClusterId, Cow<'_, str>, Option<i64>)> = Vec::with_capacity(hits.len());
     let mut max_ms: Option<i64> = None;
     for (hit, (index, id)) in hits.iter().zip(targets) {
         let time = lookup(&hit.source, input.timestamp_field).and_then(time_millis);
         max_ms = max_ms.max(time);
         let guard = hit.seq_no.zip(hit.primary_term);
-        if let Some(existing) = lookup(&hit.source, "logsift.cluster_id").and_then(Value::as_str) {
+        // `logsift.*` can only be under a top-level key starting with `logsift`: one cheap look
+        // at the keys spares most documents the two path lookups.
+        let has_logsift = hit.source.as_object().is_some_and(|o| o.keys().any(|k| k.starts_with("logsift")));
+        if let Some(existing) = has_logsift.then(|| lookup(&hit.source, "logsift.cluster_id")).flatten().and_then(Value::as_str) {
             out.already_labelled += 1;
             if !out.touched.iter().any(|t| t == existing) {
                 out.touched.push(existing.to_string());
@@ -122,7 +125,7 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, mut hits: Vec<Hit>)
             }
             continue;
         }
-        if lookup(&hit.source, "logsift.skipped").is_some() {
+        if has_logsift && lookup(&hit.source, "logsift.skipped").is_some() {
             continue;
         }
         match input.extractor.extract(&hit.source) {

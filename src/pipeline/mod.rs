@@ -230,9 +230,10 @@ impl Sidecar {
         let started = Instant::now();
         let mut open = true;
         while open {
-            let mut hits = Vec::new();
+            let mut hits = Vec::with_capacity(self.cfg.write.batch_docs + self.cfg.read.page_size);
             while hits.len() < self.cfg.write.batch_docs {
                 match rx.recv().await {
+                    Some(ReadEvent::Page(p)) if hits.is_empty() && p.len() >= self.cfg.write.batch_docs => hits = p,
                     Some(ReadEvent::Page(p)) => hits.extend(p),
                     Some(ReadEvent::Failed { slice, error }) => {
                         M::add(&self.metrics.read_failures, 1);
