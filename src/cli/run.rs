@@ -27,7 +27,9 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
         api.listen = addr;
     }
     let cfg = Arc::new(cfg);
-    let rt = runtime()?;
+    // `--once` serves no API: one thread drives the pipeline and its readers (mining runs on a
+    // blocking thread either way), which saves the cross-thread wake-ups of a multi-threaded one.
+    let rt = if args.once { tokio::runtime::Builder::new_current_thread().enable_all().build()? } else { runtime()? };
     rt.block_on(async move {
         let client = EsClient::new(&cfg.connection)?;
         let (tx, rx) = watch::channel(false);

@@ -5,7 +5,9 @@
 
 use super::{path_part, Body, Capabilities, Distribution, EsClient, EsError, Idempotent, ServerInfo};
 use elasticsearch::http::Method;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use tracing::{debug, warn};
 
 const KEEP_ALIVE: &str = "5m";
@@ -143,13 +145,19 @@ impl Pager {
                 c.request_raw(Method::Post, "/_search", &[], Some(Body::Json(b)), Idempotent::Yes).await?
             }
         };
-        let resp: SearchAnswer = serde_json::from_slice(&resp).map_err(|e| EsError::Decode(format!("search answer: {e}")))?;
-        let last_sort = resp.hits.hits.last().and_then(|h| h.sort.clone());
+        let resp: SearchAnswer<'_> = serde_json::from_slice(&resp).map_err(|e| EsError::Decode(format!("search answer: {e}")))?;
+        // Only a PIT read needs the last hit's sort values (the next `search_after`).
+        let last_sort = match resp.hits.hits.last().and_then(|h| h.sort) {
+            Some(raw) if matches!(self.state, PagerState::Pit { .. }) => {
+                Some(serde_json::from_str(raw.get()).map_err(|e| EsError::Decode(format!("sort values: {e}")))?)
+            }
+            _ => None,
+        };
         let hits: Vec<Hit> = resp
             .hits
             .hits
             .into_iter()
-            .map(|h| Hit { index: h.index, id: h.id, seq_no: h.seq_no, primary_term: h.primary_term, source: h.source })
+            .map(|h| Hit { index: h.index.into_owned(), id: h.id.into_owned(), seq_no: h.seq_no, primary_term: h.primary_term, source: h.source })
             .collect();
         match &mut self.state {
             PagerState::ScrollNew | PagerState::Scroll { .. } => {
@@ -196,32 +204,35 @@ impl Pager {
     }
 }
 
-/// The parts of a search answer paging needs (typed: cheaper than a `Value` tree).
+/// The parts of a search answer paging needs (typed and borrowing from the answer's bytes where
+/// it can: cheaper than a `Value` tree; this runs once per document).
 #[derive(serde::Deserialize)]
-struct SearchAnswer {
+struct SearchAnswer<'a> {
     #[serde(rename = "_scroll_id")]
     scroll_id: Option<String>,
     pit_id: Option<String>,
-    hits: HitsAnswer,
+    #[serde(borrow)]
+    hits: HitsAnswer<'a>,
 }
 
 #[derive(serde::Deserialize)]
-struct HitsAnswer {
-    #[serde(default)]
-    hits: Vec<HitAnswer>,
+struct HitsAnswer<'a> {
+    #[serde(default, borrow)]
+    hits: Vec<HitAnswer<'a>>,
 }
 
 #[derive(serde::Deserialize)]
-struct HitAnswer {
-    #[serde(rename = "_index")]
-    index: String,
-    #[serde(rename = "_id")]
-    id: String,
+struct HitAnswer<'a> {
+    #[serde(rename = "_index", borrow)]
+    index: Cow<'a, str>,
+    #[serde(rename = "_id", borrow)]
+    id: Cow<'a, str>,
     #[serde(rename = "_seq_no")]
     seq_no: Option<i64>,
     #[serde(rename = "_primary_term")]
     primary_term: Option<i64>,
     #[serde(rename = "_source", default)]
     source: Value,
-    sort: Option<Value>,
+    #[serde(borrow)]
+    sort: Option<&'a RawValue>,
 }

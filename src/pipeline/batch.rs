@@ -7,7 +7,9 @@ use crate::es::search::Hit;
 use crate::sink::ClusterDoc;
 use crate::source::extract::{lookup, Extractor};
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// The cluster id written into documents: the engine's number, namespaced by the source.
 pub fn cluster_key(source: &str, id: ClusterId) -> String {
@@ -27,6 +29,17 @@ pub struct BatchInput<'a> {
     pub examples: usize,
 }
 
+/// One label written by a batch: the op that writes it, its cluster key and the document time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelOp {
+    /// Index into [`MinedBatch::ops`].
+    pub op: usize,
+    /// The cluster key (shared by all labels of a cluster).
+    pub key: Arc<str>,
+    /// Document time, epoch milliseconds.
+    pub time_ms: Option<i64>,
+}
+
 #[derive(Debug, Default)]
 pub struct MinedBatch {
     pub ops: Vec<BulkOp>,
@@ -43,39 +56,68 @@ pub struct MinedBatch {
     pub skipped: HashMap<&'static str, u64>,
     /// Latest document time in the batch (RFC 3339).
     pub max_timestamp: Option<String>,
-    /// Per label op (by op index): its cluster key and document time, for incremental counts.
-    pub label_of_op: HashMap<usize, (String, Option<String>)>,
+    /// The label ops, in op order, for incremental counts.
+    pub labels: Vec<LabelOp>,
     /// Clusters seen on already-labelled documents: their counts must be recounted.
     pub needs_recount: Vec<String>,
 }
 
-/// A document time as RFC 3339 UTC, from a date string or epoch milliseconds.
-pub fn normalise_time(v: &Value) -> Option<String> {
-    use chrono::{DateTime, SecondsFormat, Utc};
-    let t: DateTime<Utc> = match v {
-        Value::String(s) => DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc),
-        Value::Number(n) => DateTime::from_timestamp_millis(n.as_i64()?)?,
-        _ => return None,
-    };
-    Some(t.to_rfc3339_opts(SecondsFormat::Millis, true))
+/// A document time as epoch milliseconds, from an RFC 3339 string or epoch milliseconds.
+pub fn time_millis(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => Some(chrono::DateTime::parse_from_rfc3339(s).ok()?.timestamp_millis()),
+        Value::Number(n) => chrono::DateTime::from_timestamp_millis(n.as_i64()?).map(|t| t.timestamp_millis()),
+        _ => None,
+    }
 }
 
-pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, hits: Vec<Hit>) -> MinedBatch {
-    let mut out = MinedBatch::default();
+/// Epoch milliseconds as RFC 3339 UTC with milliseconds (`2024-01-02T03:04:05.000Z`).
+pub fn format_millis(ms: i64) -> Option<String> {
+    let t = chrono::DateTime::from_timestamp_millis(ms)?;
+    Some(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+/// A document time as RFC 3339 UTC, from a date string or epoch milliseconds.
+pub fn normalise_time(v: &Value) -> Option<String> {
+    format_millis(time_millis(v)?)
+}
+
+/// Interns index names: a page's hits mostly share one or a few concrete indices.
+#[derive(Default)]
+struct IndexNames(Vec<Arc<str>>);
+
+impl IndexNames {
+    fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(a) = self.0.iter().rev().find(|a| &***a == name) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(name);
+        self.0.push(a.clone());
+        a
+    }
+}
+
+pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, mut hits: Vec<Hit>) -> MinedBatch {
+    let mut out = MinedBatch { ops: Vec::with_capacity(hits.len()), is_label: Vec::with_capacity(hits.len()), ..Default::default() };
     let mut touched: BTreeSet<ClusterId> = BTreeSet::new();
     let mut changed = false;
-    let mut labelled_here: Vec<(usize, ClusterId, String)> = Vec::new();
     let mut examples_taken: HashMap<ClusterId, usize> = HashMap::new();
-    let mut op_time: HashMap<usize, Option<String>> = HashMap::new();
-    for hit in hits {
-        let time = lookup(&hit.source, input.timestamp_field).and_then(normalise_time);
-        if let Some(t) = &time {
-            if out.max_timestamp.as_ref().is_none_or(|m| t > m) {
-                out.max_timestamp = Some(t.clone());
-            }
-        }
+    // Index names and ids move out of the hits first, so that the messages stay borrowed from
+    // the sources for the whole batch (parameters are taken after it, from final templates).
+    let mut names = IndexNames::default();
+    let targets: Vec<(Arc<str>, String)> = hits.iter_mut().map(|h| (names.get(&h.index), std::mem::take(&mut h.id))).collect();
+    let empty: Arc<str> = Arc::from("");
+    // (op index, cluster, message, document time) of each label, filled in after the batch.
+    let mut labelled_here: Vec<(usize, ClusterId, Cow<'_, str>, Option<i64>)> = Vec::with_capacity(hits.len());
+    let mut max_ms: Option<i64> = None;
+    for (hit, (index, id)) in hits.iter().zip(targets) {
+        let time = lookup(&hit.source, input.timestamp_field).and_then(time_millis);
+        max_ms = max_ms.max(time);
         let guard = hit.seq_no.zip(hit.primary_term);
-        if let Some(existing) = lookup(&hit.source, "logsift.cluster_id").and_then(Value::as_str) {
+        // `logsift.*` can only be under a top-level key starting with `logsift`: one cheap look
+        // at the keys spares most documents the two path lookups.
+        let has_logsift = hit.source.as_object().is_some_and(|o| o.keys().any(|k| k.starts_with("logsift")));
+        if let Some(existing) = has_logsift.then(|| lookup(&hit.source, "logsift.cluster_id")).flatten().and_then(Value::as_str) {
             out.already_labelled += 1;
             if !out.touched.iter().any(|t| t == existing) {
                 out.touched.push(existing.to_string());
@@ -83,15 +125,15 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, hits: Vec<Hit>) -> 
             }
             continue;
         }
-        if lookup(&hit.source, "logsift.skipped").is_some() {
+        if has_logsift && lookup(&hit.source, "logsift.skipped").is_some() {
             continue;
         }
         match input.extractor.extract(&hit.source) {
             Err(reason) => {
                 *out.skipped.entry(reason.kind()).or_default() += 1;
                 out.ops.push(BulkOp::Update {
-                    index: hit.index,
-                    id: hit.id,
+                    index: index.to_string(),
+                    id,
                     guard,
                     doc: json!({"logsift": {"skipped": reason.kind()}}),
                     upsert: false,
@@ -117,35 +159,43 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, hits: Vec<Hit>) -> 
                         known.examples.push(msg.to_string());
                     }
                 }
-                out.ops.push(BulkOp::UpdateRaw { index: hit.index, id: hit.id, guard, doc_json: String::new() });
+                out.ops.push(BulkOp::UpdateRaw { index, id, guard, doc_head: empty.clone(), doc_tail: String::new() });
                 out.is_label.push(true);
-                op_time.insert(out.ops.len() - 1, time);
-                labelled_here.push((out.ops.len() - 1, a.cluster_id, msg.into_owned()));
+                labelled_here.push((out.ops.len() - 1, a.cluster_id, msg, time));
             }
         }
     }
+    out.max_timestamp = max_ms.and_then(format_millis);
     // Templates as they stand after the whole batch (a later message may have generalised one);
     // the shared part of each cluster's update is serialised once.
-    let mut prefix: HashMap<ClusterId, String> = HashMap::new();
+    let mut head: HashMap<ClusterId, (Arc<str>, Arc<str>)> = HashMap::new();
     for id in &touched {
         let t = miner.template(*id).unwrap_or_default();
         let key = cluster_key(input.source, *id);
         let json_str = |v: &str| serde_json::to_string(v).expect("string to json");
-        prefix.insert(*id, format!(r#"{{"logsift":{{"cluster_id":{},"template":{}"#, json_str(&key), json_str(&t)));
+        let close = if input.params { "" } else { "}}" };
+        let h = format!(r#"{{"logsift":{{"cluster_id":{},"template":{}{close}"#, json_str(&key), json_str(&t));
+        head.insert(*id, (Arc::from(h), Arc::from(key.as_str())));
         out.known.entry(key.clone()).or_default().template = Some(t);
         out.touched.push(key);
     }
-    for (i, id, msg) in labelled_here {
-        let mut doc_json = prefix[&id].clone();
-        if input.params {
-            doc_json.push_str(r#","params":"#);
-            doc_json.push_str(&serde_json::to_string(&miner.params(id, &msg)).expect("params to json"));
+    out.labels.reserve(labelled_here.len());
+    for (i, id, msg, time_ms) in labelled_here {
+        let (h, key) = &head[&id];
+        let tail = if input.params {
+            let mut t = Vec::with_capacity(16 + msg.len());
+            t.extend_from_slice(br#","params":"#);
+            serde_json::to_writer(&mut t, &miner.params(id, &msg)).expect("params to json");
+            t.extend_from_slice(b"}}");
+            String::from_utf8(t).expect("json is UTF-8")
+        } else {
+            String::new()
+        };
+        if let BulkOp::UpdateRaw { doc_head, doc_tail, .. } = &mut out.ops[i] {
+            *doc_head = h.clone();
+            *doc_tail = tail;
         }
-        doc_json.push_str("}}");
-        if let BulkOp::UpdateRaw { doc_json: d, .. } = &mut out.ops[i] {
-            *d = doc_json;
-        }
-        out.label_of_op.insert(i, (cluster_key(input.source, id), op_time.remove(&i).flatten()));
+        out.labels.push(LabelOp { op: i, key: key.clone(), time_ms });
     }
     if changed {
         out.snapshot = Some((miner.snapshot(), miner.clusters().len() as u64));
@@ -178,7 +228,7 @@ mod tests {
         assert_eq!(m.ops.len(), 3);
         assert_eq!(m.is_label, vec![true, true, false]);
         let doc_of = |op: &BulkOp| match op {
-            BulkOp::UpdateRaw { doc_json, guard, .. } => (serde_json::from_str::<Value>(doc_json).unwrap(), *guard),
+            BulkOp::UpdateRaw { doc_head, doc_tail, guard, .. } => (serde_json::from_str::<Value>(&format!("{doc_head}{doc_tail}")).unwrap(), *guard),
             BulkOp::Update { doc, guard, .. } => (doc.clone(), *guard),
             other => panic!("{other:?}"),
         };
@@ -194,6 +244,14 @@ mod tests {
         assert!(m.touched.contains(&"s-9".to_string()) && m.touched.contains(&id));
         assert_eq!(m.known[&id].examples, vec!["open file 1"]);
         assert_eq!(m.max_timestamp.as_deref(), Some("2024-01-05T00:00:00.000Z"));
+        let key: Arc<str> = Arc::from(id.as_str());
+        assert_eq!(m.labels, vec![
+            LabelOp { op: 0, key: key.clone(), time_ms: Some(1_704_153_600_000) },
+            LabelOp { op: 1, key, time_ms: Some(1_704_236_400_000) },
+        ]);
+        assert_eq!(normalise_time(&json!("2024-01-03T00:00:00.123456+01:00")).as_deref(), Some("2024-01-02T23:00:00.123Z"));
+        assert_eq!(normalise_time(&json!(1704412800000i64)).as_deref(), Some("2024-01-05T00:00:00.000Z"));
+        assert_eq!(normalise_time(&json!("yesterday")), None);
         assert!(m.snapshot.is_some());
         assert_eq!(parse_cluster_key("s", &id).map(|c| cluster_key("s", c)), Some(id));
     }

@@ -231,9 +231,10 @@ impl Sidecar {
         let started = Instant::now();
         let mut open = true;
         while open {
-            let mut hits = Vec::new();
+            let mut hits = Vec::with_capacity(self.cfg.write.batch_docs + self.cfg.read.page_size);
             while hits.len() < self.cfg.write.batch_docs {
                 match rx.recv().await {
+                    Some(ReadEvent::Page(p)) if hits.is_empty() && p.len() >= self.cfg.write.batch_docs => hits = p,
                     Some(ReadEvent::Page(p)) => hits.extend(p),
                     Some(ReadEvent::Failed { slice, error }) => {
                         M::add(&self.metrics.read_failures, 1);
@@ -266,46 +267,61 @@ impl Sidecar {
     /// this process (new, seen on already-labelled documents, or with a 409 that may be our own
     /// resent write) are recounted from the documents. Then their cluster documents are written.
     async fn update_cluster_counts(&mut self, mined: &batch::MinedBatch, report: &crate::sink::WriteReport) -> Result<(), PipelineError> {
-        let mut recount: HashSet<String> = mined.needs_recount.iter().cloned().collect();
+        let mut recount: HashSet<&str> = mined.needs_recount.iter().map(String::as_str).collect();
         for k in &recount {
-            self.counts.remove(k);
+            self.counts.remove(*k);
         }
-        let mut incremental: HashSet<String> = HashSet::new();
-        for (i, (key, time)) in &mined.label_of_op {
-            if report.conflicted[*i] {
+        // This batch's acknowledged labels per cluster: (count, first, last document time).
+        let mut added: HashMap<&str, (u64, Option<i64>, Option<i64>)> = HashMap::new();
+        for l in &mined.labels {
+            let key: &str = &l.key;
+            if report.conflicted[l.op] {
                 self.counts.remove(key);
-                incremental.remove(key);
-                recount.insert(key.clone());
+                recount.insert(key);
                 continue;
             }
-            if !report.applied[*i] || recount.contains(key) {
+            if !report.applied[l.op] {
+                continue;
+            }
+            let a = added.entry(key).or_default();
+            a.0 += 1;
+            if let Some(t) = l.time_ms {
+                a.1 = Some(a.1.map_or(t, |f| f.min(t)));
+                a.2 = Some(a.2.map_or(t, |x| x.max(t)));
+            }
+        }
+        let mut incremental: Vec<&str> = Vec::new();
+        for (key, (n, first, last)) in added {
+            if recount.contains(key) {
                 continue;
             }
             match self.counts.get_mut(key) {
                 Some(c) => {
-                    c.count += 1;
-                    if let Some(t) = time {
-                        if c.first_seen.as_ref().is_none_or(|f| t < f) {
-                            c.first_seen = Some(t.clone());
-                        }
-                        if c.last_seen.as_ref().is_none_or(|l| t > l) {
-                            c.last_seen = Some(t.clone());
+                    c.count += n;
+                    if let Some(t) = first.and_then(batch::format_millis) {
+                        if c.first_seen.as_ref().is_none_or(|f| t < *f) {
+                            c.first_seen = Some(t);
                         }
                     }
-                    incremental.insert(key.clone());
+                    if let Some(t) = last.and_then(batch::format_millis) {
+                        if c.last_seen.as_ref().is_none_or(|l| t > *l) {
+                            c.last_seen = Some(t);
+                        }
+                    }
+                    incremental.push(key);
                 }
                 None => {
-                    recount.insert(key.clone());
+                    recount.insert(key);
                 }
             }
         }
-        let mut ids: Vec<String> = recount.into_iter().collect();
+        let mut ids: Vec<String> = recount.into_iter().map(str::to_string).collect();
         ids.sort();
         let fresh = self.clusters.recount(&ids).await?;
         M::add(&self.metrics.clusters_recounted, fresh.len() as u64);
         let mut write: Vec<ClusterCount> = fresh.clone();
         self.counts.extend(fresh.into_iter().map(|c| (c.cluster_id.clone(), c)));
-        write.extend(incremental.iter().filter_map(|k| self.counts.get(k).cloned()));
+        write.extend(incremental.iter().filter_map(|k| self.counts.get(*k).cloned()));
         self.clusters.upsert(&self.sink, &write, &mined.known).await?;
         Ok(())
     }
@@ -315,7 +331,12 @@ impl Sidecar {
         let mut t = Instant::now();
         self.ensure_miner().await?;
         // Put the logsift.* mapping on every concrete index before its first write.
-        let new_indices: HashSet<String> = hits.iter().map(|h| h.index.clone()).filter(|i| !self.mapped.contains(i)).collect();
+        let mut new_indices: Vec<String> = Vec::new();
+        for h in &hits {
+            if !self.mapped.contains(&h.index) && !new_indices.contains(&h.index) {
+                new_indices.push(h.index.clone());
+            }
+        }
         for index in new_indices {
             match self.client.put_mapping(&index, &logsift_fields_mapping(caps)).await {
                 Ok(()) => {}
