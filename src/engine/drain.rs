@@ -425,7 +425,7 @@ impl Miner {
     pub fn params(&self, id: ClusterId, message: &str) -> Vec<String> {
         let Some(c) = self.get(id) else { return vec![] };
         let mut toks = Tokens::default();
-        self.masker.tokenize(message, &mut toks);
+        self.masker.split(message, &mut toks);
         if toks.len() != c.tokens.len() {
             return vec![];
         }

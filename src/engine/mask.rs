@@ -325,6 +325,17 @@ impl Masker {
 
     /// [`Masker::tokenize`], also giving each masked token its id from `ids`.
     pub(crate) fn tokenize_with<R: Resolve>(&self, line: &str, out: &mut Tokens, ids: &R) {
+        self.scan::<true, R>(line, out, ids)
+    }
+
+    /// Only the tokens' boundaries, as [`Masker::tokenize`] draws them (`len`, `original`,
+    /// `separator`), without masking each token: `masked` is then empty for most tokens.
+    /// For reading a message's values against a known template.
+    pub(crate) fn split(&self, line: &str, out: &mut Tokens) {
+        self.scan::<false, NoIds>(line, out, &NoIds)
+    }
+
+    fn scan<const MASK: bool, R: Resolve>(&self, line: &str, out: &mut Tokens, ids: &R) {
         out.clear();
         if self.custom.is_empty() {
             out.line.push_str(line);
@@ -349,7 +360,7 @@ impl Masker {
                 n = datetime_tokens(&line, &raw[k..]);
             }
             let mut affix = ("", "");
-            if n == 0 && self.on.quantity && class & DIGIT != 0 && (first.is_ascii_digit() || b"<>~(=".contains(&first)) {
+            if n == 0 && self.on.quantity && class & DIGIT != 0 && (first.is_ascii_digit() || matches!(first, b'<' | b'>' | b'~' | b'(' | b'=')) {
                 (n, affix) = quantity_tokens(&line, &raw[k..]);
             }
             let id = if n > 0 {
@@ -365,6 +376,10 @@ impl Masker {
                 out.masked.push_str(WILDCARD);
                 k += 1;
                 ids.id(WILDCARD)
+            } else if !MASK {
+                out.spans.push((a, b));
+                k += 1;
+                0
             } else {
                 out.spans.push((a, b));
                 k += 1;
@@ -1139,5 +1154,34 @@ mod tests {
             }
         }
         assert!(ids.0.len() > 50, "tokens were interned along the way: {}", ids.0.len());
+    }
+
+    #[test]
+    fn split_draws_the_tokens_tokenize_draws() {
+        let custom = MaskConfig {
+            custom: vec![CustomMask { name: "req".into(), regex: r"req-[0-9a-f]+".into() }],
+            ..MaskConfig::default()
+        };
+        let lines = [
+            "Fri Jun 17 07:07:00 2005 sent 1190 bytes (1.16 KB) to 10.0.0.1:80 in <1 sec",
+            "2016-09-28 04:30:31,180 INFO blk_-1608 took 12 ms, user=root rhost=h8.example.net",
+            "  lead and  trail  req-af12 true null (x) [2.6.5-1.358] é:é ",
+            "Mon, Jun 3 07:07 \u{0}\u{7f} 5000ms ~5 min =3 s",
+        ];
+        for config in [MaskConfig::default(), custom] {
+            let m = Masker::new(&config).unwrap();
+            let (mut full, mut split) = (Tokens::default(), Tokens::default());
+            for line in lines {
+                m.tokenize(line, &mut full);
+                m.split(line, &mut split);
+                assert_eq!(full.len(), split.len(), "{line}");
+                for i in 0..=full.len() {
+                    assert_eq!(full.separator(i), split.separator(i), "{line}");
+                    if i < full.len() {
+                        assert_eq!(full.original(i), split.original(i), "{line}");
+                    }
+                }
+            }
+        }
     }
 }
