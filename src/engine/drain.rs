@@ -176,7 +176,7 @@ impl Miner {
     pub fn add(&mut self, message: &str) -> Assignment {
         let mut toks = std::mem::take(&mut self.scratch);
         self.masker.tokenize_with(message, &mut toks, &self.interner);
-        let a = self.add_tokens(&toks, toks.ids());
+        let a = self.add_tokens(&toks);
         self.scratch = toks;
         a
     }
@@ -208,7 +208,8 @@ impl Miner {
         (bucket.generation == entry.1).then_some(entry)
     }
 
-    fn add_tokens(&mut self, toks: &Tokens, ids: &[u32]) -> Assignment {
+    fn add_tokens(&mut self, toks: &Tokens) -> Assignment {
+        let ids = toks.ids();
         let key = bucket_key(ids, first_masked(toks));
         if let Some(&(c, _)) = self.cache_get(ids, key) {
             self.clusters[c as usize].size += 1;
