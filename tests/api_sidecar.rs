@@ -15,7 +15,7 @@ fn classify_through_the_api_matches_what_the_sidecar_writes() {
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
     http.load(rows.iter().enumerate().map(|(i, (msg, _))| {
-        let ts = format!("2024-12-10T{:02}:{:02}:{:02}Z", 6 + i / 3600, (i / 60) % 60, i % 60);
+        let ts = sample_time(i);
         ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": ts}))
     }));
     let port = free_port();

@@ -15,10 +15,6 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn ts(i: usize) -> String {
-    format!("2024-12-10T{:02}:{:02}:{:02}Z", 6 + i / 3600, (i / 60) % 60, i % 60)
-}
-
 /// `{cluster_id: count}` of the cluster documents of one source.
 fn indexed_counts(http: &Http, source: &str) -> BTreeMap<String, u64> {
     http.all_docs("logsift-clusters")
@@ -55,7 +51,7 @@ fn copy_into_a_new_index_labels_every_copy_and_leaves_the_source_alone() {
     let server = Server::start();
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
-    http.load(rows.iter().enumerate().map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": ts(i), "line": i}))));
+    http.load(rows.iter().enumerate().map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i), "line": i}))));
     // The source is labelled by the sidecar first; its labels and clusters must survive the copy.
     let out = logsift(&["run", "--once", "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -134,7 +130,7 @@ bulk_size = 50
     assert_eq!(progress["_source"]["phase"], "done", "{progress}");
 
     // Documents new in the source: the next run copies only those and labels them.
-    http.load((0..10).map(|i| ("ssh-logs".to_string(), json!({"message": rows[i].0, "@timestamp": ts(3000 + i), "line": 3000 + i}))));
+    http.load((0..10).map(|i| ("ssh-logs".to_string(), json!({"message": rows[i].0, "@timestamp": sample_time(3000 + i), "line": 3000 + i}))));
     let copied_before = snapshot(&http, "ssh-labelled");
     let out = logsift(&["jobs", "-c", &cfg_arg, "run", "copy", "--wait"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -160,7 +156,7 @@ fn a_copy_interrupted_while_copying_finishes_on_the_next_run() {
     let server = Server::start();
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
-    http.load(rows.iter().take(300).enumerate().map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": ts(i)}))));
+    http.load(rows.iter().take(300).enumerate().map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i)}))));
     let source_before = snapshot(&http, "ssh-logs");
     // What the killed run left: the destination with its mappings and a third of the documents.
     http.ok("PUT", "/ssh-copy", Some(json!({"mappings": {"properties": {"@timestamp": {"type": "date"}, "logsift": {"properties": {"cluster_id": {"type": "keyword"}, "template": {"type": "keyword"}}}}}})));

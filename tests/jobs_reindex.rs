@@ -19,7 +19,7 @@ fn reindex_relabels_everything_exactly_and_survives_a_kill() {
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
     http.load(rows.iter().enumerate().map(|(i, (msg, _))| {
-        let ts = format!("2024-12-10T{:02}:{:02}:{:02}Z", 6 + i / 3600, (i / 60) % 60, i % 60);
+        let ts = sample_time(i);
         ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": ts}))
     }));
     let out = logsift(&["run", "--once", "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd"]);

@@ -5,7 +5,6 @@
 
 mod sidecar_support;
 
-use logsift::config::{self, Overrides};
 use logsift::engine::{logcluster, Masker, Support};
 use logsift::es::EsClient;
 use logsift::jobs::lock::JobLock;
@@ -28,7 +27,7 @@ fn remine_logcluster_keeps_ids_flags_outliers_and_counts_exactly() {
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
     http.load(rows.iter().enumerate().map(|(i, (msg, _))| {
-        let ts = format!("2024-12-10T{:02}:{:02}:{:02}Z", 6 + i / 3600, (i / 60) % 60, i % 60);
+        let ts = sample_time(i);
         ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": ts, "line": i}))
     }));
     let out = logsift(&["run", "--once", "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd"]);
@@ -42,13 +41,7 @@ fn remine_logcluster_keeps_ids_flags_outliers_and_counts_exactly() {
         .collect();
     assert!(!before.is_empty());
 
-    let cfg = config::load(&Overrides {
-        urls: vec![server.url.clone()],
-        indices: vec!["ssh-logs".into()],
-        set: vec![("source.name".into(), "sshd".into())],
-        ..Overrides::default()
-    })
-    .unwrap();
+    let cfg = sshd_config(&server.url);
     let support = Support::Count(10);
     let spec = JobSpec {
         name: "remine-week".into(),

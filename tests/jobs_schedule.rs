@@ -5,7 +5,6 @@
 
 mod sidecar_support;
 
-use logsift::config::{self, Overrides};
 use logsift::es::EsClient;
 use logsift::jobs::lock::JobLock;
 use logsift::jobs::scheduler::JobRunner;
@@ -28,13 +27,7 @@ fn interval_jobs_run_repeatedly_and_the_lock_keeps_other_sidecars_out() {
     let server = Server::start();
     let http = Http::new(&server.url);
     http.load([("ssh-logs".to_string(), json!({"message": "session opened for user root", "@timestamp": "2026-01-01T00:00:00Z"}))]);
-    let cfg = config::load(&Overrides {
-        urls: vec![server.url.clone()],
-        indices: vec!["ssh-logs".into()],
-        set: vec![("source.name".into(), "sshd".into())],
-        ..Overrides::default()
-    })
-    .unwrap();
+    let cfg = sshd_config(&server.url);
     let spec = JobSpec { name: "tick".into(), kind: JobKind::Prune { older_than: Duration::from_secs(3650 * 86_400) }, schedule: Some("every 1s".parse().unwrap()) };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let client = EsClient::new(&cfg.connection).unwrap();

@@ -6,7 +6,7 @@ mod sidecar_support;
 
 use serde_json::json;
 use sidecar_support::*;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::process::{Command, Stdio};
 
 #[test]
@@ -62,20 +62,11 @@ fn server_down_at_start_is_retried_with_a_clear_log_line() {
         .spawn()
         .unwrap();
     let mut reader = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "logsift ended before retrying: {seen}");
-        seen += &line;
-        if line.contains("search server request failed, retrying") {
-            break;
-        }
-    }
+    let seen = read_until(&mut reader, "search server request failed, retrying");
     assert!(seen.contains("cannot reach the search server"), "{seen}");
     // Now the server comes up on that port; the run goes on and ends well.
-    let server = Server::start_on(&format!("127.0.0.1:{port}"));
-    let http = Http::new(&server.url);
-    let _ = http; // the index does not exist: nothing to do, but the run must succeed
+    // The index does not exist: nothing to do, but the run must succeed.
+    let _server = Server::start_on(&format!("127.0.0.1:{port}"));
     let mut rest = String::new();
     reader.read_to_string(&mut rest).unwrap();
     let status = child.wait().unwrap();
@@ -113,15 +104,7 @@ fn index_deleted_mid_run_is_reported_not_fatal() {
         .spawn()
         .unwrap();
     let mut reader = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "ended before a batch: {seen}");
-        seen += &line;
-        if line.contains("progress") {
-            break;
-        }
-    }
+    let seen = read_until(&mut reader, "progress");
     http.ok("DELETE", "/gone-logs", None);
     let mut rest = String::new();
     reader.read_to_string(&mut rest).unwrap();

@@ -15,7 +15,7 @@ fn openssh_2k_labelled_exact_and_idempotent() {
     let rows = loghub("OpenSSH");
     assert_eq!(rows.len(), 2000);
     http.load(rows.iter().enumerate().map(|(i, (msg, ev))| {
-        let ts = format!("2024-12-10T{:02}:{:02}:{:02}Z", 6 + i / 3600, (i / 60) % 60, i % 60);
+        let ts = sample_time(i);
         ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": ts, "event_id": ev, "line": i}))
     }));
 

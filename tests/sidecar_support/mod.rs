@@ -262,6 +262,36 @@ pub fn ssh_config(dir: &Path, url: &str, rest: &str) -> PathBuf {
     path
 }
 
+/// The `@timestamp` of the i-th sample document: one a second from 2024-12-10T06:00:00Z.
+pub fn sample_time(i: usize) -> String {
+    format!("2024-12-10T{:02}:{:02}:{:02}Z", 6 + i / 3600, (i / 60) % 60, i % 60)
+}
+
+/// The configuration the jobs tests share: source `sshd` over the index `ssh-logs` on `url`.
+pub fn sshd_config(url: &str) -> logsift::config::Config {
+    logsift::config::load(&logsift::config::Overrides {
+        urls: vec![url.to_string()],
+        indices: vec!["ssh-logs".into()],
+        set: vec![("source.name".into(), "sshd".into())],
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// Reads `reader` (a child's stderr) line by line up to the first line containing `needle`;
+/// returns all it read. Fails the test if the stream ends first.
+pub fn read_until(reader: &mut impl BufRead, needle: &str) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "stream ended before `{needle}`: {seen}");
+        seen += &line;
+        if line.contains(needle) {
+            return seen;
+        }
+    }
+}
+
 /// Polls `f` every 100 ms until it holds; fails the test after `timeout`.
 pub fn wait_until(what: &str, timeout: std::time::Duration, mut f: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
