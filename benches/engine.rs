@@ -28,6 +28,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+/// How many lines the line memo answered (a recent line of the same shape, digits aside).
+fn print_memo(hits: u64, lines: usize) {
+    println!("  (line memo answered {hits} of {lines} lines, {:.1}%)", 100.0 * hits as f64 / lines.max(1) as f64);
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
 }
@@ -45,6 +50,7 @@ fn main() {
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let (mut ours_cpu, mut theirs_cpu) = (Vec::new(), Vec::new());
     let (mut our_clusters, mut their_clusters, mut their_errors) = (0, 0, 0);
+    let mut memo_hits = 0;
     for rep in 1..=reps {
         let (start, cpu0) = (Instant::now(), cpu_seconds(tick));
         let mut miner = Miner::new(EngineConfig::default()).expect("default config is valid");
@@ -53,6 +59,7 @@ fn main() {
         }
         let (secs, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds(tick) - cpu0);
         our_clusters = miner.clusters().len();
+        memo_hits = miner.line_memo_hits();
         ours.push(lines.len() as f64 / secs);
         ours_cpu.push(lines.len() as f64 / cpu);
         drop(miner);
@@ -77,12 +84,14 @@ fn main() {
     }
     if skip_peer {
         println!("logsift Miner (default): {:.0} lines/s wall, {:.0} lines/s CPU (medians of {reps}), {our_clusters} clusters", median(&mut ours), median(&mut ours_cpu));
+        print_memo(memo_hits, lines.len());
         return;
     }
     let (ours, theirs) = (median(&mut ours), median(&mut theirs));
     let (ours_cpu, theirs_cpu) = (median(&mut ours_cpu), median(&mut theirs_cpu));
     println!("medians of {reps} runs          wall-clock lines/s      CPU-time lines/s");
     println!("logsift Miner (default):     {ours:>12.0} {ours_cpu:>21.0}   {our_clusters} clusters");
+    print_memo(memo_hits, lines.len());
     println!(
         "drain3 crate 0.3 (default):  {theirs:>12.0} {theirs_cpu:>21.0}   {their_clusters} clusters (highest id), {their_errors} lines refused"
     );

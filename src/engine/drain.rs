@@ -13,6 +13,7 @@
 //! Tokens seen only in messages are never interned, so memory follows templates, not lines.
 
 use super::mask::{Masker, Resolve, Tokens};
+use super::shape::{LineMemo, Remembered};
 use super::snapshot::{self, MinerSnapshot, SnapshotError};
 use super::{ClusterId, ConfigError, EngineConfig, WILDCARD};
 use rustc_hash::FxHashMap;
@@ -146,12 +147,15 @@ pub struct Miner {
     cache: FxHashMap<Box<[u32]>, (u32, u64)>,
     generation: u64,
     scratch: Tokens,
+    lines: LineMemo,
+    line_memo_hits: u64,
 }
 
 impl Miner {
     pub fn new(config: EngineConfig) -> Result<Miner, ConfigError> {
         config.validate()?;
         let masker = Masker::new(&config.masks)?;
+        let scratch = Tokens::with_memo(&masker);
         Ok(Miner {
             config,
             masker,
@@ -160,7 +164,9 @@ impl Miner {
             buckets: FxHashMap::default(),
             cache: FxHashMap::default(),
             generation: 0,
-            scratch: Tokens::with_memo(),
+            scratch,
+            lines: LineMemo::default(),
+            line_memo_hits: 0,
         })
     }
 
@@ -174,11 +180,39 @@ impl Miner {
 
     /// Assigns a message to a cluster, learning from it.
     pub fn add(&mut self, message: &str) -> Assignment {
+        let line = self.masker.apply_custom(message);
+        let memo = self.line_memo_on();
+        if memo {
+            if let Some(r) = self.lines.recall(line.as_bytes()) {
+                if self.buckets.get(&r.bucket).is_some_and(|b| b.generation == r.generation) {
+                    self.clusters[r.cluster as usize].size += 1;
+                    self.line_memo_hits += 1;
+                    return Assignment { cluster_id: ClusterId(r.cluster as u64 + 1), change: Change::Unchanged };
+                }
+            }
+        }
         let mut toks = std::mem::take(&mut self.scratch);
-        self.masker.tokenize_with(message, &mut toks, &self.interner);
-        let a = self.add_tokens(&toks);
+        self.masker.tokenize_custom_applied(&line, &mut toks, &self.interner);
+        let (a, fresh) = self.assign(&toks);
+        if let (true, Some((bucket, generation))) = (memo, fresh) {
+            let keeps_digit = |i: usize| toks.masked(i).bytes().any(|c| c.is_ascii_digit());
+            let cluster = (a.cluster_id.0 - 1) as u32;
+            self.lines.remember(toks.spans(), keeps_digit, Remembered { cluster, bucket, generation });
+        }
         self.scratch = toks;
         a
+    }
+
+    /// How many messages [`Miner::add`] has assigned from the line memo (a recent line of
+    /// the same shape) rather than by tokenising them. For benchmarks and tests.
+    pub fn line_memo_hits(&self) -> u64 {
+        self.line_memo_hits
+    }
+
+    /// Whether [`Miner::add`] consults the line memo (see `shape`): with the message
+    /// caches on, and when masking ignores digits' values (it does with the `number` mask).
+    fn line_memo_on(&self) -> bool {
+        self.config.drain.cache_capacity > 0 && self.masker.ignores_digit_values()
     }
 
     /// [`Miner::add`] for raw bytes; invalid UTF-8 is replaced, never refused.
@@ -208,12 +242,16 @@ impl Miner {
         (bucket.generation == entry.1).then_some(entry)
     }
 
-    fn add_tokens(&mut self, toks: &Tokens) -> Assignment {
-        let ids = toks.ids();
+    /// Assigns tokenised `toks` to a cluster. Also returns the bucket and its generation
+    /// when a fresh search in the state left behind picks the same cluster (what the
+    /// message caches may remember), else `None`.
+    fn assign(&mut self, toks: &Tokens) -> (Assignment, Option<((u32, u32), u64)>) {
+        let (ids, epoch) = (toks.ids(), self.interner.epoch());
         let key = bucket_key(ids, first_masked(toks));
-        if let Some(&(c, _)) = self.cache_get(ids, key) {
+        if let Some(&(c, generation)) = self.cache_get(ids, key) {
             self.clusters[c as usize].size += 1;
-            return Assignment { cluster_id: ClusterId(c as u64 + 1), change: Change::Unchanged };
+            let a = Assignment { cluster_id: ClusterId(c as u64 + 1), change: Change::Unchanged };
+            return (a, Some((key, generation)));
         }
         let (c, change) = match self.find(key, ids, toks) {
             Some(c) => {
@@ -245,25 +283,36 @@ impl Miner {
                 (c, Change::Created)
             }
         };
-        self.remember(key, ids, toks, c);
-        Assignment { cluster_id: ClusterId(c as u64 + 1), change }
+        // Unchanged, the state is as the search found it, and would be found again.
+        let fresh = self.remember(key, ids, toks, c, epoch, change == Change::Unchanged);
+        (Assignment { cluster_id: ClusterId(c as u64 + 1), change }, fresh)
     }
 
-    /// Caches `ids → c` if a fresh search in the current state picks `c` again.
-    fn remember(&mut self, key: (u32, u32), ids: &[u32], toks: &Tokens, c: usize) {
+    /// When a fresh search in the current state picks `c` again for this message (`found`:
+    /// the state is the one a search just picked `c` in), returns
+    /// the bucket and generation that answer holds for (while the bucket is unchanged), and
+    /// caches `ids → c` if every token is known. `epoch` is the interner's when `ids` were
+    /// read: a token interned since (by this very message) leaves `ids` stale, and then
+    /// nothing is returned.
+    ///
+    /// The answer holds for any message with the same masked tokens: the search reads the
+    /// message's tokens only as text and as ids compared with the bucket's templates, and a
+    /// token unknown now could later be interned only by another bucket, whose id none of
+    /// this bucket's unchanged templates holds.
+    fn remember(&mut self, key: (u32, u32), ids: &[u32], toks: &Tokens, c: usize, epoch: u32, found: bool) -> Option<((u32, u32), u64)> {
         let cap = self.config.drain.cache_capacity;
-        if cap == 0 || ids.contains(&UNKNOWN) {
-            return;
-        }
-        let key = if key.1 == UNKNOWN { self.cluster_key(c) } else { key };
-        if self.find(key, ids, toks) != Some(c) {
-            return;
-        }
-        if self.cache.len() >= cap {
-            self.cache.clear();
+        let known = !ids.contains(&UNKNOWN);
+        if cap == 0 || !(known || self.interner.epoch() == epoch) || !(found || self.find(key, ids, toks) == Some(c)) {
+            return None;
         }
         let generation = self.buckets.get(&key).map_or(0, |b| b.generation);
-        self.cache.insert(ids.into(), (c as u32, generation));
+        if known {
+            if self.cache.len() >= cap {
+                self.cache.clear();
+            }
+            self.cache.insert(ids.into(), (c as u32, generation));
+        }
+        Some((key, generation))
     }
 
     fn bump(&mut self, key: (u32, u32)) {

@@ -13,6 +13,7 @@
 
 use super::{ConfigError, WILDCARD};
 use regex::Regex;
+use std::borrow::Cow;
 
 /// Built-in masks, on by default, that can be turned off by name.
 pub const BUILTIN_MASKS: &[&str] = &[
@@ -139,17 +140,24 @@ impl Resolve for NoIds {
 /// a pure function of its text (the masks that look across tokens, dates and quantities,
 /// are decided before), and most tokens of a log stream recur (`pam_unix(sshd:auth):`,
 /// `NameSystem.addStoredBlock:`, every constant word), so a hit skips the shape checks and
-/// the interner's hash lookup. A slot holds the last token that hashed to it; a miss
-/// computes afresh and overwrites the slot. The memo never changes a result, only the work
-/// done for it (a test checks that).
+/// the interner's hash lookup. Masking also ignores the values of digits (see
+/// [`Masker::ignores_digit_values`]), so a token whose masked form keeps no digit is
+/// remembered by its *shape*, its digits written as `0`: `10.251.42.84:50010` and
+/// `10.250.11.53:50010` share `<*>`. A token whose masked form keeps a digit (`ssh2`) is
+/// remembered as it is. A slot holds the last token that hashed to it; a miss computes
+/// afresh and overwrites the slot. The memo never changes a result, only the work done for
+/// it (a test checks that).
 #[derive(Clone, Debug)]
 struct TokenMemo {
     slots: Vec<MemoSlot>,
+    /// Whether tokens may be remembered by shape (the masker ignores digits' values).
+    by_shape: bool,
 }
 
-/// One cache line: the token's hash, its id and epoch, the token and its masked form
-/// inline (no pointer to chase on a hit). `masked_len == SAME` when the masked form is the
-/// token itself. `token_len == 0` marks an empty slot (tokens are never empty).
+/// One cache line: the hash of the token's shape, its id and epoch, the token (or its
+/// shape, when `exact` is false) and its masked form inline (no pointer to chase on a
+/// hit). `masked_len == SAME` when the masked form is the token itself. `token_len == 0`
+/// marks an empty slot (tokens are never empty).
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
 struct MemoSlot {
@@ -158,25 +166,39 @@ struct MemoSlot {
     epoch: u32,
     token_len: u8,
     masked_len: u8,
-    buf: [u8; 46],
+    exact: bool,
+    buf: [u8; 45],
 }
 
 impl TokenMemo {
     const BITS: u32 = 13;
     const SLOTS: usize = 1 << Self::BITS;
     const SAME: u8 = u8::MAX;
+    /// Tokens longer than a slot's buffer are never remembered.
+    const MAX_TOKEN: usize = 45;
 
-    fn new() -> Self {
-        let empty = MemoSlot { hash: 0, id: 0, epoch: 0, token_len: 0, masked_len: 0, buf: [0; 46] };
-        TokenMemo { slots: vec![empty; Self::SLOTS] }
+    fn new(by_shape: bool) -> Self {
+        let empty = MemoSlot { hash: 0, id: 0, epoch: 0, token_len: 0, masked_len: 0, exact: true, buf: [0; 45] };
+        TokenMemo { slots: vec![empty; Self::SLOTS], by_shape }
     }
 
-    /// The slot of `tok`, and whether it holds `tok`.
+    /// The slot of `tok`, and whether it holds `tok` (or a token of its shape, when it was
+    /// remembered by shape).
     fn slot(&mut self, tok: &[u8]) -> (&mut MemoSlot, bool) {
-        let h = hash_bytes(tok);
-        let slot = &mut self.slots[(h >> (64 - Self::BITS)) as usize];
         let n = tok.len();
-        let hit = slot.hash == h && slot.token_len as usize == n && slot.buf[..n] == *tok;
+        let mut shape = [0u8; Self::MAX_TOKEN];
+        let key = match shape.get_mut(..n) {
+            Some(sh) if self.by_shape => {
+                for (o, &c) in sh.iter_mut().zip(tok) {
+                    *o = if c.is_ascii_digit() { b'0' } else { c };
+                }
+                &*sh
+            }
+            _ => tok,
+        };
+        let h = hash_bytes(key);
+        let slot = &mut self.slots[(h >> (64 - Self::BITS)) as usize];
+        let hit = slot.hash == h && slot.token_len as usize == n && slot.buf[..n] == *(if slot.exact { tok } else { key });
         if !hit {
             slot.hash = h;
             slot.token_len = 0;
@@ -192,15 +214,20 @@ impl MemoSlot {
             TokenMemo::SAME => &self.buf[..n],
             m => &self.buf[n..n + m as usize],
         };
-        // SAFETY: only `fill` writes the buffer, copying two whole `str`s (the token and
-        // its masked form), and a slot is read only once `fill` has set `token_len`.
+        // SAFETY: only `fill` writes the buffer, copying two whole `str`s (the token, or
+        // its shape: the token with ASCII digits replaced by ASCII digits, and its masked
+        // form), and a slot is read only once `fill` has set `token_len`.
         unsafe { std::str::from_utf8_unchecked(b) }
     }
 
-    /// Remembers `masked` and `id` for `tok`, if the texts fit.
-    fn fill(&mut self, tok: &str, masked: &str, id: u32, epoch: u32) {
+    /// Remembers `masked` and `id` for `tok`, if the texts fit: by shape when `by_shape`
+    /// and `masked` keeps no digit (it is then the masked form of every token of that
+    /// shape), else as it is. The slot was given by [`TokenMemo::slot`] for `tok`, whose
+    /// hash was of the shape when `by_shape`.
+    fn fill(&mut self, tok: &str, masked: &str, id: u32, epoch: u32, by_shape: bool) {
         let (tok, masked) = (tok.as_bytes(), masked.as_bytes());
         let n = tok.len();
+        let exact = !by_shape || masked.iter().any(u8::is_ascii_digit);
         if masked == tok && n <= self.buf.len() {
             self.buf[..n].copy_from_slice(tok);
             self.masked_len = TokenMemo::SAME;
@@ -211,7 +238,14 @@ impl MemoSlot {
         } else {
             return;
         }
-        (self.id, self.epoch, self.token_len) = (id, epoch, n as u8);
+        if !exact {
+            for c in &mut self.buf[..n] {
+                if c.is_ascii_digit() {
+                    *c = b'0';
+                }
+            }
+        }
+        (self.id, self.epoch, self.token_len, self.exact) = (id, epoch, n as u8, exact);
     }
 }
 
@@ -227,8 +261,8 @@ impl Tokens {
     /// Scratch tokens that remember the masked forms of recent tokens, for a caller that
     /// tokenises many lines with one `Tokens` and one [`Masker`] (the miner): the memo
     /// belongs to that masker's configuration. Results are the same as without.
-    pub(crate) fn with_memo() -> Tokens {
-        Tokens { memo: Some(Box::new(TokenMemo::new())), ..Tokens::default() }
+    pub(crate) fn with_memo(masker: &Masker) -> Tokens {
+        Tokens { memo: Some(Box::new(TokenMemo::new(masker.ignores_digit_values()))), ..Tokens::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -237,6 +271,11 @@ impl Tokens {
 
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
+    }
+
+    /// The byte range of every token in the line (after custom masks).
+    pub(crate) fn spans(&self) -> &[(u32, u32)] {
+        &self.spans
     }
 
     /// The id of every token, from the resolver given to `Masker::tokenize_with`.
@@ -325,23 +364,34 @@ impl Masker {
 
     /// [`Masker::tokenize`], also giving each masked token its id from `ids`.
     pub(crate) fn tokenize_with<R: Resolve>(&self, line: &str, out: &mut Tokens, ids: &R) {
+        self.scan::<true, R>(&self.apply_custom(line), out, ids)
+    }
+
+    /// [`Masker::tokenize_with`] for a line that [`Masker::apply_custom`] has made.
+    pub(crate) fn tokenize_custom_applied<R: Resolve>(&self, line: &str, out: &mut Tokens, ids: &R) {
         self.scan::<true, R>(line, out, ids)
+    }
+
+    /// Whether two lines that differ only in the values of their ASCII digits (`port 22`,
+    /// `port 81`) are cut into the same tokens and masked alike (the masked forms differ only
+    /// where they keep a digit). True with the `number` mask on: no shape test reads a
+    /// digit's value except the hex mask's `0x` prefix, and with `number` on a word that
+    /// starts with a digit is a variable before that test is reached. Custom masks come
+    /// before, on the line as it is. A test holds the built-in masks to this.
+    pub(crate) fn ignores_digit_values(&self) -> bool {
+        self.on.number
     }
 
     /// Only the tokens' boundaries, as [`Masker::tokenize`] draws them (`len`, `original`,
     /// `separator`), without masking each token: `masked` is then empty for most tokens.
     /// For reading a message's values against a known template.
     pub(crate) fn split(&self, line: &str, out: &mut Tokens) {
-        self.scan::<false, NoIds>(line, out, &NoIds)
+        self.scan::<false, NoIds>(&self.apply_custom(line), out, &NoIds)
     }
 
     fn scan<const MASK: bool, R: Resolve>(&self, line: &str, out: &mut Tokens, ids: &R) {
         out.clear();
-        if self.custom.is_empty() {
-            out.line.push_str(line);
-        } else {
-            self.apply_custom(line, &mut out.line);
-        }
+        out.line.push_str(line);
         let line = std::mem::take(&mut out.line);
         let mut raw = std::mem::take(&mut out.raw);
         raw.clear();
@@ -383,6 +433,7 @@ impl Masker {
             } else {
                 out.spans.push((a, b));
                 k += 1;
+                let by_shape = out.memo.as_ref().is_some_and(|m| m.by_shape);
                 match out.memo.as_deref_mut().map(|m| m.slot(tok.as_bytes())) {
                     Some((slot, true)) => {
                         out.masked.push_str(slot.masked());
@@ -394,7 +445,7 @@ impl Masker {
                     Some((slot, false)) => {
                         self.mask_one(tok, class, &mut out.masked);
                         let id = ids.id(&out.masked[start..]);
-                        slot.fill(tok, &out.masked[start..], id, epoch);
+                        slot.fill(tok, &out.masked[start..], id, epoch, by_shape);
                         id
                     }
                     None => {
@@ -420,14 +471,19 @@ impl Masker {
         }
     }
 
-    fn apply_custom(&self, line: &str, out: &mut String) {
-        let mut cur = std::borrow::Cow::Borrowed(line);
+    /// The line with every match of the custom masks replaced by [`WILDCARD`], in order.
+    #[inline]
+    pub(crate) fn apply_custom<'a>(&self, line: &'a str) -> Cow<'a, str> {
+        let mut cur = Cow::Borrowed(line);
+        if self.custom.is_empty() {
+            return cur;
+        }
         for re in &self.custom {
             if re.is_match(&cur) {
-                cur = std::borrow::Cow::Owned(re.replace_all(&cur, WILDCARD).into_owned());
+                cur = Cow::Owned(re.replace_all(&cur, WILDCARD).into_owned());
             }
         }
-        out.push_str(&cur);
+        cur
     }
 
     /// Appends the masked form of one white-space-free token to `out`.
@@ -1137,8 +1193,23 @@ mod tests {
                 "x".repeat((i % 80) as usize)
             ));
         }
+        // Real lines, and copies with other digits (tokens of one shape): the rows of the
+        // bundled Loghub samples, taken whole.
+        macro_rules! sample {
+            ($s:literal) => {
+                include_str!(concat!("../../tests/data/loghub-2k/", $s, "/", $s, "_2k.log_structured_corrected.csv"))
+            };
+        }
+        let samples = [
+            sample!("Apache"), sample!("HDFS"), sample!("Hadoop"), sample!("HealthApp"), sample!("Linux"),
+            sample!("OpenSSH"), sample!("Proxifier"), sample!("Spark"), sample!("Windows"), sample!("Zookeeper"),
+        ];
+        for row in samples.iter().flat_map(|s| s.lines()) {
+            lines.push(row.to_string());
+            lines.push(row.chars().map(|c| if c.is_ascii_digit() { (b'0' + (c as u8 - b'0' + 7) % 10) as char } else { c }).collect());
+        }
         let mut ids = Ids::default();
-        let (mut with, mut without) = (Tokens::with_memo(), Tokens::default());
+        let (mut with, mut without) = (Tokens::with_memo(&m), Tokens::default());
         for (n, line) in lines.iter().chain(lines.iter().rev()).enumerate() {
             m.tokenize_with(line, &mut with, &ids);
             m.tokenize_with(line, &mut without, &ids);
@@ -1154,6 +1225,9 @@ mod tests {
             }
         }
         assert!(ids.0.len() > 50, "tokens were interned along the way: {}", ids.0.len());
+        let memo = with.memo.as_ref().unwrap();
+        let by_shape = memo.slots.iter().filter(|s| s.token_len > 0 && !s.exact).count();
+        assert!(by_shape > 100, "{by_shape} slots hold a token by its shape");
     }
 
     #[test]

@@ -9,12 +9,14 @@
 //! - [`drain`]: the online, incremental miner ([`Miner`]).
 //! - [`batch`]: shared types of the batch miners ([`Support`], [`BatchResult`]).
 //! - [`slct`], [`logcluster`]: R. Vaarandi's support-threshold batch miners.
+//! - `shape`: the line memo, what the miner did with recent lines of each shape.
 //! - [`snapshot`]: the versioned, serialisable miner state.
 
 pub mod batch;
 pub mod drain;
 pub mod logcluster;
 pub mod mask;
+mod shape;
 pub mod slct;
 pub mod snapshot;
 
