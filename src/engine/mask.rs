@@ -403,10 +403,10 @@ impl Masker {
             let tok = &line[a as usize..b as usize];
             let start = out.masked.len();
             let first = tok.as_bytes()[0];
-            // The masks that look across tokens: a date/time (`Jun 17 07:07:00`; a word of
-            // letters only can start one only as a three-letter name) and a quantity.
+            // The masks that look across tokens: a date/time (`Jun 17 07:07:00`, `Mon,`,
+            // `2016-09-28`: what `datetime_tokens` can start with) and a quantity.
             let mut n = 0;
-            if self.on.datetime && first.is_ascii_alphanumeric() && (class != ALPHA || tok.len() == 3) {
+            if self.on.datetime && may_start_datetime(tok.as_bytes()) {
                 n = datetime_tokens(&line, &raw[k..]);
             }
             let mut affix = ("", "");
@@ -1018,6 +1018,16 @@ const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 fn is_name_in(s: &str, names: &[&str]) -> bool {
     s.len() == 3 && names.iter().any(|n| s.eq_ignore_ascii_case(n))
+}
+
+/// Whether a date/time written with spaces can start with token `b`: an ISO date, or a
+/// three-letter name perhaps followed by commas (`datetime_tokens` answers 0 otherwise).
+fn may_start_datetime(b: &[u8]) -> bool {
+    match b.first() {
+        Some(c) if c.is_ascii_digit() => b.len() >= 8 && matches!(b[4], b'-' | b'/'),
+        Some(c) if c.is_ascii_alphabetic() => b.len() >= 3 && b[3..].iter().all(|&c| c == b','),
+        _ => false,
+    }
 }
 
 /// How many tokens from `toks[0]` form one date/time written with spaces, or 0:

@@ -102,7 +102,14 @@ impl LineMemo {
             self.sets = vec![Set::default(); Self::SETS];
         }
         let n = self.words;
-        let exact = (0..spans.len()).any(&keeps_digit);
+        let mut mask = [0u8; WORDS * 8];
+        let mut exact = false;
+        for (i, &(a, b)) in spans.iter().enumerate() {
+            if keeps_digit(i) {
+                mask[a as usize..b as usize].fill(0xFF);
+                exact = true;
+            }
+        }
         let set = &mut self.sets[(self.hash >> (64 - Self::BITS)) as usize];
         // Replace a way holding this very line, else the least recently used one.
         let (shape, raw) = (&self.shape[..n], &self.raw[..n]);
@@ -115,18 +122,13 @@ impl LineMemo {
         // The evicted entry's allocation is reused.
         let e = &mut set.entry[0];
         e.clear();
+        e.reserve_exact(HEAD + if exact { 3 * n } else { n });
         e.push(answer.cluster as u64 | if exact { Self::EXACT } else { 0 } | (self.len as u64) << Self::LEN_SHIFT);
         e.push((answer.bucket.0 as u64) << 32 | answer.bucket.1 as u64);
         e.push(answer.generation);
-        e.extend_from_slice(&self.shape[..n]);
+        e.extend_from_slice(shape);
         if exact {
-            e.extend_from_slice(&self.raw[..n]);
-            let mut mask = [0u8; WORDS * 8];
-            for (i, &(a, b)) in spans.iter().enumerate() {
-                if keeps_digit(i) {
-                    mask[a as usize..b as usize].fill(0xFF);
-                }
-            }
+            e.extend_from_slice(raw);
             e.extend((0..n).map(|k| word_at(&mask, 8 * k)));
         }
         self.hash = 0;
