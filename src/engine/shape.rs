@@ -12,10 +12,11 @@
 //! pass over its bytes instead of tokenising and masking every token.
 //!
 //! A 2-way set-associative table of [`LineMemo::SETS`] sets, least recently used way
-//! evicted; lines longer than [`LineMemo::MAX_LINE`] bytes are not remembered. Its size is
-//! fixed: memory follows neither lines nor templates. A set is one cache line holding both
-//! ways' hashes and pointers; each way's entry is one allocation (answer, shape, and for
-//! lines with exact bytes the raw line and its mask), so a hit touches two places in memory.
+//! evicted, allocated whole (12 MiB) when the first line is remembered and never grown:
+//! memory follows neither lines nor templates. Each way is [`WAY`] words in place (hash,
+//! answer, exact byte ranges, the line's words), so a hit reads one contiguous stretch of
+//! memory and chases no pointer; lines longer than [`LineMemo::MAX_LINE`] bytes are not
+//! remembered.
 
 /// Where a remembered line went: its cluster, and the bucket (and the bucket's generation)
 /// the answer depends on.
@@ -26,34 +27,27 @@ pub(crate) struct Remembered {
     pub generation: u64,
 }
 
-/// Words of an entry before the line's: the answer and the entry's form.
-const HEAD: usize = 3;
+/// Words of one way: its hash (0 when empty; hashes are odd), head (cluster | number of
+/// exact ranges << 32 | line length << 40), bucket, generation, the exact byte ranges (up
+/// to [`RANGES`] of (start, end) bytes), then the line's words: its shape, with the bytes
+/// of the exact ranges as they are in the line.
+const WAY: usize = 24;
+const HEAD: usize = 5;
 /// Words of the longest line remembered.
-const WORDS: usize = LineMemo::MAX_LINE / 8;
-
-/// One set: both ways' hashes (0 marks an empty way; hashes are odd) and entries, way 0 the
-/// more recently used. An entry is `HEAD` words (cluster | exact flag | line length, bucket,
-/// generation),
-/// the shape's words, and when some bytes are exact, the raw line's words and a mask of
-/// them (0xFF per exact byte).
-#[derive(Clone, Debug, Default)]
-#[repr(C, align(64))]
-struct Set {
-    hash: [u64; 2],
-    entry: [Vec<u64>; 2],
-}
+const WORDS: usize = WAY - HEAD;
+const RANGES: usize = 4;
 
 /// The line memo. Empty (no table) until the first line is remembered.
 #[derive(Clone, Debug)]
 pub(crate) struct LineMemo {
-    sets: Vec<Set>,
+    /// `SETS` sets of two ways, way 0 the more recently used.
+    table: Vec<u64>,
     /// The line last given to `recall`: its shape's hash (0 if not to be remembered), its
-    /// length, and its shape and raw bytes as little-endian words (the tail zero-padded).
+    /// length and number of words, and its shape as words (the tail zero-padded).
     hash: u64,
     len: usize,
     words: usize,
     shape: [u64; WORDS],
-    raw: [u64; WORDS],
     /// Scratch for `read`: the line between zeros, and its shape.
     buf: [u8; WORDS * 8 + 2],
     shaped: [u8; WORDS * 8],
@@ -61,15 +55,14 @@ pub(crate) struct LineMemo {
 
 impl Default for LineMemo {
     fn default() -> Self {
-        LineMemo { sets: Vec::new(), hash: 0, len: 0, words: 0, shape: [0; WORDS], raw: [0; WORDS], buf: [0; WORDS * 8 + 2], shaped: [0; WORDS * 8] }
+        LineMemo { table: Vec::new(), hash: 0, len: 0, words: 0, shape: [0; WORDS], buf: [0; WORDS * 8 + 2], shaped: [0; WORDS * 8] }
     }
 }
 
 impl LineMemo {
     const BITS: u32 = 15;
     pub const SETS: usize = 1 << Self::BITS;
-    pub const MAX_LINE: usize = 256;
-    const EXACT: u64 = 1 << 32;
+    pub const MAX_LINE: usize = WORDS * 8;
     const LEN_SHIFT: u32 = 40;
 
     /// Computes the shape of `line` (kept for [`LineMemo::remember`]) and returns what was
@@ -80,15 +73,17 @@ impl LineMemo {
             return None;
         }
         self.read(line);
-        let set = self.sets.get_mut((self.hash >> (64 - Self::BITS)) as usize)?;
-        let (shape, raw) = (&self.shape[..self.words], &self.raw[..self.words]);
-        let way = (0..2).find(|&w| set.hash[w] == self.hash && matches(&set.entry[w], self.len, shape, raw))?;
-        if way == 1 {
-            set.hash.swap(0, 1);
-            set.entry.swap(0, 1);
+        if self.table.is_empty() {
+            return None;
         }
-        let e = &set.entry[0];
-        Some(Remembered { cluster: e[0] as u32, bucket: ((e[1] >> 32) as u32, e[1] as u32), generation: e[2] })
+        let base = self.set_base();
+        let way = (0..2).find(|&w| self.holds(&self.table[base + w * WAY..base + (w + 1) * WAY]))?;
+        if way == 1 {
+            let (a, b) = self.table[base..base + 2 * WAY].split_at_mut(WAY);
+            a.swap_with_slice(b);
+        }
+        let w = &self.table[base..base + WAY];
+        Some(Remembered { cluster: w[1] as u32, bucket: ((w[2] >> 32) as u32, w[2] as u32), generation: w[3] })
     }
 
     /// Remembers `answer` for the line last given to [`LineMemo::recall`], whose tokens
@@ -98,44 +93,76 @@ impl LineMemo {
         if self.hash == 0 {
             return;
         }
-        if self.sets.is_empty() {
-            self.sets = vec![Set::default(); Self::SETS];
+        if self.table.is_empty() {
+            self.table = vec![0; Self::SETS * 2 * WAY];
         }
-        let n = self.words;
-        let mut mask = [0u8; WORDS * 8];
-        let mut exact = false;
+        // The exact ranges; more than `RANGES` become one that spans them all (more exact
+        // bytes than needed only costs hits).
+        let mut ranges = [(0u8, 0u8); RANGES];
+        let mut count = 0;
         for (i, &(a, b)) in spans.iter().enumerate() {
             if keeps_digit(i) {
-                mask[a as usize..b as usize].fill(0xFF);
-                exact = true;
+                if count < RANGES {
+                    ranges[count] = (a as u8, b as u8);
+                } else {
+                    ranges = [(ranges[0].0, b as u8); RANGES];
+                }
+                count += 1;
             }
         }
-        let set = &mut self.sets[(self.hash >> (64 - Self::BITS)) as usize];
+        let ranges = &ranges[..count.min(if count > RANGES { 1 } else { RANGES })];
+        let base = self.set_base();
         // Replace a way holding this very line, else the least recently used one.
-        let (shape, raw) = (&self.shape[..n], &self.raw[..n]);
-        let way = (0..2).find(|&w| set.hash[w] == self.hash && matches(&set.entry[w], self.len, shape, raw)).unwrap_or(1);
-        if way == 1 {
-            set.hash.swap(0, 1);
-            set.entry.swap(0, 1);
+        if !self.holds(&self.table[base..base + WAY]) {
+            let (a, b) = self.table[base..base + 2 * WAY].split_at_mut(WAY);
+            a.swap_with_slice(b);
         }
-        set.hash[0] = self.hash;
-        // The evicted entry's allocation is reused.
-        let e = &mut set.entry[0];
-        e.clear();
-        e.reserve_exact(HEAD + if exact { 3 * n } else { n });
-        e.push(answer.cluster as u64 | if exact { Self::EXACT } else { 0 } | (self.len as u64) << Self::LEN_SHIFT);
-        e.push((answer.bucket.0 as u64) << 32 | answer.bucket.1 as u64);
-        e.push(answer.generation);
-        e.extend_from_slice(shape);
-        if exact {
-            e.extend_from_slice(raw);
-            e.extend((0..n).map(|k| word_at(&mask, 8 * k)));
-        }
+        let words = self.line_words(ranges);
+        let packed = ranges.iter().enumerate().fold(0u64, |acc, (k, &(a, b))| acc | ((a as u64) << 8 | b as u64) << (16 * k));
+        let w = &mut self.table[base..base + WAY];
+        w[0] = self.hash;
+        w[1] = answer.cluster as u64 | (ranges.len() as u64) << 32 | (self.len as u64) << Self::LEN_SHIFT;
+        w[2] = (answer.bucket.0 as u64) << 32 | answer.bucket.1 as u64;
+        w[3] = answer.generation;
+        w[4] = packed;
+        w[HEAD..HEAD + self.words].copy_from_slice(&words[..self.words]);
         self.hash = 0;
     }
 
-    /// Reads `line` (at most `MAX_LINE` bytes) into `raw` and `shape` words and hashes the
-    /// shape. A loop of byte operations over a padded copy, which the compiler turns into
+    fn set_base(&self) -> usize {
+        (self.hash >> (64 - Self::BITS)) as usize * 2 * WAY
+    }
+
+    /// Whether `way` holds the line last read: the same hash and length, and the same
+    /// words with its exact ranges taken from the line.
+    fn holds(&self, way: &[u64]) -> bool {
+        let head = way[1];
+        if way[0] != self.hash || (head >> Self::LEN_SHIFT) as usize != self.len {
+            return false;
+        }
+        let n = self.words;
+        let count = ((head >> 32) & 0xFF) as usize;
+        if count == 0 {
+            return way[HEAD..HEAD + n] == self.shape[..n];
+        }
+        let ranges: [(u8, u8); RANGES] = std::array::from_fn(|k| ((way[4] >> (16 * k + 8)) as u8, (way[4] >> (16 * k)) as u8));
+        way[HEAD..HEAD + n] == self.line_words(&ranges[..count.min(RANGES)])[..n]
+    }
+
+    /// The line's shape words with the bytes of `ranges` as they are in the line.
+    fn line_words(&self, ranges: &[(u8, u8)]) -> [u64; WORDS] {
+        if ranges.is_empty() {
+            return self.shape;
+        }
+        let mut bytes = self.shaped;
+        for &(a, b) in ranges {
+            let (a, b) = (a as usize, b as usize);
+            bytes[a..b].copy_from_slice(&self.buf[a + 1..b + 1]);
+        }
+        std::array::from_fn(|k| word_at(&bytes, 8 * k))
+    }
+
+    /// Reads `line` (at most `MAX_LINE` bytes) into `shape` words and hashes the shape. A loop of byte operations over a padded copy, which the compiler turns into
     /// vector instructions.
     fn read(&mut self, line: &[u8]) {
         let (len, n) = (line.len(), line.len().div_ceil(8));
@@ -152,7 +179,6 @@ impl LineMemo {
         for k in 0..n {
             let w = word_at(&shaped[..], 8 * k);
             self.shape[k] = w;
-            self.raw[k] = word_at(&buf[1..], 8 * k);
             h = (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
         self.words = n;
@@ -172,21 +198,6 @@ fn word_at(line: &[u8], i: usize) -> u64 {
             u64::from_le_bytes(tail)
         }
     }
-}
-
-/// Whether entry `e` is of a line of `len` bytes with shape words `shape` and raw words `raw`.
-#[inline]
-fn matches(e: &[u64], len: usize, shape: &[u64], raw: &[u64]) -> bool {
-    let n = shape.len();
-    let Some(&head) = e.first() else { return false };
-    if (head >> LineMemo::LEN_SHIFT) as usize != len || e[HEAD..HEAD + n] != *shape {
-        return false;
-    }
-    if head & LineMemo::EXACT == 0 {
-        return true;
-    }
-    let (stored, mask) = e[HEAD + n..].split_at(n);
-    stored.iter().zip(mask).zip(raw).all(|((s, m), r)| (s ^ r) & m == 0)
 }
 
 /// The shape of byte `b`, between `before` and `after`: an ASCII digit becomes `0`,
@@ -289,11 +300,31 @@ mod tests {
         m.remember(&[(0, 3)], |_| false, answer(1));
         // Force the hash of a longer line to collide: only the stored length tells them apart.
         m.read(b"abc\0");
-        m.hash = { let mut o = LineMemo::default(); o.read(b"abc"); o.hash };
-        let set = &m.sets[(m.hash >> (64 - LineMemo::BITS)) as usize];
-        let (shape, raw) = (&m.shape[..m.words], &m.raw[..m.words]);
-        assert!(!(0..2).any(|w| set.hash[w] == m.hash && matches(&set.entry[w], m.len, shape, raw)));
+        m.hash = {
+            let mut o = LineMemo::default();
+            o.read(b"abc");
+            o.hash
+        };
+        let base = m.set_base();
+        assert!(!(0..2).any(|w| m.holds(&m.table[base + w * WAY..base + (w + 1) * WAY])));
         assert_eq!(m.recall(b"abc"), Some(answer(1)));
+    }
+
+    #[test]
+    fn more_exact_tokens_than_ranges_make_one_range() {
+        let mut m = LineMemo::default();
+        let line = b"port 22 a1x b2x c3x d4x e5x";
+        let spans = [(0, 4), (5, 7), (8, 11), (12, 15), (16, 19), (20, 23), (24, 27)];
+        m.recall(line);
+        m.remember(&spans, |i| i >= 2, answer(3));
+        assert_eq!(m.recall(b"port 98 a1x b2x c3x d4x e5x"), Some(answer(3)));
+        assert_eq!(m.recall(b"port 22 a1x b2x c3x d4x e6x"), None, "the fifth exact token");
+        assert_eq!(m.recall(b"port 22 a9x b2x c3x d4x e5x"), None, "the first");
+        // Two exact tokens: two ranges, bytes between them free.
+        m.recall(b"a1x 22 b2x");
+        m.remember(&[(0, 3), (4, 6), (7, 10)], |i| i != 1, answer(4));
+        assert_eq!(m.recall(b"a1x 57 b2x"), Some(answer(4)));
+        assert_eq!(m.recall(b"a1x 57 b3x"), None);
     }
 
     #[test]
