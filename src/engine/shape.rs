@@ -1,7 +1,8 @@
 //! The line memo: what the miner did with the last lines of each *shape*.
 //!
 //! A line's shape is the line with every ASCII digit written as `0`. Masking never looks at
-//! a digit's value, only at where digits stand (a test in `mask` holds it to that), so two
+//! a digit's value, only at where digits stand (`tests/engine_line_memo.rs` holds it to
+//! that), so two
 //! lines of one shape are cut into the same tokens and masked alike: a token whose masked
 //! form has no digit left in it (`blk_-1608…` → `<*>`) masks to the same text in both. A
 //! token whose masked form keeps a digit (`ssh2`, `e820`) must also match byte for byte:
@@ -16,7 +17,8 @@
 //! memory follows neither lines nor templates. Each way is [`WAY`] words in place (hash,
 //! answer, exact byte ranges, the line's words), so a hit reads one contiguous stretch of
 //! memory and chases no pointer; lines longer than [`LineMemo::MAX_LINE`] bytes are not
-//! remembered.
+//! remembered. Lines of one shape that differ in exact bytes (`eth0 up`, `eth1 up`) live
+//! in a second set chosen by those bytes too, so that they do not evict each other.
 
 /// Where a remembered line went: its cluster, and the bucket (and the bucket's generation)
 /// the answer depends on.
@@ -47,6 +49,8 @@ pub(crate) struct LineMemo {
     hash: u64,
     len: usize,
     words: usize,
+    /// Where its set starts in the table (see `recall`).
+    base: usize,
     shape: [u64; WORDS],
     /// Scratch for `read`: the line between zeros, and its shape.
     buf: [u8; WORDS * 8 + 2],
@@ -55,7 +59,7 @@ pub(crate) struct LineMemo {
 
 impl Default for LineMemo {
     fn default() -> Self {
-        LineMemo { table: Vec::new(), hash: 0, len: 0, words: 0, shape: [0; WORDS], buf: [0; WORDS * 8 + 2], shaped: [0; WORDS * 8] }
+        LineMemo { table: Vec::new(), hash: 0, len: 0, words: 0, base: 0, shape: [0; WORDS], buf: [0; WORDS * 8 + 2], shaped: [0; WORDS * 8] }
     }
 }
 
@@ -73,17 +77,57 @@ impl LineMemo {
             return None;
         }
         self.read(line);
+        self.base = set_base(self.hash);
         if self.table.is_empty() {
             return None;
         }
-        let base = self.set_base();
-        let way = (0..2).find(|&w| self.holds(&self.table[base + w * WAY..base + (w + 1) * WAY]))?;
+        // Lines of one shape that differ in exact bytes (`eth0 up`, `eth1 up`) would all
+        // contend for one set: once the line's set holds such a variant, the line lives in
+        // a second set, chosen by its exact bytes too (at the variant's ranges: lines of one
+        // shape have their exact bytes in the same places).
+        let way = match self.probe(self.base) {
+            Ok(way) => way,
+            Err(None) => return None,
+            Err(Some(ranges)) => {
+                self.base = set_base(self.alt_hash(ranges));
+                self.probe(self.base).ok()?
+            }
+        };
+        let base = self.base;
         if way == 1 {
             let (a, b) = self.table[base..base + 2 * WAY].split_at_mut(WAY);
             a.swap_with_slice(b);
         }
         let w = &self.table[base..base + WAY];
         Some(Remembered { cluster: w[1] as u32, bucket: ((w[2] >> 32) as u32, w[2] as u32), generation: w[3] })
+    }
+
+    /// The way of the set at `base` that holds the line last read; else the exact ranges of
+    /// a way holding a line of the same shape, if any.
+    fn probe(&self, base: usize) -> Result<usize, Option<u64>> {
+        let mut variant = None;
+        for w in 0..2 {
+            let way = &self.table[base + w * WAY..base + (w + 1) * WAY];
+            if self.holds(way) {
+                return Ok(w);
+            }
+            if way[0] == self.hash && (way[1] >> Self::LEN_SHIFT) as usize == self.len && (way[1] >> 32) & 0xFF != 0 {
+                variant = Some(way[4] | (way[1] >> 32 & 0xFF) << 60);
+            }
+        }
+        Err(variant)
+    }
+
+    /// The hash of the line last read with the bytes of its exact `ranges` (as packed in a
+    /// way, with their count in the top bits).
+    fn alt_hash(&self, ranges: u64) -> u64 {
+        let mut h = self.hash;
+        for &(a, b) in &unpack(ranges & ((1 << 60) - 1), (ranges >> 60) as usize)[..(ranges >> 60) as usize] {
+            for &c in &self.buf[a as usize + 1..b as usize + 1] {
+                h = (h.rotate_left(5) ^ c as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+            }
+        }
+        h | 1
     }
 
     /// Remembers `answer` for the line last given to [`LineMemo::recall`], whose tokens
@@ -111,7 +155,7 @@ impl LineMemo {
             }
         }
         let ranges = &ranges[..count.min(if count > RANGES { 1 } else { RANGES })];
-        let base = self.set_base();
+        let base = self.base;
         // Replace a way holding this very line, else the least recently used one.
         if !self.holds(&self.table[base..base + WAY]) {
             let (a, b) = self.table[base..base + 2 * WAY].split_at_mut(WAY);
@@ -129,9 +173,6 @@ impl LineMemo {
         self.hash = 0;
     }
 
-    fn set_base(&self) -> usize {
-        (self.hash >> (64 - Self::BITS)) as usize * 2 * WAY
-    }
 
     /// Whether `way` holds the line last read: the same hash and length, and the same
     /// words with its exact ranges taken from the line.
@@ -143,10 +184,10 @@ impl LineMemo {
         let n = self.words;
         let count = ((head >> 32) & 0xFF) as usize;
         if count == 0 {
-            return way[HEAD..HEAD + n] == self.shape[..n];
+            // Word by word, no call: lines are short.
+            return way[HEAD..HEAD + n].iter().zip(&self.shape[..n]).all(|(a, b)| a == b);
         }
-        let ranges: [(u8, u8); RANGES] = std::array::from_fn(|k| ((way[4] >> (16 * k + 8)) as u8, (way[4] >> (16 * k)) as u8));
-        way[HEAD..HEAD + n] == self.line_words(&ranges[..count.min(RANGES)])[..n]
+        way[HEAD..HEAD + n] == self.line_words(&unpack(way[4], count)[..count.min(RANGES)])[..n]
     }
 
     /// The line's shape words with the bytes of `ranges` as they are in the line.
@@ -173,7 +214,7 @@ impl LineMemo {
         buf[len + 1..8 * n + 2].fill(0);
         let shaped = &mut self.shaped;
         for (i, out) in shaped[..8 * n].iter_mut().enumerate() {
-            *out = shape_byte(buf[i], buf[i + 1], buf[i + 2]);
+            *out = shape_byte(buf[i + 1]);
         }
         let mut h = len as u64;
         for k in 0..n {
@@ -185,6 +226,17 @@ impl LineMemo {
         self.len = len;
         self.hash = h | 1;
     }
+}
+
+/// Where the set of a line of shape hash `hash` starts in the table.
+fn set_base(hash: u64) -> usize {
+    (hash >> (64 - LineMemo::BITS)) as usize * 2 * WAY
+}
+
+/// The first `count` (at most `RANGES`) byte ranges packed in `word`.
+fn unpack(word: u64, count: usize) -> [(u8, u8); RANGES] {
+    let _ = count;
+    std::array::from_fn(|k| ((word >> (16 * k + 8)) as u8, (word >> (16 * k)) as u8))
 }
 
 /// Bytes `i..i + 8` of `line` as a little-endian word, zero-padded past the end.
@@ -200,16 +252,10 @@ fn word_at(line: &[u8], i: usize) -> u64 {
     }
 }
 
-/// The shape of byte `b`, between `before` and `after`: an ASCII digit becomes `0`,
-/// except a lone digit that ends a word of letters (`ssh2`, `node3`, `S0`). Such a digit
-/// is most often part of a constant name, whose digits must match exactly anyway; keeping
-/// it spreads such lines (`node0` … `node9`) over sets instead of piling them into one.
-/// Matching on more bytes than needed only costs hits, never answers. Branch-free.
-fn shape_byte(before: u8, b: u8, after: u8) -> u8 {
-    let digit = |c: u8| c.wrapping_sub(b'0') < 10;
-    let letter = |c: u8| (c | 0x20).wrapping_sub(b'a') < 26;
-    let zero = digit(b) & !(letter(before) & !(digit(after) | letter(after)));
-    b & !((zero as u8) * 0x0F)
+/// The shape of byte `b`: an ASCII digit becomes `0`. Branch-free.
+#[inline]
+fn shape_byte(b: u8) -> u8 {
+    b & !((b.wrapping_sub(b'0') < 10) as u8 * 0x0F)
 }
 
 #[cfg(test)]
@@ -227,42 +273,23 @@ mod tests {
         (String::from_utf8(bytes).unwrap(), h)
     }
 
-    /// The rule of `shape_byte`, spelt out.
-    fn reference(line: &[u8]) -> Vec<u8> {
-        (0..line.len())
-            .map(|i| {
-                let after_letter = i > 0 && line[i - 1].is_ascii_alphabetic();
-                let before_alnum = line.get(i + 1).is_some_and(u8::is_ascii_alphanumeric);
-                if line[i].is_ascii_digit() && !(after_letter && !before_alnum) { b'0' } else { line[i] }
-            })
-            .collect()
-    }
-
     #[test]
-    fn shape_zeroes_digits_except_one_ending_a_word_of_letters() {
-        // Every byte before and after digits and letters, at every offset in a word.
-        for prefix in ["", "a", "1", "abcdef", "abcdefg", "abcdefgh", "abcdefg1"] {
-            for b in 0..=255u8 {
-                for tail in [&b"7"[..], b"7a", b"77", b"a7", b"7 "] {
-                    let mut line = prefix.as_bytes().to_vec();
-                    line.extend_from_slice(&[b, b'7', b]);
-                    line.extend_from_slice(tail);
-                    assert_eq!(shape_bytes(&line).0, reference(&line), "{line:?}");
-                }
+    fn shape_zeroes_digits_and_nothing_else() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        for part in all.chunks(LineMemo::MAX_LINE) {
+            let (shaped, _) = shape_bytes(part);
+            for (b, s) in part.iter().zip(&shaped) {
+                assert_eq!(*s, if b.is_ascii_digit() { b'0' } else { *b }, "byte {b:#x}");
             }
         }
-        assert_eq!(shape("blk_-1608 at 10.2.3.4:50010").0, "blk_-0000 at 00.0.0.0:00000");
-        assert_eq!(shape("ssh2 node13 e820 Xy9 a1b KB3121255 v2.6").0, "ssh2 node00 e000 Xy9 a0b KB0000000 v2.0");
-        assert_eq!(shape("abcdefgh1 abcdefg1").0, "abcdefgh1 abcdefg1", "a letter ends one word");
-        assert_eq!(shape("abcdefg12").0, "abcdefg00", "a digit starts the next");
+        assert_eq!(shape("blk_-1608 at 10.2.3.4:50010 ssh2").0, "blk_-0000 at 00.0.0.0:00000 ssh0");
         assert_eq!(shape("é9ü").0, "é0ü");
         assert_eq!(shape("").0, "");
     }
 
     #[test]
     fn same_shape_same_hash_and_length_counts() {
-        assert_eq!(shape("port 22 ssh2").1, shape("port 81 ssh2").1);
-        assert_ne!(shape("port 22 ssh2").1, shape("port 22 ssh3").1);
+        assert_eq!(shape("port 22 ssh2").1, shape("port 81 ssh3").1);
         assert_ne!(shape("port 22 ssh2").1, shape("port 2 ssh2").1);
         assert_ne!(shape("abcdefgh").1, shape("abcdefgh\0").1, "a trailing NUL is not padding");
         assert_eq!(shape("x").1 & 1, 1);
@@ -305,9 +332,27 @@ mod tests {
             o.read(b"abc");
             o.hash
         };
-        let base = m.set_base();
+        let base = set_base(m.hash);
         assert!(!(0..2).any(|w| m.holds(&m.table[base + w * WAY..base + (w + 1) * WAY])));
         assert_eq!(m.recall(b"abc"), Some(answer(1)));
+    }
+
+    #[test]
+    fn lines_differing_in_exact_bytes_do_not_evict_each_other() {
+        // Ten lines of one shape, each with its own exact token, then each recalled.
+        let mut m = LineMemo::default();
+        let line = |k: u32| format!("eth{k} link up after {} ms", 100 + 37 * k);
+        for k in 0..10 {
+            let l = line(k);
+            assert_eq!(m.recall(l.as_bytes()), None);
+            m.remember(&[(0, 4), (5, 9), (10, 12), (13, 18), (19, 22), (23, 25)], |i| i == 0, answer(k));
+        }
+        for k in 0..10 {
+            assert_eq!(m.recall(line(k).as_bytes()), Some(answer(k)), "{}", line(k));
+        }
+        // The same exact token with another value elsewhere: the same answer.
+        assert_eq!(m.recall(b"eth3 link up after 999 ms"), Some(answer(3)));
+        assert_eq!(m.recall(b"eth3 link up after 99 ms"), None, "another shape");
     }
 
     #[test]
