@@ -184,11 +184,12 @@ impl TokenMemo {
 
     /// The slot of `tok`, and whether it holds `tok` (or a token of its shape, when it was
     /// remembered by shape).
-    fn slot(&mut self, tok: &[u8]) -> (&mut MemoSlot, bool) {
+    /// `digits`: whether `tok` has an ASCII digit (its shape is itself otherwise).
+    fn slot(&mut self, tok: &[u8], digits: bool) -> (&mut MemoSlot, bool) {
         let n = tok.len();
         let mut shape = [0u8; Self::MAX_TOKEN];
         let key = match shape.get_mut(..n) {
-            Some(sh) if self.by_shape => {
+            Some(sh) if self.by_shape && digits => {
                 for (o, &c) in sh.iter_mut().zip(tok) {
                     *o = if c.is_ascii_digit() { b'0' } else { c };
                 }
@@ -434,7 +435,7 @@ impl Masker {
                 out.spans.push((a, b));
                 k += 1;
                 let by_shape = out.memo.as_ref().is_some_and(|m| m.by_shape);
-                match out.memo.as_deref_mut().map(|m| m.slot(tok.as_bytes())) {
+                match out.memo.as_deref_mut().map(|m| m.slot(tok.as_bytes(), class & DIGIT != 0)) {
                     Some((slot, true)) => {
                         out.masked.push_str(slot.masked());
                         if slot.epoch != epoch {
