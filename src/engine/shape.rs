@@ -13,7 +13,7 @@
 //! pass over its bytes instead of tokenising and masking every token.
 //!
 //! A 2-way set-associative table of [`LineMemo::SETS`] sets, least recently used way
-//! evicted, allocated whole (12 MiB) when the first line is remembered and never grown:
+//! evicted, allocated whole (14 MiB) when the first line is remembered and never grown:
 //! memory follows neither lines nor templates. Each way is [`WAY`] words in place (hash,
 //! answer, exact byte ranges, the line's words), so a hit reads one contiguous stretch of
 //! memory and chases no pointer; lines longer than [`LineMemo::MAX_LINE`] bytes are not
@@ -33,7 +33,7 @@ pub(crate) struct Remembered {
 /// exact ranges << 32 | line length << 40), bucket, generation, the exact byte ranges (up
 /// to [`RANGES`] of (start, end) bytes), then the line's words: its shape, with the bytes
 /// of the exact ranges as they are in the line.
-const WAY: usize = 24;
+const WAY: usize = 28;
 const HEAD: usize = 5;
 /// Words of the longest line remembered.
 const WORDS: usize = WAY - HEAD;
