@@ -3,29 +3,12 @@
 //! ../shared/tools/eval.py: GA, PA and FGA, averaged over the ten systems.
 //! One default configuration serves every system.
 
-#[path = "support/csv.rs"]
-mod csv;
-use csv::parse_csv;
+#[path = "support/loghub.rs"]
+mod loghub;
+use loghub::{load, SYSTEMS};
 
 use logsift::engine::{ClusterId, EngineConfig, Miner};
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
-
-/// (LineId-ordered) Content and EventTemplate columns of one system's structured CSV.
-fn load(system: &str) -> Vec<(String, String)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/loghub-2k")
-        .join(system)
-        .join(format!("{system}_2k.log_structured_corrected.csv"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut rows = parse_csv(&text);
-    let header = rows.remove(0);
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let (id, content, template) = (col("LineId"), col("Content"), col("EventTemplate"));
-    rows.sort_by_key(|r| r[id].parse::<u64>().unwrap());
-    rows.into_iter().map(|r| (r[content].clone(), r[template].clone())).collect()
-}
-
 
 /// GA, PA, FGA for one system.
 fn score(truth: &[String], ids: &[ClusterId], templates: &[String]) -> (f64, f64, f64) {
@@ -43,9 +26,6 @@ fn score(truth: &[String], ids: &[ClusterId], templates: &[String]) -> (f64, f64
     let fga = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
     (ga, pa, fga)
 }
-
-const SYSTEMS: [&str; 10] =
-    ["Apache", "HDFS", "Hadoop", "HealthApp", "Linux", "OpenSSH", "Proxifier", "Spark", "Windows", "Zookeeper"];
 
 #[test]
 fn default_miner_meets_the_accuracy_bars_on_ten_systems() {

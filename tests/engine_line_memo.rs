@@ -4,31 +4,14 @@
 //! probe each mask, and check that a miner with its memo assigns exactly what a miner
 //! without any cache does.
 
-#[path = "support/csv.rs"]
-mod csv;
-use csv::parse_csv;
+#[path = "support/loghub.rs"]
+mod loghub;
 
 use logsift::engine::{DrainConfig, EngineConfig, Masker, Miner};
-use std::path::Path;
 
-const SYSTEMS: [&str; 10] =
-    ["Apache", "HDFS", "Hadoop", "HealthApp", "Linux", "OpenSSH", "Proxifier", "Spark", "Windows", "Zookeeper"];
-
-/// Every Content line of the bundled samples, in file order.
+/// Every Content line of the bundled samples.
 fn loghub_lines() -> Vec<String> {
-    let mut out = Vec::new();
-    for system in SYSTEMS {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/loghub-2k")
-            .join(system)
-            .join(format!("{system}_2k.log_structured_corrected.csv"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut rows = parse_csv(&text);
-        let header = rows.remove(0);
-        let content = header.iter().position(|h| h == "Content").unwrap();
-        out.extend(rows.into_iter().map(|r| r[content].clone()));
-    }
-    out
+    loghub::SYSTEMS.iter().flat_map(|s| loghub::load(s)).map(|(content, _)| content).collect()
 }
 
 /// Lines aimed at each mask's digit rules: hex and `0x`, versions, dates and times in
