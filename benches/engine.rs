@@ -16,7 +16,8 @@
 //! `N` is `LOGSIFT_BENCH_LINES` (default 1,000,000). Each of `LOGSIFT_BENCH_REPS` repetitions
 //! (default 3) runs both miners from scratch over every line, alternating; the medians of
 //! wall-clock and of CPU-time throughput are printed with the ratios (on a machine shared
-//! with other work, the CPU-time figures are the steadier ones). Timings live here, never
+//! with other work, the CPU-time figures are the steadier ones), and the median of each
+//! repetition's own CPU-time ratio. Timings live here, never
 //! in tests. `LOGSIFT_BENCH_NO_PEER=1` runs logsift alone (for a profiler).
 
 #[path = "../tests/support/csv.rs"]
@@ -87,6 +88,9 @@ fn main() {
         print_memo(memo_hits, lines.len());
         return;
     }
+    // Each repetition's own ratio: the two runs of one repetition are seconds apart, so on a
+    // machine whose speed drifts (a shared VM) their ratio is steadier than either figure.
+    let mut rep_ratios: Vec<f64> = ours_cpu.iter().zip(&theirs_cpu).map(|(o, t)| o / t).collect();
     let (ours, theirs) = (median(&mut ours), median(&mut theirs));
     let (ours_cpu, theirs_cpu) = (median(&mut ours_cpu), median(&mut theirs_cpu));
     println!("medians of {reps} runs          wall-clock lines/s      CPU-time lines/s");
@@ -96,6 +100,12 @@ fn main() {
         "drain3 crate 0.3 (default):  {theirs:>12.0} {theirs_cpu:>21.0}   {their_clusters} clusters (highest id), {their_errors} lines refused"
     );
     println!("ratio logsift / drain3:      {:>11.1}x {:>20.1}x", ours / theirs, ours_cpu / theirs_cpu);
+    let lowest = rep_ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = rep_ratios.iter().copied().fold(0.0, f64::max);
+    println!(
+        "per-repetition CPU ratios:   median {:.1}x (lowest {lowest:.1}x, highest {highest:.1}x)",
+        median(&mut rep_ratios)
+    );
 }
 
 /// Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`, usually 100).
