@@ -52,14 +52,14 @@ pub(crate) struct LineMemo {
     /// Where its set starts in the table (see `recall`).
     base: usize,
     shape: [u64; WORDS],
-    /// Scratch for `read`: the line between zeros, and its shape.
-    buf: [u8; WORDS * 8 + 2],
-    shaped: [u8; WORDS * 8],
+    /// Scratch for `read`: the line as it is, and its shape, each zero-padded.
+    buf: [u8; WORDS * 8 + 8],
+    shaped: [u8; WORDS * 8 + 8],
 }
 
 impl Default for LineMemo {
     fn default() -> Self {
-        LineMemo { table: Vec::new(), hash: 0, len: 0, words: 0, base: 0, shape: [0; WORDS], buf: [0; WORDS * 8 + 2], shaped: [0; WORDS * 8] }
+        LineMemo { table: Vec::new(), hash: 0, len: 0, words: 0, base: 0, shape: [0; WORDS], buf: [0; WORDS * 8 + 8], shaped: [0; WORDS * 8 + 8] }
     }
 }
 
@@ -123,7 +123,7 @@ impl LineMemo {
     fn alt_hash(&self, ranges: u64) -> u64 {
         let mut h = self.hash;
         for &(a, b) in &unpack(ranges & ((1 << 60) - 1), (ranges >> 60) as usize)[..(ranges >> 60) as usize] {
-            for &c in &self.buf[a as usize + 1..b as usize + 1] {
+            for &c in &self.buf[a as usize..b as usize] {
                 h = (h.rotate_left(5) ^ c as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
             }
         }
@@ -198,27 +198,27 @@ impl LineMemo {
         let mut bytes = self.shaped;
         for &(a, b) in ranges {
             let (a, b) = (a as usize, b as usize);
-            bytes[a..b].copy_from_slice(&self.buf[a + 1..b + 1]);
+            bytes[a..b].copy_from_slice(&self.buf[a..b]);
         }
         std::array::from_fn(|k| word_at(&bytes, 8 * k))
     }
 
-    /// Reads `line` (at most `MAX_LINE` bytes) into `shape` words and hashes the shape. A loop of byte operations over a padded copy, which the compiler turns into
-    /// vector instructions.
+    /// Reads `line` (at most `MAX_LINE` bytes) into `shape` words and hashes the shape.
     fn read(&mut self, line: &[u8]) {
         let (len, n) = (line.len(), line.len().div_ceil(8));
-        // `buf[i + 1]` is byte i of the line, with a zero before it and zeros after it up
-        // to the next whole word and one byte beyond (the buffer is kept between lines).
-        let buf = &mut self.buf;
-        buf[1..=len].copy_from_slice(line);
-        buf[len + 1..8 * n + 2].fill(0);
-        let shaped = &mut self.shaped;
-        for (i, out) in shaped[..8 * n].iter_mut().enumerate() {
-            *out = shape_byte(buf[i + 1]);
+        // The line as it is and its shape, zero-padded to a whole word: one pass, which the
+        // compiler vectorises.
+        let (buf, shaped) = (&mut self.buf[..len], &mut self.shaped[..len]);
+        for i in 0..len {
+            let b = line[i];
+            buf[i] = b;
+            shaped[i] = shape_byte(b);
         }
+        self.buf[len..len + 8].fill(0);
+        self.shaped[len..len + 8].fill(0);
         let mut h = len as u64;
         for k in 0..n {
-            let w = word_at(&shaped[..], 8 * k);
+            let w = u64::from_le_bytes(self.shaped[8 * k..8 * k + 8].try_into().expect("8 bytes"));
             self.shape[k] = w;
             h = (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
