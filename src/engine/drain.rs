@@ -289,9 +289,9 @@ impl Miner {
     }
 
     /// When a fresh search in the current state picks `c` again for this message (`found`:
-    /// the state is the one a search just picked `c` in), returns
-    /// the bucket and generation that answer holds for (while the bucket is unchanged), and
-    /// caches `ids → c` if every token is known. `epoch` is the interner's when `ids` were
+    /// the state is the one a search just picked `c` in), returns the bucket and generation
+    /// that answer holds for (while the bucket is unchanged), and caches `ids → c` if every
+    /// token is known. `epoch` is the interner's when `ids` were
     /// read: a token interned since (by this very message) leaves `ids` stale, and then
     /// nothing is returned.
     ///

@@ -476,9 +476,6 @@ impl Masker {
     #[inline]
     pub(crate) fn apply_custom<'a>(&self, line: &'a str) -> Cow<'a, str> {
         let mut cur = Cow::Borrowed(line);
-        if self.custom.is_empty() {
-            return cur;
-        }
         for re in &self.custom {
             if re.is_match(&cur) {
                 cur = Cow::Owned(re.replace_all(&cur, WILDCARD).into_owned());

@@ -2,9 +2,8 @@
 //!
 //! A line's shape is the line with every ASCII digit written as `0`. Masking never looks at
 //! a digit's value, only at where digits stand (`tests/engine_line_memo.rs` holds it to
-//! that), so two
-//! lines of one shape are cut into the same tokens and masked alike: a token whose masked
-//! form has no digit left in it (`blk_-1608…` → `<*>`) masks to the same text in both. A
+//! that), so two lines of one shape are cut into the same tokens and masked alike: a token
+//! whose masked form has no digit left in it (`blk_-1608…` → `<*>`) masks to the same text in both. A
 //! token whose masked form keeps a digit (`ssh2`, `e820`) must also match byte for byte:
 //! its bytes are *exact*. Lines that agree in shape and in their exact bytes therefore
 //! have the same masked tokens, hence the same token ids, and the miner's transparent
@@ -88,8 +87,8 @@ impl LineMemo {
         let way = match self.probe(self.base) {
             Ok(way) => way,
             Err(None) => return None,
-            Err(Some(ranges)) => {
-                self.base = set_base(self.alt_hash(ranges));
+            Err(Some((ranges, count))) => {
+                self.base = set_base(self.alt_hash(&unpack(ranges)[..count.min(RANGES)]));
                 self.probe(self.base).ok()?
             }
         };
@@ -102,9 +101,9 @@ impl LineMemo {
         Some(Remembered { cluster: w[1] as u32, bucket: ((w[2] >> 32) as u32, w[2] as u32), generation: w[3] })
     }
 
-    /// The way of the set at `base` that holds the line last read; else the exact ranges of
-    /// a way holding a line of the same shape, if any.
-    fn probe(&self, base: usize) -> Result<usize, Option<u64>> {
+    /// The way of the set at `base` that holds the line last read; else the exact ranges
+    /// (packed, and their count) of a way holding a line of the same shape, if any.
+    fn probe(&self, base: usize) -> Result<usize, Option<(u64, usize)>> {
         let mut variant = None;
         for w in 0..2 {
             let way = &self.table[base + w * WAY..base + (w + 1) * WAY];
@@ -112,17 +111,16 @@ impl LineMemo {
                 return Ok(w);
             }
             if way[0] == self.hash && (way[1] >> Self::LEN_SHIFT) as usize == self.len && (way[1] >> 32) & 0xFF != 0 {
-                variant = Some(way[4] | (way[1] >> 32 & 0xFF) << 60);
+                variant = Some((way[4], (way[1] >> 32 & 0xFF) as usize));
             }
         }
         Err(variant)
     }
 
-    /// The hash of the line last read with the bytes of its exact `ranges` (as packed in a
-    /// way, with their count in the top bits).
-    fn alt_hash(&self, ranges: u64) -> u64 {
+    /// The hash of the line last read with the bytes of its exact `ranges`.
+    fn alt_hash(&self, ranges: &[(u8, u8)]) -> u64 {
         let mut h = self.hash;
-        for &(a, b) in &unpack(ranges & ((1 << 60) - 1), (ranges >> 60) as usize)[..(ranges >> 60) as usize] {
+        for &(a, b) in ranges {
             for &c in &self.buf[a as usize..b as usize] {
                 h = (h.rotate_left(5) ^ c as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
             }
@@ -142,19 +140,19 @@ impl LineMemo {
         }
         // The exact ranges; more than `RANGES` become one that spans them all (more exact
         // bytes than needed only costs hits).
-        let mut ranges = [(0u8, 0u8); RANGES];
-        let mut count = 0;
+        let (mut ranges, mut count, mut merged) = ([(0u8, 0u8); RANGES], 0, false);
         for (i, &(a, b)) in spans.iter().enumerate() {
-            if keeps_digit(i) {
-                if count < RANGES {
-                    ranges[count] = (a as u8, b as u8);
-                } else {
-                    ranges = [(ranges[0].0, b as u8); RANGES];
-                }
+            if !keeps_digit(i) {
+                continue;
+            }
+            if merged || count == RANGES {
+                (ranges[0].1, count, merged) = (b as u8, 1, true);
+            } else {
+                ranges[count] = (a as u8, b as u8);
                 count += 1;
             }
         }
-        let ranges = &ranges[..count.min(if count > RANGES { 1 } else { RANGES })];
+        let ranges = &ranges[..count];
         let base = self.base;
         // Replace a way holding this very line, else the least recently used one.
         if !self.holds(&self.table[base..base + WAY]) {
@@ -173,7 +171,6 @@ impl LineMemo {
         self.hash = 0;
     }
 
-
     /// Whether `way` holds the line last read: the same hash and length, and the same
     /// words with its exact ranges taken from the line.
     fn holds(&self, way: &[u64]) -> bool {
@@ -187,7 +184,7 @@ impl LineMemo {
             // Word by word, no call: lines are short.
             return way[HEAD..HEAD + n].iter().zip(&self.shape[..n]).all(|(a, b)| a == b);
         }
-        way[HEAD..HEAD + n] == self.line_words(&unpack(way[4], count)[..count.min(RANGES)])[..n]
+        way[HEAD..HEAD + n] == self.line_words(&unpack(way[4])[..count.min(RANGES)])[..n]
     }
 
     /// The line's shape words with the bytes of `ranges` as they are in the line.
@@ -233,9 +230,8 @@ fn set_base(hash: u64) -> usize {
     (hash >> (64 - LineMemo::BITS)) as usize * 2 * WAY
 }
 
-/// The first `count` (at most `RANGES`) byte ranges packed in `word`.
-fn unpack(word: u64, count: usize) -> [(u8, u8); RANGES] {
-    let _ = count;
+/// The `RANGES` byte ranges packed in `word` (a way says how many are in use).
+fn unpack(word: u64) -> [(u8, u8); RANGES] {
     std::array::from_fn(|k| ((word >> (16 * k + 8)) as u8, (word >> (16 * k)) as u8))
 }
 
