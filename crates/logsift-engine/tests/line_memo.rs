@@ -7,7 +7,7 @@
 #[path = "support/loghub.rs"]
 mod loghub;
 
-use logsift::engine::{DrainConfig, EngineConfig, Masker, Miner};
+use logsift_engine::{DrainConfig, EngineConfig, Masker, Miner};
 
 /// Every Content line of the bundled samples.
 fn loghub_lines() -> Vec<String> {
@@ -104,7 +104,7 @@ fn line_memo_assigns_what_a_miner_without_caches_assigns() {
 #[test]
 fn line_memo_holds_with_custom_masks_and_restored_state() {
     let mut config = EngineConfig::default();
-    config.masks.custom.push(logsift::engine::mask::CustomMask { name: "job".into(), regex: r"job-[0-9]{3}".into() });
+    config.masks.custom.push(logsift_engine::mask::CustomMask { name: "job".into(), regex: r"job-[0-9]{3}".into() });
     let mut plain = config.clone();
     plain.drain.cache_capacity = 0;
     let lines: Vec<String> = (0..3000)

@@ -293,7 +293,7 @@ fn is_more_specific(y: &Candidate, x: &Candidate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::MaskConfig;
+    use crate::MaskConfig;
 
     /// Runs LogCluster on whitespace-split lines (a `<*>` token is a masked variable) and
     /// compares `(template, pattern, member line indices)` per cluster in id order, and

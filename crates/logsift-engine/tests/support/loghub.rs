@@ -11,7 +11,7 @@ pub const SYSTEMS: [&str; 10] =
 /// The Content and EventTemplate columns of one system's structured CSV, in LineId order.
 pub fn load(system: &str) -> Vec<(String, String)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/loghub-2k")
+        .join("../../tests/data/loghub-2k")
         .join(system)
         .join(format!("{system}_2k.log_structured_corrected.csv"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -7,7 +7,7 @@
 mod loghub;
 use loghub::{load, SYSTEMS};
 
-use logsift::engine::{ClusterId, EngineConfig, Miner};
+use logsift_engine::{ClusterId, EngineConfig, Miner};
 use std::collections::{HashMap, HashSet};
 
 /// GA, PA, FGA for one system.

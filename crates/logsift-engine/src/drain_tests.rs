@@ -1,7 +1,7 @@
 //! Data-driven tests of the online miner: input lines → expected ids and templates.
 
 use super::*;
-use crate::engine::{EngineConfig, MinerSnapshot};
+use crate::{EngineConfig, MinerSnapshot};
 
 /// Feeds `lines` to a default miner; checks each line's final cluster id and template.
 fn check(lines: &[&str], expected: &[(u64, &str)]) {

@@ -12,7 +12,7 @@
 mod csv;
 use csv::parse_csv;
 
-use logsift::engine::{logcluster, slct, MaskConfig, Masker, Support};
+use logsift_engine::{logcluster, slct, MaskConfig, Masker, Support};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 

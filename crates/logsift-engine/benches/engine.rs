@@ -24,7 +24,7 @@
 mod csv;
 use csv::parse_csv;
 
-use logsift::engine::{EngineConfig, Miner};
+use logsift_engine::{EngineConfig, Miner};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -140,7 +140,7 @@ fn load_corpus(n_lines: usize) -> (String, String) {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         return (path, text);
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = &Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     if std::env::var_os("LOGSIFT_BENCH_SYNTHETIC").is_some() {
         return synthetic(root, n_lines);
     }

@@ -1,15 +1,15 @@
 //! The input of a batch miner, masked once and interned: every distinct word gets a
 //! small integer id, every line becomes a slice of ids. Shared by [`super`] (SLCT)
-//! and [`crate::engine::logcluster`], which both make two passes over the same lines.
+//! and [`crate::logcluster`], which both make two passes over the same lines.
 
-use crate::engine::{Masker, WILDCARD};
+use crate::{Masker, WILDCARD};
 use rustc_hash::FxHashMap;
 
 /// The id of a masked variable (`<*>`): never a frequent word.
-pub(in crate::engine) const WILDCARD_ID: u32 = 0;
+pub(crate) const WILDCARD_ID: u32 = 0;
 
 /// All lines' tokens as word ids, stored flat (`ids[starts[i]..starts[i + 1]]` is line `i`).
-pub(in crate::engine) struct TokenTable {
+pub(crate) struct TokenTable {
     words: Vec<String>,
     index: FxHashMap<String, u32>,
     ids: Vec<u32>,
@@ -27,7 +27,7 @@ impl TokenTable {
     }
 
     /// Masks every line with `masker` (one pass) and interns its tokens.
-    pub(in crate::engine) fn from_lines(lines: &[&str], masker: &Masker) -> TokenTable {
+    pub(crate) fn from_lines(lines: &[&str], masker: &Masker) -> TokenTable {
         let mut table = TokenTable::empty();
         for line in lines {
             let tokens = masker.masked_tokens(line);
@@ -37,7 +37,7 @@ impl TokenTable {
     }
 
     /// Interns lines that are already split and masked (`"<*>"` = variable).
-    pub(in crate::engine) fn from_tokens<S: AsRef<str>>(lines: &[Vec<S>]) -> TokenTable {
+    pub(crate) fn from_tokens<S: AsRef<str>>(lines: &[Vec<S>]) -> TokenTable {
         let mut table = TokenTable::empty();
         for tokens in lines {
             table.push_line(tokens.iter().map(AsRef::as_ref));
@@ -66,20 +66,20 @@ impl TokenTable {
         id
     }
 
-    pub(in crate::engine) fn n_lines(&self) -> usize {
+    pub(crate) fn n_lines(&self) -> usize {
         self.starts.len() - 1
     }
 
     /// Number of distinct word ids (the wildcard included), for sizing per-word arrays.
-    pub(in crate::engine) fn n_words(&self) -> usize {
+    pub(crate) fn n_words(&self) -> usize {
         self.words.len()
     }
 
-    pub(in crate::engine) fn line(&self, i: usize) -> &[u32] {
+    pub(crate) fn line(&self, i: usize) -> &[u32] {
         &self.ids[self.starts[i]..self.starts[i + 1]]
     }
 
-    pub(in crate::engine) fn word(&self, id: u32) -> &str {
+    pub(crate) fn word(&self, id: u32) -> &str {
         &self.words[id as usize]
     }
 }

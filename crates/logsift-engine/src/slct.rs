@@ -21,7 +21,7 @@
 //! Clusters are numbered from 1 in the order of their first line; the same input gives
 //! the same result. The percentage rule counts every input line, empty ones included.
 
-pub(in crate::engine) mod token_table;
+pub(crate) mod token_table;
 
 use super::{BatchCluster, BatchResult, ClusterId, Masker, Support, WILDCARD};
 use rustc_hash::FxHashMap;
@@ -124,7 +124,7 @@ fn render(table: &TokenTable, cand: &Candidate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::MaskConfig;
+    use crate::MaskConfig;
 
     /// Runs SLCT on whitespace-split lines (a `<*>` token is a masked variable) and
     /// compares `(template, member line indices)` per cluster in id order, and the outliers.

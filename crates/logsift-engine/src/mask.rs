@@ -1204,7 +1204,7 @@ mod tests {
         // Real lines, and copies with other digits (tokens of one shape): every row of every
         // bundled sample's structured CSV, taken whole, whichever samples are there.
         let mut samples = Vec::new();
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/loghub-2k");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/loghub-2k");
         for system in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
             let system = system.unwrap().path();
             if !system.is_dir() {
