@@ -192,11 +192,7 @@ impl Default for Metrics {
                 "Bulk requests retried after a retriable failure.",
                 &[],
             ),
-            bulk_failures: Family::new(
-                "logsift_bulk_failures_total",
-                "Bulk items that failed for good.",
-                &[],
-            ),
+            bulk_failures: Family::new("logsift_bulk_failures_total", "Bulk items that failed for good.", &[]),
             job_runs: Family::new(
                 "logsift_job_runs_total",
                 "Job runs finished, by job and outcome.",

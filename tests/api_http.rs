@@ -4,10 +4,10 @@
 #[path = "common/api.rs"]
 mod test_api;
 
-use test_api::{error_code, Options, TestApi};
 use logsift::engine::ClusterId;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use test_api::{error_code, Options, TestApi};
 
 const SSH_OK: &str = "Accepted password for alice from 10.0.0.1 port 22 ssh2";
 const SSH_BAD: &str = "Failed password for invalid user admin from 173.234.31.186 port 38926 ssh2";
@@ -33,9 +33,25 @@ async fn classify_learns_and_matches_the_shared_miner() {
     assert_eq!(a["template"], json!(template));
     assert_eq!(a["params"], json!(params));
     // A different message gets a different cluster; the first one keeps its id.
-    let b: Value = client().post(api.url("/v1/classify")).json(&json!({"message": SSH_BAD})).send().await.unwrap().json().await.unwrap();
+    let b: Value = client()
+        .post(api.url("/v1/classify"))
+        .json(&json!({"message": SSH_BAD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_ne!(b["cluster_id"], a["cluster_id"]);
-    let a2: Value = client().post(api.url("/v1/classify")).json(&json!({"message": SSH_OK})).send().await.unwrap().json().await.unwrap();
+    let a2: Value = client()
+        .post(api.url("/v1/classify"))
+        .json(&json!({"message": SSH_OK}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(a2["cluster_id"], a["cluster_id"]);
     api.stop().await;
 }
@@ -60,8 +76,24 @@ async fn classify_extracts_the_message_of_a_document() {
 async fn classify_strips_the_syslog_header_like_the_sidecar() {
     let api = TestApi::start(Options::default()).await;
     let line = format!("Jan 29 11:23:02 host sshd[10348]: {SSH_OK}");
-    let a: Value = client().post(api.url("/v1/classify")).json(&json!({"message": line})).send().await.unwrap().json().await.unwrap();
-    let b: Value = client().post(api.url("/v1/classify")).json(&json!({"message": line.replace("10348", "7")})).send().await.unwrap().json().await.unwrap();
+    let a: Value = client()
+        .post(api.url("/v1/classify"))
+        .json(&json!({"message": line}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let b: Value = client()
+        .post(api.url("/v1/classify"))
+        .json(&json!({"message": line.replace("10348", "7")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(a["cluster_id"], b["cluster_id"]);
     let (id, n) = {
         let m = api.miner.read().unwrap();
@@ -80,8 +112,24 @@ async fn learn_false_only_classifies() {
     let a: Value = r.json().await.unwrap();
     assert_eq!(a, json!({"cluster_id": null, "template": null, "params": []}));
     assert!(api.miner.read().unwrap().clusters().is_empty(), "learn=false must not add a cluster");
-    let learned: Value = client().post(api.url("/v1/classify")).json(&json!({"message": SSH_OK})).send().await.unwrap().json().await.unwrap();
-    let again: Value = client().post(api.url("/v1/classify?learn=false")).json(&json!({"message": SSH_OK})).send().await.unwrap().json().await.unwrap();
+    let learned: Value = client()
+        .post(api.url("/v1/classify"))
+        .json(&json!({"message": SSH_OK}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let again: Value = client()
+        .post(api.url("/v1/classify?learn=false"))
+        .json(&json!({"message": SSH_OK}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["cluster_id"], learned["cluster_id"]);
     api.stop().await;
 }
@@ -123,7 +171,15 @@ async fn bulk_and_single_classify_agree() {
     let text = client().post(api.url("/v1/classify/_bulk")).body(body).send().await.unwrap().text().await.unwrap();
     let bulk: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     for (m, b) in msgs.iter().zip(&bulk) {
-        let single: Value = client().post(api.url("/v1/classify?learn=false")).json(&json!({"message": m})).send().await.unwrap().json().await.unwrap();
+        let single: Value = client()
+            .post(api.url("/v1/classify?learn=false"))
+            .json(&json!({"message": m}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(&single, b, "{m}");
     }
     api.stop().await;
@@ -158,7 +214,9 @@ async fn non_object_json_is_400_invalid_document() {
 #[tokio::test]
 async fn missing_or_non_string_message_is_422() {
     let api = TestApi::start(Options::default()).await;
-    for body in [json!({}), json!({"message": 7}), json!({"message": null}), json!({"msg": "x"}), json!({"message": ["a"]})] {
+    for body in
+        [json!({}), json!({"message": 7}), json!({"message": null}), json!({"msg": "x"}), json!({"message": ["a"]})]
+    {
         let r = client().post(api.url("/v1/classify")).json(&body).send().await.unwrap();
         assert_eq!(r.status(), 422, "{body}");
         assert_eq!(error_code(r).await, "no_message");
@@ -171,11 +229,15 @@ async fn post_chunked(api: &TestApi, path: &str, body: &[u8]) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = api.base.trim_start_matches("http://");
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+    let head =
+        format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
     s.write_all(head.as_bytes()).await.unwrap();
     for c in body.chunks(1000) {
         // The server may answer and close before the whole body is sent.
-        if s.write_all(format!("{:x}\r\n", c.len()).as_bytes()).await.is_err() || s.write_all(c).await.is_err() || s.write_all(b"\r\n").await.is_err() {
+        if s.write_all(format!("{:x}\r\n", c.len()).as_bytes()).await.is_err()
+            || s.write_all(c).await.is_err()
+            || s.write_all(b"\r\n").await.is_err()
+        {
             break;
         }
     }
@@ -249,7 +311,8 @@ async fn unknown_routes_methods_sources_and_queries_are_clear_4xx() {
     assert_eq!(r.status(), 404);
     assert_eq!(error_code(r).await, "unknown_source");
     for q in ["learn=maybe", "colour=red"] {
-        let r = client().post(api.url(&format!("/v1/classify?{q}"))).json(&json!({"message": "a"})).send().await.unwrap();
+        let r =
+            client().post(api.url(&format!("/v1/classify?{q}"))).json(&json!({"message": "a"})).send().await.unwrap();
         assert_eq!(r.status(), 400, "{q}");
         assert_eq!(error_code(r).await, "invalid_query");
     }
@@ -347,7 +410,8 @@ async fn clusters_from_the_live_miner_without_a_search_server() {
     assert_eq!(top["clusters"][0]["count"], 3);
     let rare: Value = client().get(api.url("/v1/clusters?order=rare")).send().await.unwrap().json().await.unwrap();
     assert_eq!(rare["clusters"][0]["count"], 1);
-    let one: Value = client().get(api.url(&format!("/v1/clusters/{ok_id}"))).send().await.unwrap().json().await.unwrap();
+    let one: Value =
+        client().get(api.url(&format!("/v1/clusters/{ok_id}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(one["count"], 3);
     let r = client().get(api.url("/v1/clusters/999")).send().await.unwrap();
     assert_eq!(r.status(), 404);

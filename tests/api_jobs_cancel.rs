@@ -13,7 +13,9 @@ use std::time::Duration;
 
 /// The value of the first sample of `name{labels}` in Prometheus text.
 fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines().find(|l| l.starts_with(series) && l[series.len()..].starts_with(' ')).and_then(|l| l[series.len()..].trim().parse().ok())
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l[series.len()..].trim().parse().ok())
 }
 
 #[test]
@@ -30,7 +32,11 @@ fn a_running_job_is_cancelled_through_the_api_and_metrics_report_the_lag() {
     }));
     let listen = format!("127.0.0.1:{}", free_port());
     let dir = tempfile::tempdir().unwrap();
-    let cfg_path = ssh_config(dir.path(), &server.url, &format!(r#"
+    let cfg_path = ssh_config(
+        dir.path(),
+        &server.url,
+        &format!(
+            r#"
 [api]
 listen = "{listen}"
 [[jobs]]
@@ -39,7 +45,9 @@ kind = "reindex"
 dest = "ssh-copy"
 docs_per_sec = 100
 bulk_size = 20
-"#));
+"#
+        ),
+    );
     let cfg_arg = path_str(&cfg_path);
     let _sidecar = Terminate(
         Command::new(env!("CARGO_BIN_EXE_logsift"))
@@ -52,8 +60,16 @@ bulk_size = 20
     // Documents of `index` labelled with ids of `prefix` (the copy carries the source's labels
     // until the job relabels it with its own ids).
     let labelled = |index: &str, prefix: &str| {
-        let (s, v) = http.req("POST", &format!("/{index}/_count"), Some(json!({"query": {"prefix": {"logsift.cluster_id": prefix}}})));
-        if s == 200 { v["count"].as_u64().unwrap() } else { 0 }
+        let (s, v) = http.req(
+            "POST",
+            &format!("/{index}/_count"),
+            Some(json!({"query": {"prefix": {"logsift.cluster_id": prefix}}})),
+        );
+        if s == 200 {
+            v["count"].as_u64().unwrap()
+        } else {
+            0
+        }
     };
     wait_until("2000 labelled documents", Duration::from_secs(120), || labelled("ssh-logs", "sshd-") == 2000);
     wait_until("the API", Duration::from_secs(30), || std::net::TcpStream::connect(&listen).is_ok());
@@ -94,7 +110,11 @@ bulk_size = 20
     let job = api.ok("GET", "/v1/jobs/copy", None);
     assert!(job["last_run"]["ended_at"].is_string(), "{job}");
     let (_, m) = api.req("GET", "/metrics", None);
-    assert_eq!(sample(m.as_str().unwrap(), "logsift_job_runs_total{job=\"copy\",outcome=\"cancelled\"}"), Some(1.0), "{m}");
+    assert_eq!(
+        sample(m.as_str().unwrap(), "logsift_job_runs_total{job=\"copy\",outcome=\"cancelled\"}"),
+        Some(1.0),
+        "{m}"
+    );
     // Not running any more.
     let (status, _) = api.req("POST", "/v1/jobs/copy/cancel", None);
     assert_eq!(status, 409);

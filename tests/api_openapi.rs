@@ -4,11 +4,11 @@
 #[path = "common/api.rs"]
 mod test_api;
 
-use test_api::{Options, TestApi};
 use logsift::api::{routes, ApiConfig, ApiState};
 use logsift::metrics::Metrics;
 use serde_json::Value;
 use std::collections::BTreeSet;
+use test_api::{Options, TestApi};
 
 fn documented() -> BTreeSet<(String, String)> {
     let spec: Value = serde_json::from_str(logsift::api::OPENAPI_JSON).expect("openapi.json parses");

@@ -25,7 +25,19 @@ fn classify_through_the_api_matches_what_the_sidecar_writes() {
     std::fs::write(&cfg_path, "[[jobs]]\nname = \"remine-all\"\nkind = \"remine\"\nsupport = \"10\"\n\n[[jobs]]\nname = \"prune-old\"\nkind = \"prune\"\nolder_than = \"3650d\"\nschedule = \"every 1h\"\n").unwrap();
     let child = Terminate(
         Command::new(env!("CARGO_BIN_EXE_logsift"))
-            .args(["run", "-c", cfg_path.to_str().unwrap(), "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd", "--listen", &listen])
+            .args([
+                "run",
+                "-c",
+                cfg_path.to_str().unwrap(),
+                "--url",
+                &server.url,
+                "--index",
+                "ssh-logs",
+                "--source-name",
+                "sshd",
+                "--listen",
+                &listen,
+            ])
             .args(["--set", "run.poll_interval_secs=1"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -33,7 +45,9 @@ fn classify_through_the_api_matches_what_the_sidecar_writes() {
             .unwrap(),
     );
     let api = Http::new(&format!("http://{listen}"));
-    let ok = |q: &str| http.ok("POST", "/ssh-logs/_count", Some(json!({"query": {"exists": {"field": q}}})))["count"].as_u64().unwrap();
+    let ok = |q: &str| {
+        http.ok("POST", "/ssh-logs/_count", Some(json!({"query": {"exists": {"field": q}}})))["count"].as_u64().unwrap()
+    };
     wait_until("2000 labelled documents", Duration::from_secs(120), || ok("logsift.cluster_id") == 2000);
     wait_until("the API", Duration::from_secs(30), || std::net::TcpStream::connect(&listen).is_ok());
     let (status, health) = api.req("GET", "/health", None);
@@ -59,7 +73,11 @@ fn classify_through_the_api_matches_what_the_sidecar_writes() {
     assert!(id.starts_with("sshd-"), "{id}");
     http.load([("ssh-logs".to_string(), json!({"message": novel, "@timestamp": chrono::Utc::now().to_rfc3339()}))]);
     wait_until("the new document labelled", Duration::from_secs(60), || ok("logsift.cluster_id") == 2001);
-    let hit = http.ok("POST", "/ssh-logs/_search", Some(json!({"query": {"match_phrase": {"message": "quota exceeded for tenant acme"}}})));
+    let hit = http.ok(
+        "POST",
+        "/ssh-logs/_search",
+        Some(json!({"query": {"match_phrase": {"message": "quota exceeded for tenant acme"}}})),
+    );
     let doc: &Value = &hit["hits"]["hits"][0]["_source"];
     assert_eq!(doc["logsift"]["cluster_id"], json!(id));
 
@@ -67,13 +85,17 @@ fn classify_through_the_api_matches_what_the_sidecar_writes() {
     let top = api.ok("GET", "/v1/clusters?order=top&size=3&source=sshd", None);
     let first = &top["clusters"][0];
     let id = first["cluster_id"].as_str().unwrap();
-    let n = http.ok("POST", "/ssh-logs/_count", Some(json!({"query": {"term": {"logsift.cluster_id": id}}})))["count"].clone();
+    let n = http.ok("POST", "/ssh-logs/_count", Some(json!({"query": {"term": {"logsift.cluster_id": id}}})))["count"]
+        .clone();
     assert_eq!(first["count"], n);
     assert!(top["clusters"][0]["count"].as_u64() >= top["clusters"][1]["count"].as_u64());
     let one = api.ok("GET", &format!("/v1/clusters/{id}"), None);
     assert_eq!(one["template"], first["template"]);
     let newest = api.ok("GET", "/v1/clusters?order=new&since=2025-01-01T00:00:00Z", None);
-    assert!(newest["clusters"].as_array().unwrap().iter().all(|c| c["first_seen"].as_str().unwrap() >= "2025"), "{newest}");
+    assert!(
+        newest["clusters"].as_array().unwrap().iter().all(|c| c["first_seen"].as_str().unwrap() >= "2025"),
+        "{newest}"
+    );
     let (status, _) = api.req("GET", "/v1/clusters/sshd-999999", None);
     assert_eq!(status, 404);
 
@@ -94,7 +116,9 @@ fn classify_through_the_api_matches_what_the_sidecar_writes() {
     assert_eq!(job["last_run"]["run_id"], rec["run_id"]);
     let (status, started) = api.req("POST", "/v1/jobs/prune-old/run", None);
     assert_eq!((status, started["started"].clone()), (202, json!(true)));
-    wait_until("the prune run recorded", Duration::from_secs(30), || api.ok("GET", "/v1/jobs/prune-old", None)["last_run"]["outcome"] == "success");
+    wait_until("the prune run recorded", Duration::from_secs(30), || {
+        api.ok("GET", "/v1/jobs/prune-old", None)["last_run"]["outcome"] == "success"
+    });
     let (status, body) = api.req("POST", "/v1/jobs/nope/run", None);
     assert_eq!((status, body["error"]["code"].clone()), (404, json!("unknown_job")));
     let (status, body) = api.req("POST", "/v1/jobs/remine-all/run?wait=maybe", None);

@@ -96,21 +96,36 @@ fn check_stack(file: &str, search: &str, dashboards: &str) -> PathBuf {
     }
     let logsift = &services[&Yaml::from("logsift")];
     let entry = serde_yaml::to_string(&logsift["entrypoint"]).unwrap();
-    assert!(entry.contains("logsift kibana install") && entry.contains("logsift run"), "{file}: logsift installs dashboards then runs: {entry}");
+    assert!(
+        entry.contains("logsift kibana install") && entry.contains("logsift run"),
+        "{file}: logsift installs dashboards then runs: {entry}"
+    );
     let le = env_list(logsift);
     assert!(le.contains_key("LOGSIFT_KIBANA_URL") && le.contains_key("LOGSIFT_CONNECTION__PASSWORD"), "{file}: {le:?}");
     assert!(le["LOGSIFT_KIBANA_URL"].contains(dashboards), "{file}: logsift talks to {dashboards}");
     // Logstash: the shared pipeline plus one output, and the samples.
     let ls = &services[&Yaml::from("logstash")];
     let mounts = binds(ls);
-    assert!(mounts.iter().any(|(s, d)| s.ends_with("10-logsift-samples.conf") && d.starts_with("/usr/share/logstash/pipeline/")));
-    let (out, _) = mounts.iter().find(|(s, d)| s.starts_with(docker().join("./logstash/outputs")) && d.starts_with("/usr/share/logstash/pipeline/")).expect("an output file");
+    assert!(mounts
+        .iter()
+        .any(|(s, d)| s.ends_with("10-logsift-samples.conf") && d.starts_with("/usr/share/logstash/pipeline/")));
+    let (out, _) = mounts
+        .iter()
+        .find(|(s, d)| {
+            s.starts_with(docker().join("./logstash/outputs")) && d.starts_with("/usr/share/logstash/pipeline/")
+        })
+        .expect("an output file");
     // Every ${VAR} in the pipeline files is given to the Logstash container (or has a default).
     let ls_env = env_list(ls);
     let lvar = regex::Regex::new(r"\$\{([A-Z_]+)(:[^}]*)?\}").unwrap();
     for f in [docker().join("logstash/pipeline/10-logsift-samples.conf"), out.clone()] {
         for cap in lvar.captures_iter(&read(&f)) {
-            assert!(ls_env.contains_key(&cap[1]) || cap.get(2).is_some(), "{file}: {} uses ${{{}}} not set for logstash", f.display(), &cap[1]);
+            assert!(
+                ls_env.contains_key(&cap[1]) || cap.get(2).is_some(),
+                "{file}: {} uses ${{{}}} not set for logstash",
+                f.display(),
+                &cap[1]
+            );
         }
     }
     // File inputs read paths that are mounted from files that exist.
@@ -118,7 +133,10 @@ fn check_stack(file: &str, search: &str, dashboards: &str) -> PathBuf {
     let paths = pipeline.plugin_settings("input", "file", "path");
     assert_eq!(paths.len(), 2, "{paths:?}");
     for p in paths {
-        let (src, dst) = mounts.iter().find(|(_, d)| p.starts_with(d.as_str())).unwrap_or_else(|| panic!("{file}: {p} is not mounted"));
+        let (src, dst) = mounts
+            .iter()
+            .find(|(_, d)| p.starts_with(d.as_str()))
+            .unwrap_or_else(|| panic!("{file}: {p} is not mounted"));
         let host = src.join(p.strip_prefix(dst.as_str()).unwrap().trim_start_matches('/'));
         assert!(host.exists(), "{file}: {p} -> {} missing", host.display());
     }
@@ -191,7 +209,10 @@ fn dockerfile_is_multi_stage_and_runs_as_non_root() {
             "COPY" => {
                 let args: Vec<&str> = words.collect();
                 if let Some(from) = args.iter().find_map(|a| a.strip_prefix("--from=")) {
-                    assert!(stages[..stages.len() - 1].iter().any(|s| s == from), "COPY --from={from}: no such earlier stage");
+                    assert!(
+                        stages[..stages.len() - 1].iter().any(|s| s == from),
+                        "COPY --from={from}: no such earlier stage"
+                    );
                 } else {
                     for src in &args[..args.len() - 1] {
                         assert!(root().join(src).exists(), "COPY {src}: not in the build context");
@@ -220,7 +241,10 @@ fn grok_library() -> BTreeMap<&'static str, &'static str> {
         ("PROG", r"[\x21-\x5a\x5c\x5e-\x7e]+"),
         ("SYSLOGHOST", r"%{IPORHOST}"),
         ("SYSLOGFACILITY", r"<%{NONNEGINT:facility}.%{NONNEGINT:priority}>"),
-        ("MONTH", r"\b(?:[Jj]an(?:uary|uar)?|[Ff]eb(?:ruary|ruar)?|[Mm](?:a|ä)?r(?:ch|z)?|[Aa]pr(?:il)?|[Mm]a(?:y|i)?|[Jj]un(?:e|i)?|[Jj]ul(?:y|i)?|[Aa]ug(?:ust)?|[Ss]ep(?:tember)?|[Oo](?:c|k)?t(?:ober)?|[Nn]ov(?:ember)?|[Dd]e(?:c|z)(?:ember)?)\b"),
+        (
+            "MONTH",
+            r"\b(?:[Jj]an(?:uary|uar)?|[Ff]eb(?:ruary|ruar)?|[Mm](?:a|ä)?r(?:ch|z)?|[Aa]pr(?:il)?|[Mm]a(?:y|i)?|[Jj]un(?:e|i)?|[Jj]ul(?:y|i)?|[Aa]ug(?:ust)?|[Ss]ep(?:tember)?|[Oo](?:c|k)?t(?:ober)?|[Nn]ov(?:ember)?|[Dd]e(?:c|z)(?:ember)?)\b",
+        ),
         ("MONTHDAY", r"(?:(?:0[1-9])|(?:[12][0-9])|(?:3[01])|[1-9])"),
         ("TIME", r"%{HOUR}:%{MINUTE}(?::%{SECOND})"),
         ("HOUR", r"(?:2[0123]|[01]?[0-9])"),
@@ -228,7 +252,10 @@ fn grok_library() -> BTreeMap<&'static str, &'static str> {
         ("SECOND", r"(?:(?:[0-5]?[0-9]|60)(?:[:.,][0-9]+)?)"),
         ("IPORHOST", r"(?:%{IP}|%{HOSTNAME})"),
         ("IP", r"%{IPV4}"),
-        ("IPV4", r"(?:(?:[0-1]?[0-9]{1,2}|2[0-4][0-9]|25[0-5])[.](?:[0-1]?[0-9]{1,2}|2[0-4][0-9]|25[0-5])[.](?:[0-1]?[0-9]{1,2}|2[0-4][0-9]|25[0-5])[.](?:[0-1]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]))"),
+        (
+            "IPV4",
+            r"(?:(?:[0-1]?[0-9]{1,2}|2[0-4][0-9]|25[0-5])[.](?:[0-1]?[0-9]{1,2}|2[0-4][0-9]|25[0-5])[.](?:[0-1]?[0-9]{1,2}|2[0-4][0-9]|25[0-5])[.](?:[0-1]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]))",
+        ),
         ("HOSTNAME", r"\b(?:[0-9A-Za-z][0-9A-Za-z-]{0,62})(?:\.(?:[0-9A-Za-z][0-9A-Za-z-]{0,62}))*(?:\.?|\b)"),
         ("POSINT", r"\b(?:[1-9][0-9]*)\b"),
         ("NONNEGINT", r"\b(?:[0-9]+)\b"),
@@ -241,7 +268,8 @@ fn expand_grok(pattern: &str, lib: &BTreeMap<&str, &str>, depth: usize) -> Strin
     assert!(depth < 20, "grok recursion");
     let re = regex::Regex::new(r"%\{(\w+)(?::([\w\[\]@]+))?\}").unwrap();
     re.replace_all(pattern, |c: &regex::Captures| {
-        let body = expand_grok(lib.get(&c[1]).unwrap_or_else(|| panic!("unknown grok pattern {}", &c[1])), lib, depth + 1);
+        let body =
+            expand_grok(lib.get(&c[1]).unwrap_or_else(|| panic!("unknown grok pattern {}", &c[1])), lib, depth + 1);
         match c.get(2) {
             Some(f) => format!("(?P<{}>{body})", f.as_str()),
             None => format!("(?:{body})"),
@@ -307,7 +335,8 @@ fn audit_samples_carry_the_fields_the_audit_dashboard_uses() {
     let mut ratings = BTreeSet::new();
     for l in text.lines() {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
-        for f in ["time", "service_type", "trace_name", "resource_type", "trace_rating", "user", "source_ip", "message"] {
+        for f in ["time", "service_type", "trace_name", "resource_type", "trace_rating", "user", "source_ip", "message"]
+        {
             assert!(v.get(f).is_some(), "{f} missing in {l}");
         }
         ratings.insert(v["trace_rating"].as_str().unwrap().to_owned());

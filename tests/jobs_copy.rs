@@ -34,16 +34,30 @@ fn doc_counts(http: &Http, index: &str) -> BTreeMap<String, u64> {
 
 /// `_id` → (`_seq_no`, `_source`) of every document of `index`.
 fn snapshot(http: &Http, index: &str) -> BTreeMap<String, (Value, Value)> {
-    http.all_docs(index).into_iter().map(|d| (d["_id"].as_str().unwrap().to_string(), (d["_seq_no"].clone(), d["_source"].clone()))).collect()
+    http.all_docs(index)
+        .into_iter()
+        .map(|d| (d["_id"].as_str().unwrap().to_string(), (d["_seq_no"].clone(), d["_source"].clone())))
+        .collect()
 }
 
 /// What an uninterrupted run gives: a fresh miner over the copy's documents in time order.
 fn expected_labels(http: &Http, cfg: &config::Config, index: &str, source: &str) -> BTreeMap<String, (String, String)> {
     let mut docs = http.all_docs(index);
-    docs.sort_by_key(|d| (d["_source"]["@timestamp"].as_str().unwrap().to_string(), d["_index"].as_str().unwrap().to_string(), d["_id"].as_str().unwrap().to_string()));
+    docs.sort_by_key(|d| {
+        (
+            d["_source"]["@timestamp"].as_str().unwrap().to_string(),
+            d["_index"].as_str().unwrap().to_string(),
+            d["_id"].as_str().unwrap().to_string(),
+        )
+    });
     let mut miner = Miner::new(cfg.engine.clone()).unwrap();
     let ids: Vec<_> = docs.iter().map(|d| miner.add(d["_source"]["message"].as_str().unwrap()).cluster_id).collect();
-    docs.iter().zip(&ids).map(|(d, id)| (d["_id"].as_str().unwrap().to_string(), (cluster_key(source, *id), miner.template(*id).unwrap()))).collect()
+    docs.iter()
+        .zip(&ids)
+        .map(|(d, id)| {
+            (d["_id"].as_str().unwrap().to_string(), (cluster_key(source, *id), miner.template(*id).unwrap()))
+        })
+        .collect()
 }
 
 #[test]
@@ -51,7 +65,9 @@ fn copy_into_a_new_index_labels_every_copy_and_leaves_the_source_alone() {
     let server = Server::start();
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
-    http.load(rows.iter().enumerate().map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i), "line": i}))));
+    http.load(rows.iter().enumerate().map(|(i, (msg, _))| {
+        ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i), "line": i}))
+    }));
     // The source is labelled by the sidecar first; its labels and clusters must survive the copy.
     let out = logsift(&["run", "--once", "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -60,7 +76,10 @@ fn copy_into_a_new_index_labels_every_copy_and_leaves_the_source_alone() {
     assert_eq!(source_clusters_before.values().sum::<u64>(), 2000);
 
     let dir = tempfile::tempdir().unwrap();
-    let cfg_path = ssh_config(dir.path(), &server.url, r#"
+    let cfg_path = ssh_config(
+        dir.path(),
+        &server.url,
+        r#"
 [[jobs]]
 name = "copy"
 kind = "reindex"
@@ -68,7 +87,8 @@ dest = "ssh-labelled"
 dest_source = "sshcopy"
 docs_per_sec = 250
 bulk_size = 50
-"#);
+"#,
+    );
     let cfg = config::load(&Overrides { file: Some(cfg_path.clone()), ..Overrides::default() }).unwrap();
     let cfg_arg = path_str(&cfg_path);
 
@@ -80,8 +100,16 @@ bulk_size = 50
         .spawn()
         .unwrap();
     let labelled = || {
-        let (s, v) = http.req("POST", "/ssh-labelled/_count", Some(json!({"query": {"prefix": {"logsift.cluster_id": "sshcopy-"}}})));
-        if s == 200 { v["count"].as_u64().unwrap() } else { 0 }
+        let (s, v) = http.req(
+            "POST",
+            "/ssh-labelled/_count",
+            Some(json!({"query": {"prefix": {"logsift.cluster_id": "sshcopy-"}}})),
+        );
+        if s == 200 {
+            v["count"].as_u64().unwrap()
+        } else {
+            0
+        }
     };
     let start = Instant::now();
     loop {
@@ -107,7 +135,10 @@ bulk_size = 50
 
     // The destination: mapped for logsift, every copy labelled as an uninterrupted run would.
     let mapping = http.ok("GET", "/ssh-labelled/_mapping", None);
-    assert_eq!(mapping["ssh-labelled"]["mappings"]["properties"]["logsift"]["properties"]["cluster_id"]["type"], "keyword", "{mapping}");
+    assert_eq!(
+        mapping["ssh-labelled"]["mappings"]["properties"]["logsift"]["properties"]["cluster_id"]["type"], "keyword",
+        "{mapping}"
+    );
     assert_eq!(mapping["ssh-labelled"]["mappings"]["properties"]["@timestamp"]["type"], "date", "{mapping}");
     let expected = expected_labels(&http, &cfg, "ssh-labelled", "sshcopy");
     let copies = http.all_docs("ssh-labelled");
@@ -130,7 +161,9 @@ bulk_size = 50
     assert_eq!(progress["_source"]["phase"], "done", "{progress}");
 
     // Documents new in the source: the next run copies only those and labels them.
-    http.load((0..10).map(|i| ("ssh-logs".to_string(), json!({"message": rows[i].0, "@timestamp": sample_time(3000 + i), "line": 3000 + i}))));
+    http.load((0..10).map(|i| {
+        ("ssh-logs".to_string(), json!({"message": rows[i].0, "@timestamp": sample_time(3000 + i), "line": 3000 + i}))
+    }));
     let copied_before = snapshot(&http, "ssh-labelled");
     let out = logsift(&["jobs", "-c", &cfg_arg, "run", "copy", "--wait"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -156,7 +189,12 @@ fn a_copy_interrupted_while_copying_finishes_on_the_next_run() {
     let server = Server::start();
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
-    http.load(rows.iter().take(300).enumerate().map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i)}))));
+    http.load(
+        rows.iter()
+            .take(300)
+            .enumerate()
+            .map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i)}))),
+    );
     let source_before = snapshot(&http, "ssh-logs");
     // What the killed run left: the destination with its mappings and a third of the documents.
     http.ok("PUT", "/ssh-copy", Some(json!({"mappings": {"properties": {"@timestamp": {"type": "date"}, "logsift": {"properties": {"cluster_id": {"type": "keyword"}, "template": {"type": "keyword"}}}}}})));
@@ -165,10 +203,16 @@ fn a_copy_interrupted_while_copying_finishes_on_the_next_run() {
         nd += &format!("{}\n{}\n", json!({"create": {"_index": "ssh-copy", "_id": d["_id"]}}), d["_source"]);
     }
     assert_eq!(http.bulk_ndjson(nd)["errors"], json!(false));
-    http.ok("PUT", "/logsift-state/_doc/job-progress-copy?refresh=true", Some(json!({"kind": "job_progress", "job": "copy", "dest": "ssh-copy", "phase": "copy"})));
+    http.ok(
+        "PUT",
+        "/logsift-state/_doc/job-progress-copy?refresh=true",
+        Some(json!({"kind": "job_progress", "job": "copy", "dest": "ssh-copy", "phase": "copy"})),
+    );
 
     let dir = tempfile::tempdir().unwrap();
-    let job = |rest: &str| ssh_config(dir.path(), &server.url, &format!("[[jobs]]\nname = \"copy\"\nkind = \"reindex\"\n{rest}"));
+    let job = |rest: &str| {
+        ssh_config(dir.path(), &server.url, &format!("[[jobs]]\nname = \"copy\"\nkind = \"reindex\"\n{rest}"))
+    };
     // A destination that is the source itself is refused.
     let cfg_path = job("dest = \"ssh-logs\"\n");
     let cfg_arg = path_str(&cfg_path);

@@ -29,12 +29,19 @@ fn reindex_relabels_everything_exactly_and_survives_a_kill() {
     let mut nd = String::new();
     for d in http.all_docs("ssh-logs") {
         let old = d["_source"]["logsift"]["cluster_id"].as_str().unwrap().replace("sshd-", "sshd-old");
-        nd += &format!("{}\n{}\n", json!({"update": {"_index": "ssh-logs", "_id": d["_id"]}}), json!({"doc": {"logsift": {"cluster_id": old, "template": "old <*>"}}}));
+        nd += &format!(
+            "{}\n{}\n",
+            json!({"update": {"_index": "ssh-logs", "_id": d["_id"]}}),
+            json!({"doc": {"logsift": {"cluster_id": old, "template": "old <*>"}}})
+        );
     }
     assert_eq!(http.bulk_ndjson(nd)["errors"], json!(false));
 
     let dir = tempfile::tempdir().unwrap();
-    let cfg_path = ssh_config(dir.path(), &server.url, r#"
+    let cfg_path = ssh_config(
+        dir.path(),
+        &server.url,
+        r#"
 [engine]
 disable_masks = ["hex"]
 [[jobs]]
@@ -42,19 +49,28 @@ name = "relabel"
 kind = "reindex"
 docs_per_sec = 250
 bulk_size = 50
-"#);
+"#,
+    );
     let cfg = config::load(&Overrides { file: Some(cfg_path.clone()), ..Overrides::default() }).unwrap();
     let cfg_arg = cfg_path.to_string_lossy().into_owned();
 
     // The labels an uninterrupted run gives: a fresh miner over the documents in time order.
     let mut docs = http.all_docs("ssh-logs");
-    docs.sort_by_key(|d| (d["_source"]["@timestamp"].as_str().unwrap().to_string(), d["_index"].as_str().unwrap().to_string(), d["_id"].as_str().unwrap().to_string()));
+    docs.sort_by_key(|d| {
+        (
+            d["_source"]["@timestamp"].as_str().unwrap().to_string(),
+            d["_index"].as_str().unwrap().to_string(),
+            d["_id"].as_str().unwrap().to_string(),
+        )
+    });
     let mut miner = Miner::new(cfg.engine.clone()).unwrap();
     let ids: Vec<_> = docs.iter().map(|d| miner.add(d["_source"]["message"].as_str().unwrap()).cluster_id).collect();
     let expected: BTreeMap<String, (String, String)> = docs
         .iter()
         .zip(&ids)
-        .map(|(d, id)| (d["_id"].as_str().unwrap().to_string(), (cluster_key("sshd", *id), miner.template(*id).unwrap())))
+        .map(|(d, id)| {
+            (d["_id"].as_str().unwrap().to_string(), (cluster_key("sshd", *id), miner.template(*id).unwrap()))
+        })
         .collect();
 
     // Start the job, kill it once part of the documents are relabelled, start it again.
@@ -64,7 +80,11 @@ bulk_size = 50
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let old_left = || http.ok("POST", "/ssh-logs/_count", Some(json!({"query": {"term": {"logsift.template": "old <*>"}}})))["count"].as_u64().unwrap();
+    let old_left = || {
+        http.ok("POST", "/ssh-logs/_count", Some(json!({"query": {"term": {"logsift.template": "old <*>"}}})))["count"]
+            .as_u64()
+            .unwrap()
+    };
     let start = Instant::now();
     loop {
         let left = old_left();
@@ -95,7 +115,10 @@ bulk_size = 50
     assert_eq!(from_index.values().sum::<u64>(), 2000);
 
     // The run is recorded; a further run rewrites nothing.
-    let status = Command::new(env!("CARGO_BIN_EXE_logsift")).args(["jobs", "-c", &cfg_arg, "status", "relabel"]).output().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(["jobs", "-c", &cfg_arg, "status", "relabel"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&status.stdout).into_owned();
     assert!(text.contains("reindex") && text.contains("success"), "{text}");
     let out = logsift(&["jobs", "-c", &cfg_arg, "run", "relabel", "--wait"]);

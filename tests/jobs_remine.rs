@@ -45,7 +45,12 @@ fn remine_logcluster_keeps_ids_flags_outliers_and_counts_exactly() {
     let support = Support::Count(10);
     let spec = JobSpec {
         name: "remine-week".into(),
-        kind: JobKind::Remine(RemineSpec { algorithm: BatchAlgorithm::LogCluster, support, range: None, bulk_size: 500 }),
+        kind: JobKind::Remine(RemineSpec {
+            algorithm: BatchAlgorithm::LogCluster,
+            support,
+            range: None,
+            bulk_size: 500,
+        }),
         schedule: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -121,7 +126,9 @@ fn remine_logcluster_keeps_ids_flags_outliers_and_counts_exactly() {
     assert!(metrics.render().contains("logsift_job_runs_total{job=\"remine-week\",outcome=\"success\"} 2\n"));
 
     // A job held by another sidecar is not run.
-    let held = rt.block_on(JobLock::acquire(&client, &cfg.state_index, "remine-week", "other-host:1", Duration::from_secs(60))).unwrap();
+    let held = rt
+        .block_on(JobLock::acquire(&client, &cfg.state_index, "remine-week", "other-host:1", Duration::from_secs(60)))
+        .unwrap();
     let err = rt.block_on(run_job(&ctx, &spec, &Cancel::default())).unwrap_err();
     assert!(matches!(err, JobError::Locked(_)), "{err}");
     rt.block_on(held.release(&client)).unwrap();

@@ -26,9 +26,16 @@ fn recorded_runs(http: &Http, job: &str) -> usize {
 fn interval_jobs_run_repeatedly_and_the_lock_keeps_other_sidecars_out() {
     let server = Server::start();
     let http = Http::new(&server.url);
-    http.load([("ssh-logs".to_string(), json!({"message": "session opened for user root", "@timestamp": "2026-01-01T00:00:00Z"}))]);
+    http.load([(
+        "ssh-logs".to_string(),
+        json!({"message": "session opened for user root", "@timestamp": "2026-01-01T00:00:00Z"}),
+    )]);
     let cfg = sshd_config(&server.url);
-    let spec = JobSpec { name: "tick".into(), kind: JobKind::Prune { older_than: Duration::from_secs(3650 * 86_400) }, schedule: Some("every 1s".parse().unwrap()) };
+    let spec = JobSpec {
+        name: "tick".into(),
+        kind: JobKind::Prune { older_than: Duration::from_secs(3650 * 86_400) },
+        schedule: Some("every 1s".parse().unwrap()),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let client = EsClient::new(&cfg.connection).unwrap();
     let metrics = Metrics::new();
@@ -38,7 +45,9 @@ fn interval_jobs_run_repeatedly_and_the_lock_keeps_other_sidecars_out() {
     let skipped = || metrics.job_runs.with(&["tick", "skipped_locked"]).get();
 
     // Another sidecar holds the job: the loop comes round at least twice and never runs it.
-    let held = rt.block_on(JobLock::acquire(&client, &cfg.state_index, "tick", "other-host:1", Duration::from_secs(300))).unwrap();
+    let held = rt
+        .block_on(JobLock::acquire(&client, &cfg.state_index, "tick", "other-host:1", Duration::from_secs(300)))
+        .unwrap();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let loop_task = rt.spawn(runner.clone().run_schedules(stop_rx));
     wait_until("two skipped rounds", Duration::from_secs(60), || skipped() >= 2);
@@ -55,7 +64,9 @@ fn interval_jobs_run_repeatedly_and_the_lock_keeps_other_sidecars_out() {
 
     // Shutdown ends the loop; no further run starts.
     stop_tx.send(true).unwrap();
-    rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), loop_task).await }).expect("the loop stops on shutdown").unwrap();
+    rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), loop_task).await })
+        .expect("the loop stops on shutdown")
+        .unwrap();
     wait_until("the last run to end", Duration::from_secs(60), || !runner.is_running("tick"));
     let after_stop = successes();
     std::thread::sleep(Duration::from_millis(2500));

@@ -10,7 +10,19 @@ use logsift::kibana::BUNDLE;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-const ALLOWED_VIS_TYPES: &[&str] = &["metric", "table", "pie", "histogram", "line", "area", "horizontal_bar", "markdown", "tagcloud", "vega", "metrics"];
+const ALLOWED_VIS_TYPES: &[&str] = &[
+    "metric",
+    "table",
+    "pie",
+    "histogram",
+    "line",
+    "area",
+    "horizontal_bar",
+    "markdown",
+    "tagcloud",
+    "vega",
+    "metrics",
+];
 
 fn objects() -> Vec<Value> {
     let lines: Vec<&str> = BUNDLE.lines().collect();
@@ -28,7 +40,10 @@ fn objects() -> Vec<Value> {
 }
 
 fn json_attr(o: &Value, pointer: &str) -> Value {
-    let raw = o.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{}: {pointer} missing or not a string", o["id"]));
+    let raw = o
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{}: {pointer} missing or not a string", o["id"]));
     serde_json::from_str(raw).unwrap_or_else(|e| panic!("{}: {pointer} is not JSON: {e}", o["id"]))
 }
 
@@ -107,7 +122,9 @@ fn body_fields(v: &Value, out: &mut Vec<String>) {
                             }
                         }
                     }
-                    ("_source", Value::Array(items)) => out.extend(items.iter().filter_map(Value::as_str).map(String::from)),
+                    ("_source", Value::Array(items)) => {
+                        out.extend(items.iter().filter_map(Value::as_str).map(String::from))
+                    }
                     _ => body_fields(x, out),
                 }
             }
@@ -131,9 +148,15 @@ fn used_fields(objs: &[Value]) -> Vec<(String, String, String)> {
     let mut used = Vec::new();
     for o in objs {
         let id = o["id"].as_str().unwrap().to_owned();
-        let index_ref = o["references"].as_array().unwrap().iter().find(|r| r["name"] == "kibanaSavedObjectMeta.searchSourceJSON.index");
+        let index_ref = o["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "kibanaSavedObjectMeta.searchSourceJSON.index");
         let bound = index_ref.map(|r| r["id"].as_str().unwrap().to_owned());
-        let mut push = |pattern: &str, fields: Vec<String>| used.extend(fields.into_iter().map(|f| (id.clone(), pattern.to_owned(), f)));
+        let mut push = |pattern: &str, fields: Vec<String>| {
+            used.extend(fields.into_iter().map(|f| (id.clone(), pattern.to_owned(), f)))
+        };
         if let (Some(p), Some(_)) = (&bound, o.pointer("/attributes/kibanaSavedObjectMeta/searchSourceJSON")) {
             let ss = json_attr(o, "/attributes/kibanaSavedObjectMeta/searchSourceJSON");
             push(p, kql_fields(ss["query"]["query"].as_str().unwrap_or_default()));
@@ -146,7 +169,12 @@ fn used_fields(objs: &[Value]) -> Vec<(String, String, String)> {
             }
             "search" => {
                 let p = bound.clone().expect("a saved search is bound to an index pattern");
-                let mut f: Vec<String> = o["attributes"]["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+                let mut f: Vec<String> = o["attributes"]["columns"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_owned())
+                    .collect();
                 f.extend(o["attributes"]["sort"].as_array().unwrap().iter().map(|s| s[0].as_str().unwrap().to_owned()));
                 push(&p, f);
             }
@@ -183,7 +211,12 @@ fn used_fields(objs: &[Value]) -> Vec<(String, String, String)> {
                     }
                     _ => {
                         let p = bound.clone().expect("an aggregation-based visualization is bound to an index pattern");
-                        let f = vis["aggs"].as_array().unwrap().iter().filter_map(|a| a["params"]["field"].as_str().map(String::from)).collect();
+                        let f = vis["aggs"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .filter_map(|a| a["params"]["field"].as_str().map(String::from))
+                            .collect();
                         push(&p, f);
                     }
                 }
@@ -196,15 +229,30 @@ fn used_fields(objs: &[Value]) -> Vec<(String, String, String)> {
 
 #[test]
 fn only_types_and_version_stamps_both_products_import() {
-    let max = HashMap::from([("index-pattern", "7.6.0"), ("search", "7.9.3"), ("visualization", "7.10.0"), ("dashboard", "7.9.3")]);
+    let max = HashMap::from([
+        ("index-pattern", "7.6.0"),
+        ("search", "7.9.3"),
+        ("visualization", "7.10.0"),
+        ("dashboard", "7.9.3"),
+    ]);
     for o in objects() {
         let t = o["type"].as_str().unwrap();
-        let limit = max.get(t).unwrap_or_else(|| panic!("{}: type {t} is not shared by Kibana and OpenSearch Dashboards", o["id"]));
+        let limit = max
+            .get(t)
+            .unwrap_or_else(|| panic!("{}: type {t} is not shared by Kibana and OpenSearch Dashboards", o["id"]));
         let stamps = o["migrationVersion"].as_object().unwrap_or_else(|| panic!("{}: no migrationVersion", o["id"]));
         assert_eq!(stamps.len(), 1, "{}", o["id"]);
         let v = stamps[t].as_str().unwrap();
-        assert!(version(v) <= version(limit), "{}: {t} stamped {v}, OpenSearch Dashboards knows up to {limit}", o["id"]);
-        assert!(o.get("coreMigrationVersion").is_none() && o.get("typeMigrationVersion").is_none(), "{}: Kibana 8 stamps", o["id"]);
+        assert!(
+            version(v) <= version(limit),
+            "{}: {t} stamped {v}, OpenSearch Dashboards knows up to {limit}",
+            o["id"]
+        );
+        assert!(
+            o.get("coreMigrationVersion").is_none() && o.get("typeMigrationVersion").is_none(),
+            "{}: Kibana 8 stamps",
+            o["id"]
+        );
         if t == "visualization" {
             let vt = vis_state(&o)["type"].as_str().unwrap().to_owned();
             assert!(ALLOWED_VIS_TYPES.contains(&vt.as_str()), "{}: visualization type {vt}", o["id"]);
@@ -216,7 +264,14 @@ fn only_types_and_version_stamps_both_products_import() {
 fn json_in_string_attributes_parse() {
     let mut vega_specs = 0;
     for o in objects() {
-        for p in ["/attributes/visState", "/attributes/uiStateJSON", "/attributes/panelsJSON", "/attributes/optionsJSON", "/attributes/kibanaSavedObjectMeta/searchSourceJSON", "/attributes/fields"] {
+        for p in [
+            "/attributes/visState",
+            "/attributes/uiStateJSON",
+            "/attributes/panelsJSON",
+            "/attributes/optionsJSON",
+            "/attributes/kibanaSavedObjectMeta/searchSourceJSON",
+            "/attributes/fields",
+        ] {
             if o.pointer(p).is_some() {
                 json_attr(&o, p);
             }
@@ -225,9 +280,18 @@ fn json_in_string_attributes_parse() {
             let vis = vis_state(&o);
             assert_eq!(vis["title"], o["attributes"]["title"], "{}: visState title", o["id"]);
             if vis["type"] == "vega" {
-                let spec: Value = serde_json::from_str(vis["params"]["spec"].as_str().unwrap()).expect("Vega spec is JSON");
-                assert!(spec["$schema"].as_str().unwrap().starts_with("https://vega.github.io/schema/"), "{}: $schema is mandatory", o["id"]);
-                assert!(spec["data"]["url"]["%context%"] == true, "{}: follows the dashboard's query and filters", o["id"]);
+                let spec: Value =
+                    serde_json::from_str(vis["params"]["spec"].as_str().unwrap()).expect("Vega spec is JSON");
+                assert!(
+                    spec["$schema"].as_str().unwrap().starts_with("https://vega.github.io/schema/"),
+                    "{}: $schema is mandatory",
+                    o["id"]
+                );
+                assert!(
+                    spec["data"]["url"]["%context%"] == true,
+                    "{}: follows the dashboard's query and filters",
+                    o["id"]
+                );
                 vega_specs += 1;
             }
         }
@@ -238,7 +302,8 @@ fn json_in_string_attributes_parse() {
 #[test]
 fn every_reference_resolves() {
     let objs = objects();
-    let ids: HashSet<(String, String)> = objs.iter().map(|o| (o["type"].as_str().unwrap().into(), o["id"].as_str().unwrap().into())).collect();
+    let ids: HashSet<(String, String)> =
+        objs.iter().map(|o| (o["type"].as_str().unwrap().into(), o["id"].as_str().unwrap().into())).collect();
     assert_eq!(ids.len(), objs.len(), "duplicate ids");
     for o in &objs {
         let refs = o["references"].as_array().unwrap();
@@ -256,7 +321,8 @@ fn every_reference_resolves() {
         }
         if o["type"] == "dashboard" {
             let panels = json_attr(o, "/attributes/panelsJSON");
-            let panel_refs: HashSet<&str> = panels.as_array().unwrap().iter().map(|p| p["panelRefName"].as_str().unwrap()).collect();
+            let panel_refs: HashSet<&str> =
+                panels.as_array().unwrap().iter().map(|p| p["panelRefName"].as_str().unwrap()).collect();
             assert_eq!(panel_refs, names, "{}: panels and references differ", o["id"]);
         }
         if o["type"] == "visualization" && vis_state(o)["type"] == "vega" {
@@ -270,18 +336,29 @@ fn every_reference_resolves() {
 fn dashboards_have_their_panels() {
     let objs = objects();
     let panels = |title: &str| -> Vec<String> {
-        let d = objs.iter().find(|o| o["type"] == "dashboard" && o["attributes"]["title"] == title).unwrap_or_else(|| panic!("no dashboard {title}"));
+        let d = objs
+            .iter()
+            .find(|o| o["type"] == "dashboard" && o["attributes"]["title"] == title)
+            .unwrap_or_else(|| panic!("no dashboard {title}"));
         d["references"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect()
     };
     let overview = panels("Log clusters overview");
     assert!(overview.len() >= 6, "overview has {} panels", overview.len());
-    for id in ["logsift-templates-known", "logsift-documents-labelled", "logsift-top-templates", "logsift-volume-per-template", "logsift-new-templates", "logsift-rare-templates"] {
+    for id in [
+        "logsift-templates-known",
+        "logsift-documents-labelled",
+        "logsift-top-templates",
+        "logsift-volume-per-template",
+        "logsift-new-templates",
+        "logsift-rare-templates",
+    ] {
         assert!(overview.iter().any(|p| p == id), "overview lacks {id}");
     }
     let drill = panels("Cluster drill-down");
     assert!(drill.iter().any(|p| p == "logsift-labelled-logs"));
     let search = objs.iter().find(|o| o["id"] == "logsift-labelled-logs").unwrap();
-    let cols: Vec<&str> = search["attributes"]["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let cols: Vec<&str> =
+        search["attributes"]["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert!(cols.contains(&"logsift.template") && cols.contains(&"logsift.cluster_id"), "{cols:?}");
     let audit = panels("Audit events");
     for id in ["logsift-audit-rare-operations", "logsift-audit-bad-outcomes"] {
@@ -304,7 +381,13 @@ fn every_field_used_is_mapped() {
     }
     assert!(missing.is_empty(), "{missing:#?}");
     // The walk reaches into Vega bodies, TSVB series and KQL queries, not only agg params.
-    for expected in [("logsift-rare-templates", "count"), ("logsift-new-templates", "first_seen"), ("logsift-outliers-over-time", "logsift.outlier"), ("logsift-documents-labelled", "logsift.cluster_id"), ("logsift-audit-bad-outcomes", "trace_rating")] {
+    for expected in [
+        ("logsift-rare-templates", "count"),
+        ("logsift-new-templates", "first_seen"),
+        ("logsift-outliers-over-time", "logsift.outlier"),
+        ("logsift-documents-labelled", "logsift.cluster_id"),
+        ("logsift-audit-bad-outcomes", "trace_rating"),
+    ] {
         assert!(used.iter().any(|(o, _, f)| o == expected.0 && f == expected.1), "{expected:?} not found by the walk");
     }
 }

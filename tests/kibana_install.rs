@@ -33,16 +33,17 @@ impl RecordingKibana {
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                    let recs = recs.clone();
-                    let answers = answers.clone();
-                    async move {
-                        let mut r = recs.lock().unwrap();
-                        let (status, answer) = answers[r.len().min(answers.len() - 1)].clone();
-                        r.push(Recorded { method, uri, headers, body });
-                        (StatusCode::from_u16(status).unwrap(), axum::Json(answer)).into_response()
-                    }
-                });
+                let app =
+                    axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                        let recs = recs.clone();
+                        let answers = answers.clone();
+                        async move {
+                            let mut r = recs.lock().unwrap();
+                            let (status, answer) = answers[r.len().min(answers.len() - 1)].clone();
+                            r.push(Recorded { method, uri, headers, body });
+                            (StatusCode::from_u16(status).unwrap(), axum::Json(answer)).into_response()
+                        }
+                    });
                 axum::serve(listener, app).await.unwrap();
             });
         });
@@ -66,7 +67,8 @@ fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<(String, String)> {
             break;
         }
         let (head, content) = chunk.trim_start_matches("\r\n").split_once("\r\n\r\n").expect("part headers");
-        let disposition = head.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition")).unwrap_or_default();
+        let disposition =
+            head.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition")).unwrap_or_default();
         parts.push((disposition.to_owned(), content.strip_suffix("\r\n").unwrap_or(content).to_owned()));
     }
     parts
@@ -91,8 +93,20 @@ fn success(n: u64) -> (u16, Value) {
 fn install_sends_the_adapted_bundle_as_kibana_expects() {
     let kb = RecordingKibana::start(vec![success(21)]);
     let out = logsift(&[
-        "kibana", "install", "--url", &kb.url, "--space", "ops", "--user", "elastic", "--password", "s3cret",
-        "--source-pattern", "filebeat-*", "--cluster-index", "prod-templates",
+        "kibana",
+        "install",
+        "--url",
+        &kb.url,
+        "--space",
+        "ops",
+        "--user",
+        "elastic",
+        "--password",
+        "s3cret",
+        "--source-pattern",
+        "filebeat-*",
+        "--cluster-index",
+        "prod-templates",
     ]);
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let reqs = kb.requests();
@@ -159,7 +173,10 @@ fn client_error_fails_without_retry() {
 
 #[test]
 fn kibana_still_starting_is_retried_within_wait() {
-    let kb = RecordingKibana::start(vec![(503, json!({"statusCode": 503, "message": "Kibana server is not ready yet"})), success(21)]);
+    let kb = RecordingKibana::start(vec![
+        (503, json!({"statusCode": 503, "message": "Kibana server is not ready yet"})),
+        success(21),
+    ]);
     let out = logsift(&["kibana", "install", "--url", &kb.url, "--wait", "30", "--api-key", "aWQ6a2V5"]);
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let reqs = kb.requests();
@@ -178,7 +195,18 @@ fn without_wait_a_503_is_an_error() {
 
 #[test]
 fn conflicting_auth_and_bad_space_are_usage_errors() {
-    let out = logsift(&["kibana", "install", "--url", "http://127.0.0.1:9", "--user", "u", "--password", "p", "--token", "t"]);
+    let out = logsift(&[
+        "kibana",
+        "install",
+        "--url",
+        "http://127.0.0.1:9",
+        "--user",
+        "u",
+        "--password",
+        "p",
+        "--token",
+        "t",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let out = logsift(&["kibana", "install", "--url", "http://127.0.0.1:9", "--space", "../admin"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
@@ -188,7 +216,8 @@ fn conflicting_auth_and_bad_space_are_usage_errors() {
 fn index_names_come_from_the_logsift_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("logsift.toml");
-    std::fs::write(&cfg, "[source]\nindices = [\"logs-syslog-*\", \"logs-audit-*\"]\n[clusters]\nindex = \"tpl\"\n").unwrap();
+    std::fs::write(&cfg, "[source]\nindices = [\"logs-syslog-*\", \"logs-audit-*\"]\n[clusters]\nindex = \"tpl\"\n")
+        .unwrap();
     let out = logsift(&["kibana", "bundle", "--config", cfg.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
@@ -203,6 +232,7 @@ fn bundle_prints_adapted_ndjson() {
     let out = logsift(&["kibana", "bundle", "--source-pattern", "app-*"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let logs = text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|o| o["id"] == "logsift-logs").unwrap();
+    let logs =
+        text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|o| o["id"] == "logsift-logs").unwrap();
     assert_eq!(logs["attributes"]["title"], "app-*");
 }

@@ -22,12 +22,15 @@ fn bad_documents_are_counted_marked_and_not_fatal() {
         json!({ "message": big }),
     ];
     for i in 0..6 {
-        docs.push(json!({"message": format!("user u{i} logged in from 10.0.0.{i}"), "@timestamp": "2024-01-01T00:00:00Z"}));
+        docs.push(
+            json!({"message": format!("user u{i} logged in from 10.0.0.{i}"), "@timestamp": "2024-01-01T00:00:00Z"}),
+        );
     }
     http.ok("PUT", "/bad-logs-a", Some(json!({"mappings": {"properties": {"message": {"type": "text"}}}})));
     // An object where another document has a string is a mapping conflict within one index.
     let object_msg = json!({"message": {"text": "an object"}});
-    let mut loaded: Vec<(String, serde_json::Value)> = docs.into_iter().filter(|d| *d != object_msg).map(|d| ("bad-logs-a".to_string(), d)).collect();
+    let mut loaded: Vec<(String, serde_json::Value)> =
+        docs.into_iter().filter(|d| *d != object_msg).map(|d| ("bad-logs-a".to_string(), d)).collect();
     loaded.push(("bad-logs-b".to_string(), object_msg));
     http.load(loaded);
 
@@ -38,7 +41,9 @@ fn bad_documents_are_counted_marked_and_not_fatal() {
     assert_eq!(summary_field(&err, "skipped"), 5, "{err}");
     assert!(err.contains("(missing field 2, not a string 2, too large 1)"), "{err}");
 
-    let mut reasons: Vec<String> = http.all_docs("bad-logs-*").iter()
+    let mut reasons: Vec<String> = http
+        .all_docs("bad-logs-*")
+        .iter()
         .filter_map(|d| d["_source"]["logsift"]["skipped"].as_str().map(String::from))
         .collect();
     reasons.sort();
@@ -54,9 +59,20 @@ fn server_down_at_start_is_retried_with_a_clear_log_line() {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-        .args(["run", "--once", "--url", &url, "--index", "late-logs",
-               "--set", "connection.initial_backoff_ms=100", "--set", "connection.max_backoff_ms=400",
-               "--set", "connection.max_retries=100"])
+        .args([
+            "run",
+            "--once",
+            "--url",
+            &url,
+            "--index",
+            "late-logs",
+            "--set",
+            "connection.initial_backoff_ms=100",
+            "--set",
+            "connection.max_backoff_ms=400",
+            "--set",
+            "connection.max_retries=100",
+        ])
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
         .spawn()
@@ -77,7 +93,16 @@ fn server_down_at_start_is_retried_with_a_clear_log_line() {
 #[test]
 fn server_that_never_comes_up_fails_clearly() {
     let url = format!("http://127.0.0.1:{}", free_port());
-    let out = logsift(&["run", "--once", "--url", &url, "--set", "connection.max_retries=2", "--set", "connection.initial_backoff_ms=50"]);
+    let out = logsift(&[
+        "run",
+        "--once",
+        "--url",
+        &url,
+        "--set",
+        "connection.max_retries=2",
+        "--set",
+        "connection.initial_backoff_ms=50",
+    ]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("error: cannot reach the search server"), "{err}");
@@ -95,10 +120,24 @@ fn invalid_config_names_the_key_and_exits_2() {
 fn index_deleted_mid_run_is_reported_not_fatal() {
     let server = Server::start();
     let http = Http::new(&server.url);
-    http.load((0..8000).map(|i| ("gone-logs".to_string(), json!({"message": format!("job {i} finished in {} ms", i % 97)}))));
+    http.load(
+        (0..8000).map(|i| ("gone-logs".to_string(), json!({"message": format!("job {i} finished in {} ms", i % 97)}))),
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-        .args(["run", "--once", "--url", &server.url, "--index", "gone-logs",
-               "--set", "read.page_size=500", "--set", "write.batch_docs=500", "--set", "read.queue_pages=1"])
+        .args([
+            "run",
+            "--once",
+            "--url",
+            &server.url,
+            "--index",
+            "gone-logs",
+            "--set",
+            "read.page_size=500",
+            "--set",
+            "write.batch_docs=500",
+            "--set",
+            "read.queue_pages=1",
+        ])
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
         .spawn()

@@ -27,12 +27,27 @@ fn sigkill_mid_run_then_restart_ends_exact() {
         lines.extend(loghub(system).into_iter().map(|(m, _)| m));
     }
     http.load((0..n).map(|i| {
-        let ts = format!("2024-05-{:02}T{:02}:{:02}:{:02}Z", 1 + (i / 86_400) % 28, (i / 3600) % 24, (i / 60) % 60, i % 60);
+        let ts =
+            format!("2024-05-{:02}T{:02}:{:02}:{:02}Z", 1 + (i / 86_400) % 28, (i / 3600) % 24, (i / 60) % 60, i % 60);
         ("crash-logs".to_string(), json!({"message": lines[i % lines.len()], "@timestamp": ts}))
     }));
 
-    let args = ["run", "--once", "--url", &server.url, "--index", "crash-logs", "--source-name", "crash",
-                "--set", "write.batch_docs=2000", "--set", "read.page_size=1000", "--set", "write.bulk_size=500"];
+    let args = [
+        "run",
+        "--once",
+        "--url",
+        &server.url,
+        "--index",
+        "crash-logs",
+        "--source-name",
+        "crash",
+        "--set",
+        "write.batch_docs=2000",
+        "--set",
+        "read.page_size=1000",
+        "--set",
+        "write.bulk_size=500",
+    ];
     let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
     let mut kills = 0;
     let mut labelled_after_kills = Vec::new();
@@ -65,11 +80,15 @@ fn sigkill_mid_run_then_restart_ends_exact() {
         let _ = child.kill(); // SIGKILL on unix
         let _ = child.wait();
         kills += 1;
-        let done = http.ok("POST", "/crash-logs/_count", Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})));
+        let done =
+            http.ok("POST", "/crash-logs/_count", Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})));
         labelled_after_kills.push(done["count"].as_u64().unwrap());
     }
     assert!(kills >= 2, "the corpus was too small to kill twice mid-run");
-    assert!(labelled_after_kills.iter().any(|&c| c > 0 && (c as usize) < n), "no kill landed mid-run: {labelled_after_kills:?}");
+    assert!(
+        labelled_after_kills.iter().any(|&c| c > 0 && (c as usize) < n),
+        "no kill landed mid-run: {labelled_after_kills:?}"
+    );
 
     // Restart until a run finishes.
     let mut finished = false;
@@ -92,15 +111,24 @@ fn sigkill_mid_run_then_restart_ends_exact() {
     assert_eq!(from_index.values().sum::<u64>(), n as u64);
 
     // Every message matches the current template of its cluster.
-    let templates: std::collections::HashMap<String, regex::Regex> = http.all_docs("logsift-clusters").iter()
+    let templates: std::collections::HashMap<String, regex::Regex> = http
+        .all_docs("logsift-clusters")
+        .iter()
         .map(|c| (c["_id"].as_str().unwrap().to_string(), template_regex(c["_source"]["template"].as_str().unwrap())))
         .collect();
-    let mismatched: Vec<String> = docs.iter().filter_map(|d| {
-        let s = &d["_source"];
-        let id = s["logsift"]["cluster_id"].as_str().unwrap();
-        let msg = s["message"].as_str().unwrap();
-        (!templates[id].is_match(msg)).then(|| format!("{id}: {msg}"))
-    }).take(5).collect();
+    let mismatched: Vec<String> = docs
+        .iter()
+        .filter_map(|d| {
+            let s = &d["_source"];
+            let id = s["logsift"]["cluster_id"].as_str().unwrap();
+            let msg = s["message"].as_str().unwrap();
+            (!templates[id].is_match(msg)).then(|| format!("{id}: {msg}"))
+        })
+        .take(5)
+        .collect();
     assert!(mismatched.is_empty(), "messages not matching their cluster's template: {mismatched:?}");
-    eprintln!("{n} documents, {kills} kills (labelled after each: {labelled_after_kills:?}), {} clusters", from_index.len());
+    eprintln!(
+        "{n} documents, {kills} kills (labelled after each: {labelled_after_kills:?}), {} clusters",
+        from_index.len()
+    );
 }

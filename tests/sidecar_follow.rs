@@ -12,7 +12,11 @@ fn wait_labelled(http: &Http, index: &str, n: u64) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         http.ok("POST", &format!("/{index}/_refresh"), None);
-        let c = http.ok("POST", &format!("/{index}/_count"), Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})));
+        let c = http.ok(
+            "POST",
+            &format!("/{index}/_count"),
+            Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})),
+        );
         if c["count"].as_u64() == Some(n) {
             return;
         }
@@ -26,7 +30,12 @@ fn follows_new_documents_and_stops_on_sigterm() {
     let server = Server::start();
     let http = Http::new(&server.url);
     let lines = loghub("Zookeeper");
-    let doc = |i: usize| ("follow-logs".to_string(), json!({"message": lines[i % lines.len()].0, "@timestamp": format!("2024-02-01T00:{:02}:{:02}Z", i / 60 % 60, i % 60)}));
+    let doc = |i: usize| {
+        (
+            "follow-logs".to_string(),
+            json!({"message": lines[i % lines.len()].0, "@timestamp": format!("2024-02-01T00:{:02}:{:02}Z", i / 60 % 60, i % 60)}),
+        )
+    };
     http.load((0..500).map(doc));
     let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
         .args(["run", "--url", &server.url, "--index", "follow-logs", "--set", "run.poll_interval_secs=1"])

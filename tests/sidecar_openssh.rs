@@ -19,7 +19,18 @@ fn openssh_2k_labelled_exact_and_idempotent() {
         ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": ts, "event_id": ev, "line": i}))
     }));
 
-    let out = logsift(&["run", "--once", "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd", "--set", "write.batch_docs=700"]);
+    let out = logsift(&[
+        "run",
+        "--once",
+        "--url",
+        &server.url,
+        "--index",
+        "ssh-logs",
+        "--source-name",
+        "sshd",
+        "--set",
+        "write.batch_docs=700",
+    ]);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert_eq!(summary_field(&err, "labelled"), 2000, "{err}");
@@ -53,17 +64,24 @@ fn openssh_2k_labelled_exact_and_idempotent() {
     assert_eq!(docs_counts, index_counts);
     assert_eq!(index_counts.values().sum::<u64>(), 2000);
     let c = http.ok("GET", &format!("/logsift-clusters/_doc/{}", pred[0]), None);
-    for field in ["cluster_id", "template", "count", "first_seen", "last_seen", "examples", "source", "algorithm", "updated_at"] {
+    for field in
+        ["cluster_id", "template", "count", "first_seen", "last_seen", "examples", "source", "algorithm", "updated_at"]
+    {
         assert!(!c["_source"][field].is_null(), "cluster doc lacks {field}: {c}");
     }
 
     // A second run rewrites nothing: every document keeps its sequence number.
-    let seq: BTreeMap<String, u64> = docs.iter().map(|d| (d["_id"].as_str().unwrap().to_string(), d["_seq_no"].as_u64().unwrap())).collect();
+    let seq: BTreeMap<String, u64> =
+        docs.iter().map(|d| (d["_id"].as_str().unwrap().to_string(), d["_seq_no"].as_u64().unwrap())).collect();
     let out2 = logsift(&["run", "--once", "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd"]);
     let err2 = stderr(&out2);
     assert!(out2.status.success(), "{err2}");
     assert_eq!(summary_field(&err2, "documents read"), 0, "{err2}");
-    let seq2: BTreeMap<String, u64> = http.all_docs("ssh-logs").iter().map(|d| (d["_id"].as_str().unwrap().to_string(), d["_seq_no"].as_u64().unwrap())).collect();
+    let seq2: BTreeMap<String, u64> = http
+        .all_docs("ssh-logs")
+        .iter()
+        .map(|d| (d["_id"].as_str().unwrap().to_string(), d["_seq_no"].as_u64().unwrap()))
+        .collect();
     assert_eq!(seq, seq2);
     let (_, index_counts2) = counts(&http, "ssh-logs", "logsift-clusters");
     assert_eq!(index_counts, index_counts2);

@@ -8,7 +8,9 @@ use sidecar_support::*;
 
 fn load(http: &Http, index: &str, n: usize) {
     let lines = loghub("HDFS");
-    http.load((0..n).map(|i| (index.to_string(), json!({"message": lines[i % lines.len()].0, "@timestamp": "2024-03-01T00:00:00Z"}))));
+    http.load((0..n).map(|i| {
+        (index.to_string(), json!({"message": lines[i % lines.len()].0, "@timestamp": "2024-03-01T00:00:00Z"}))
+    }));
 }
 
 fn check(http: &Http, index: &str, n: u64) {
@@ -28,8 +30,20 @@ fn pit_scroll_and_slices_label_everything() {
         ("sliced-logs", "sliced", "read.slices=3"),
     ] {
         load(&http, index, 2500);
-        let out = logsift(&["run", "--once", "--url", &server.url, "--index", index, "--source-name", source,
-                            "--set", extra, "--set", "read.page_size=300"]);
+        let out = logsift(&[
+            "run",
+            "--once",
+            "--url",
+            &server.url,
+            "--index",
+            index,
+            "--source-name",
+            source,
+            "--set",
+            extra,
+            "--set",
+            "read.page_size=300",
+        ]);
         let err = stderr(&out);
         assert!(out.status.success(), "{err}");
         assert_eq!(summary_field(&err, "labelled"), 2500, "{extra}: {err}");

@@ -41,7 +41,11 @@ pub struct ClassifyResponse {
 impl ClassifyResponse {
     fn new(src: &SourceEndpoint, l: Option<Labelled>) -> Self {
         match l {
-            Some(l) => ClassifyResponse { cluster_id: Some(src.format_id(l.cluster_id)), template: Some(l.template), params: l.params },
+            Some(l) => ClassifyResponse {
+                cluster_id: Some(src.format_id(l.cluster_id)),
+                template: Some(l.template),
+                params: l.params,
+            },
             None => ClassifyResponse { cluster_id: None, template: None, params: Vec::new() },
         }
     }
@@ -81,7 +85,11 @@ fn not_ready() -> RequestError {
 }
 
 fn mode(learn: bool) -> &'static str {
-    if learn { "learn" } else { "classify" }
+    if learn {
+        "learn"
+    } else {
+        "classify"
+    }
 }
 
 pub async fn classify(
@@ -95,7 +103,8 @@ pub async fn classify(
     let doc = parse_message(&body, src)?;
     let message = message_of(&doc, &src.extractor)?;
     let learn = q.learn.unwrap_or(true);
-    let labelled = if learn { src.engine.learn(&message).map(Some) } else { src.engine.classify(&message) }.map_err(|_| not_ready())?;
+    let labelled = if learn { src.engine.learn(&message).map(Some) } else { src.engine.classify(&message) }
+        .map_err(|_| not_ready())?;
     state.metrics().api_classified.with(&[&src.name, mode(learn)]).inc();
     Ok(Json(ClassifyResponse::new(src, labelled)))
 }
@@ -126,7 +135,12 @@ pub async fn classify_bulk(
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], out).into_response())
 }
 
-fn bulk_lines(body: &[u8], src: &SourceEndpoint, learn: bool, metrics: &crate::metrics::Metrics) -> Result<String, super::live::NotReady> {
+fn bulk_lines(
+    body: &[u8],
+    src: &SourceEndpoint,
+    learn: bool,
+    metrics: &crate::metrics::Metrics,
+) -> Result<String, super::live::NotReady> {
     // Input lines (1-based numbers), skipping blank ones; each parsed or failed.
     let parsed: Vec<(usize, Result<Value, RequestError>)> = body
         .split(|&b| b == b'\n')
@@ -134,11 +148,8 @@ fn bulk_lines(body: &[u8], src: &SourceEndpoint, learn: bool, metrics: &crate::m
         .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
         .map(|(i, l)| (i + 1, parse_message(l, src)))
         .collect();
-    let messages: Vec<std::borrow::Cow<'_, str>> = parsed
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok())
-        .filter_map(|d| message_of(d, &src.extractor).ok())
-        .collect();
+    let messages: Vec<std::borrow::Cow<'_, str>> =
+        parsed.iter().filter_map(|(_, r)| r.as_ref().ok()).filter_map(|d| message_of(d, &src.extractor).ok()).collect();
     let refs: Vec<&str> = messages.iter().map(|m| m.as_ref()).collect();
     let mut labelled = if learn {
         src.engine.learn_many(&refs)?.into_iter().map(Some).collect::<Vec<_>>()

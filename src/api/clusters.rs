@@ -67,7 +67,11 @@ fn view(id: &str, s: &Value) -> ClusterView {
         first_seen: str_of("first_seen"),
         last_seen: str_of("last_seen"),
         merged_into: str_of("merged_into"),
-        examples: s.get("examples").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+        examples: s
+            .get("examples")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -75,7 +79,10 @@ fn unavailable(e: crate::es::EsError) -> RequestError {
     RequestError::Unavailable(format!("cluster index: {e}"))
 }
 
-pub async fn list(State(state): State<ApiState>, query: Result<Query<ClustersQuery>, QueryRejection>) -> Result<Json<ClusterList>, RequestError> {
+pub async fn list(
+    State(state): State<ApiState>,
+    query: Result<Query<ClustersQuery>, QueryRejection>,
+) -> Result<Json<ClusterList>, RequestError> {
     let q = query_or_error(query)?;
     let order = q.order.clone().unwrap_or_else(|| "top".into());
     if !["top", "rare", "new"].contains(&order.as_str()) {
@@ -109,31 +116,43 @@ pub async fn list(State(state): State<ApiState>, query: Result<Query<ClustersQue
     let body = json!({"size": size, "query": {"bool": {"filter": filter}}, "sort": sort});
     let path = format!("/{}/_search", path_part(&ci.index));
     let qs = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
-    let r = ci.client.request(Method::Post, &path, &qs, Some(Body::Json(body)), Idempotent::Yes).await.map_err(|e| match e.status() {
-        Some(400) => RequestError::InvalidQuery(format!("the search server refused the filter: {e}")),
-        _ => unavailable(e),
-    })?;
+    let r = ci.client.request(Method::Post, &path, &qs, Some(Body::Json(body)), Idempotent::Yes).await.map_err(
+        |e| match e.status() {
+            Some(400) => RequestError::InvalidQuery(format!("the search server refused the filter: {e}")),
+            _ => unavailable(e),
+        },
+    )?;
     let clusters = r
         .pointer("/hits/hits")
         .and_then(Value::as_array)
-        .map(|hs| hs.iter().map(|h| view(h.get("_id").and_then(Value::as_str).unwrap_or(""), h.get("_source").unwrap_or(&Value::Null))).collect())
+        .map(|hs| {
+            hs.iter()
+                .map(|h| {
+                    view(h.get("_id").and_then(Value::as_str).unwrap_or(""), h.get("_source").unwrap_or(&Value::Null))
+                })
+                .collect()
+        })
         .unwrap_or_default();
     Ok(Json(ClusterList { order, clusters }))
 }
 
-fn from_miner(state: &ApiState, q: &ClustersQuery, order: String, size: usize) -> Result<Json<ClusterList>, RequestError> {
-    let src = state.source(q.source.as_deref()).ok_or_else(|| RequestError::UnknownSource(q.source.clone().unwrap_or_default()))?;
-    let mut all = src.engine.clusters().ok_or_else(|| RequestError::Unavailable("the engine is not loaded yet".into()))?;
+fn from_miner(
+    state: &ApiState,
+    q: &ClustersQuery,
+    order: String,
+    size: usize,
+) -> Result<Json<ClusterList>, RequestError> {
+    let src = state
+        .source(q.source.as_deref())
+        .ok_or_else(|| RequestError::UnknownSource(q.source.clone().unwrap_or_default()))?;
+    let mut all =
+        src.engine.clusters().ok_or_else(|| RequestError::Unavailable("the engine is not loaded yet".into()))?;
     match order.as_str() {
         "top" => all.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id))),
         "rare" => all.sort_by(|a, b| a.size.cmp(&b.size).then(a.id.cmp(&b.id))),
         _ => all.sort_by_key(|c| std::cmp::Reverse(c.id)),
     }
-    let clusters = all
-        .into_iter()
-        .take(size)
-        .map(|c| live_view(src, src.format_id(c.id), c))
-        .collect();
+    let clusters = all.into_iter().take(size).map(|c| live_view(src, src.format_id(c.id), c)).collect();
     Ok(Json(ClusterList { order, clusters }))
 }
 
@@ -151,7 +170,10 @@ fn live_view(src: &SourceEndpoint, cluster_id: String, c: crate::engine::Cluster
     }
 }
 
-pub async fn get_cluster(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<ClusterView>, RequestError> {
+pub async fn get_cluster(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Json<ClusterView>, RequestError> {
     if let Some(ci) = &state.inner.clusters {
         return match ci.client.get_source(&ci.index, &id).await.map_err(unavailable)? {
             Some(s) => Ok(Json(view(&id, &s))),

@@ -43,7 +43,10 @@ impl RawApi {
         if !self.enabled {
             return Ok(None);
         }
-        let listen = self.listen.parse().map_err(|e| ("api.listen".to_string(), format!("`{}`: {e} (expected HOST:PORT)", self.listen)))?;
+        let listen = self
+            .listen
+            .parse()
+            .map_err(|e| ("api.listen".to_string(), format!("`{}`: {e} (expected HOST:PORT)", self.listen)))?;
         let token = match (self.token, self.token_file) {
             (Some(_), Some(_)) => return Err(("api.token".into(), "give the token or a token_file, not both".into())),
             (Some(t), None) => Some(t),
@@ -63,7 +66,13 @@ impl RawApi {
                 return Err((k.into(), "must be greater than 0".into()));
             }
         }
-        Ok(Some(ApiConfig { listen, token, max_body_bytes: self.max_body_bytes, max_bulk_bytes: self.max_bulk_bytes, ..ApiConfig::default() }))
+        Ok(Some(ApiConfig {
+            listen,
+            token,
+            max_body_bytes: self.max_body_bytes,
+            max_bulk_bytes: self.max_bulk_bytes,
+            ..ApiConfig::default()
+        }))
     }
 }
 

@@ -89,7 +89,11 @@ struct Started {
     started: bool,
 }
 
-pub async fn run(State(state): State<ApiState>, Path(name): Path<String>, query: Result<Query<RunQuery>, QueryRejection>) -> Result<Response, RequestError> {
+pub async fn run(
+    State(state): State<ApiState>,
+    Path(name): Path<String>,
+    query: Result<Query<RunQuery>, QueryRejection>,
+) -> Result<Response, RequestError> {
     let q = query_or_error(query)?;
     let (runner, spec) = runner_for(&state, &name)?;
     let map = |e: JobError| match e {

@@ -134,9 +134,13 @@ mod tests {
         let a = engine.learn("Accepted password for alice from 10.0.0.1 port 22 ssh2").unwrap();
         assert_eq!(a.change, Some(Change::Created));
         // The sidecar's side of the same miner sees the same id.
-        let sidecar_id = shared.write().unwrap().add("Accepted password for alice from 10.0.0.1 port 22 ssh2").cluster_id;
+        let sidecar_id =
+            shared.write().unwrap().add("Accepted password for alice from 10.0.0.1 port 22 ssh2").cluster_id;
         assert_eq!(a.cluster_id, sidecar_id);
-        assert_eq!(engine.classify("Accepted password for alice from 10.0.0.1 port 22 ssh2").unwrap().map(|l| l.cluster_id), Some(a.cluster_id));
+        assert_eq!(
+            engine.classify("Accepted password for alice from 10.0.0.1 port 22 ssh2").unwrap().map(|l| l.cluster_id),
+            Some(a.cluster_id)
+        );
         assert_eq!(engine.cluster_count(), Some(1));
         let many = engine.learn_many(&["x y z", "Accepted password for alice from 10.0.0.1 port 22 ssh2"]).unwrap();
         assert_eq!(many.len(), 2);

@@ -4,8 +4,8 @@
 use super::classify::{classify, classify_bulk};
 use super::error::RequestError;
 use super::health::{health, live, metrics};
-use super::{clusters, jobs};
 use super::state::ApiState;
+use super::{clusters, jobs};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, Method, Uri};
 use axum::middleware::{self, Next};
@@ -40,8 +40,18 @@ pub fn route_table(state: &ApiState) -> Vec<Route> {
         route(Method::GET, "/v1/clusters/{id}", true, get(clusters::get_cluster)),
         route(Method::GET, "/v1/jobs", true, get(jobs::list)),
         route(Method::GET, "/v1/jobs/{name}", true, get(jobs::get_job)),
-        route(Method::POST, "/v1/jobs/{name}/run", true, post(jobs::run).layer(DefaultBodyLimit::max(cfg.max_body_bytes))),
-        route(Method::POST, "/v1/jobs/{name}/cancel", true, post(jobs::cancel).layer(DefaultBodyLimit::max(cfg.max_body_bytes))),
+        route(
+            Method::POST,
+            "/v1/jobs/{name}/run",
+            true,
+            post(jobs::run).layer(DefaultBodyLimit::max(cfg.max_body_bytes)),
+        ),
+        route(
+            Method::POST,
+            "/v1/jobs/{name}/cancel",
+            true,
+            post(jobs::cancel).layer(DefaultBodyLimit::max(cfg.max_body_bytes)),
+        ),
         route(
             Method::POST,
             "/v1/classify/_bulk",
@@ -88,10 +98,7 @@ async fn require_token(State(state): State<ApiState>, req: Request, next: Next) 
     let Some(given) = given else {
         return RequestError::MissingToken.into_response();
     };
-    let token = given
-        .strip_prefix(b"Bearer ")
-        .or_else(|| given.strip_prefix(b"bearer "))
-        .map(|t| t.trim_ascii());
+    let token = given.strip_prefix(b"Bearer ").or_else(|| given.strip_prefix(b"bearer ")).map(|t| t.trim_ascii());
     match token {
         Some(t) if same_secret(t, expected.as_bytes()) => next.run(req).await,
         _ => RequestError::InvalidToken.into_response(),

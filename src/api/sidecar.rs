@@ -17,7 +17,12 @@ use tokio::task::JoinHandle;
 
 /// Binds the API (when enabled) and starts it and the job scheduler; the returned tasks end
 /// after `shutdown` turns true. A port that cannot be bound is logged; labelling goes on.
-pub async fn spawn_for_sidecar(cfg: &Config, client: EsClient, sidecar: &Sidecar, shutdown: watch::Receiver<bool>) -> Result<Vec<JoinHandle<()>>, ServeError> {
+pub async fn spawn_for_sidecar(
+    cfg: &Config,
+    client: EsClient,
+    sidecar: &Sidecar,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Vec<JoinHandle<()>>, ServeError> {
     let metrics = Metrics::new();
     let mut tasks = Vec::new();
     let runner = match JobContext::from_config(cfg, "", client.clone(), metrics.clone()) {
@@ -33,7 +38,8 @@ pub async fn spawn_for_sidecar(cfg: &Config, client: EsClient, sidecar: &Sidecar
         }
     }
     let Some(api) = cfg.api.clone() else { return Ok(tasks) };
-    let extractor = Extractor::new(&cfg.source.extract).map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+    let extractor =
+        Extractor::new(&cfg.source.extract).map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
     let probe_client = client.clone();
     let probe: SearchProbe = Arc::new(move || {
         let c = probe_client.clone();
@@ -72,7 +78,11 @@ pub async fn spawn_for_sidecar(cfg: &Config, client: EsClient, sidecar: &Sidecar
 }
 
 /// Copies the pipeline's counters into the registry at each scrape.
-fn mirror_sidecar_metrics(source: String, m: Arc<crate::pipeline::Metrics>, client: EsClient) -> super::state::Collector {
+fn mirror_sidecar_metrics(
+    source: String,
+    m: Arc<crate::pipeline::Metrics>,
+    client: EsClient,
+) -> super::state::Collector {
     Arc::new(move |reg: &Metrics| {
         let s = m.snapshot();
         let src = source.as_str();

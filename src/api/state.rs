@@ -4,8 +4,8 @@
 
 use super::live::LiveEngine;
 use crate::engine::ClusterId;
-use crate::source::extract::{ExtractConfig, Extractor};
 use crate::metrics::Metrics;
+use crate::source::extract::{ExtractConfig, Extractor};
 use futures::future::BoxFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -119,7 +119,15 @@ pub(crate) struct Inner {
 
 impl ApiState {
     pub fn builder(config: ApiConfig, metrics: Arc<Metrics>) -> ApiStateBuilder {
-        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None, jobs: None, collectors: Vec::new(), clusters: None }
+        ApiStateBuilder {
+            config,
+            metrics,
+            sources: Vec::new(),
+            search_probe: None,
+            jobs: None,
+            collectors: Vec::new(),
+            clusters: None,
+        }
     }
 
     pub fn config(&self) -> &ApiConfig {

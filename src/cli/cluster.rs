@@ -85,12 +85,17 @@ pub fn main(args: ClusterArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_drain(args: &ClusterArgs, config: EngineConfig, lines: &mut LineReader, out: &mut impl Write) -> anyhow::Result<()> {
+fn run_drain(
+    args: &ClusterArgs,
+    config: EngineConfig,
+    lines: &mut LineReader,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let mut miner = match &args.load_state {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read state file `{path}`"))?;
-            let snap: MinerSnapshot =
-                serde_json::from_str(&text).with_context(|| format!("state file `{path}` is not a logsift snapshot"))?;
+            let snap: MinerSnapshot = serde_json::from_str(&text)
+                .with_context(|| format!("state file `{path}` is not a logsift snapshot"))?;
             Miner::restore(snap).with_context(|| format!("cannot restore state file `{path}`"))?
         }
         None => Miner::new(config)?,
@@ -158,7 +163,12 @@ fn run_drain(args: &ClusterArgs, config: EngineConfig, lines: &mut LineReader, o
     Ok(())
 }
 
-fn run_batch(args: &ClusterArgs, config: EngineConfig, lines: &mut LineReader, out: &mut impl Write) -> anyhow::Result<()> {
+fn run_batch(
+    args: &ClusterArgs,
+    config: EngineConfig,
+    lines: &mut LineReader,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let support = Support::parse(&args.support).map_err(|e| UsageError(format!("--support: {}", e.reason)))?;
     let masker = Masker::new(&config.masks)?;
     let mut all = Vec::new();
@@ -173,7 +183,13 @@ fn run_batch(args: &ClusterArgs, config: EngineConfig, lines: &mut LineReader, o
         _ => engine::logcluster::mine(&refs, &masker, support),
     };
     if !args.quiet {
-        eprintln!("mined {} lines in {:.1?}: {} clusters, {} outliers", refs.len(), started.elapsed(), result.clusters.len(), result.outliers().count());
+        eprintln!(
+            "mined {} lines in {:.1?}: {} clusters, {} outliers",
+            refs.len(),
+            started.elapsed(),
+            result.clusters.len(),
+            result.outliers().count()
+        );
     }
     let name = if args.algorithm == Algorithm::Slct { "slct" } else { "logcluster" };
     match args.format {
@@ -312,7 +328,14 @@ struct LineReader {
 impl LineReader {
     fn new(input: Box<dyn Read>, quiet: bool) -> Self {
         let now = Instant::now();
-        LineReader { reader: BufReader::with_capacity(1 << 20, input), buf: Vec::new(), count: 0, quiet, started: now, last_report: now }
+        LineReader {
+            reader: BufReader::with_capacity(1 << 20, input),
+            buf: Vec::new(),
+            count: 0,
+            quiet,
+            started: now,
+            last_report: now,
+        }
     }
 
     fn next_line(&mut self) -> anyhow::Result<Option<std::borrow::Cow<'_, str>>> {

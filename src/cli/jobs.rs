@@ -43,7 +43,10 @@ fn known(cfg: &Config, name: &str) -> Result<(), UsageError> {
         Ok(())
     } else {
         let names: Vec<&str> = cfg.jobs.iter().map(|j| j.name.as_str()).collect();
-        Err(UsageError(format!("unknown job `{name}` (declared: {})", if names.is_empty() { "none".into() } else { names.join(", ") })))
+        Err(UsageError(format!(
+            "unknown job `{name}` (declared: {})",
+            if names.is_empty() { "none".into() } else { names.join(", ") }
+        )))
     }
 }
 
@@ -136,7 +139,11 @@ pub fn main(args: JobsArgs) -> anyhow::Result<()> {
         }
         JobsCommand::Cancel { name } => {
             known(&cfg, &name)?;
-            let listen = ask_sidecar(&cfg, &format!("/v1/jobs/{name}/cancel"), "a run started with `jobs run --wait` stops with Ctrl-C")?;
+            let listen = ask_sidecar(
+                &cfg,
+                &format!("/v1/jobs/{name}/cancel"),
+                "a run started with `jobs run --wait` stops with Ctrl-C",
+            )?;
             println!("asked the sidecar at {listen} to cancel `{name}`; follow it with `logsift jobs status {name}`");
             Ok(())
         }
@@ -145,7 +152,10 @@ pub fn main(args: JobsArgs) -> anyhow::Result<()> {
 
 /// POSTs to the running sidecar's API; its listen address on success.
 fn ask_sidecar(cfg: &Config, path: &str, hint: &str) -> anyhow::Result<std::net::SocketAddr> {
-    let api = cfg.api.as_ref().ok_or_else(|| UsageError("the API is disabled ([api] enabled = false): use `jobs run NAME --wait`".into()))?;
+    let api = cfg
+        .api
+        .as_ref()
+        .ok_or_else(|| UsageError("the API is disabled ([api] enabled = false): use `jobs run NAME --wait`".into()))?;
     let url = format!("http://{}{path}", api.listen);
     let rt = runtime()?;
     rt.block_on(async {

@@ -118,7 +118,8 @@ async fn install(a: InstallArgs) -> anyhow::Result<()> {
     };
     let target = KibanaTarget { url: a.url, space: a.space, auth };
     target.import_url().map_err(|e| UsageError(e.to_string()))?;
-    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(60)).danger_accept_invalid_certs(a.insecure);
+    let mut builder =
+        reqwest::Client::builder().timeout(Duration::from_secs(60)).danger_accept_invalid_certs(a.insecure);
     if let Some(ca) = &a.ca_file {
         let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
         let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| UsageError(format!("{}: {e}", ca.display())))?;

@@ -2,12 +2,12 @@
 
 pub mod cluster;
 pub mod common;
+pub mod jobs;
+pub mod kibana;
 pub mod run;
+pub mod serve;
 pub mod setup;
 pub mod status;
-pub mod kibana;
-pub mod serve;
-pub mod jobs;
 
 /// An error in what the user asked for (bad option, invalid config): exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -16,10 +16,12 @@ pub struct UsageError(pub String);
 
 /// 2 for usage and configuration errors, 1 for everything else.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
-    let usage = e.chain().any(|c| {
-        c.is::<UsageError>() || c.is::<crate::engine::ConfigError>()
-    });
-    if usage { 2 } else { 1 }
+    let usage = e.chain().any(|c| c.is::<UsageError>() || c.is::<crate::engine::ConfigError>());
+    if usage {
+        2
+    } else {
+        1
+    }
 }
 
 /// Logs go to stderr; `RUST_LOG` overrides the level picked by `-v`.

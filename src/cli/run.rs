@@ -40,7 +40,11 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
         });
         let mut sidecar = Sidecar::new(cfg.clone(), client.clone())?;
         // The HTTP API and the job scheduler, beside the pipeline (follow mode only).
-        let api_tasks = if args.once { Vec::new() } else { crate::api::sidecar::spawn_for_sidecar(&cfg, client, &sidecar, rx.clone()).await? };
+        let api_tasks = if args.once {
+            Vec::new()
+        } else {
+            crate::api::sidecar::spawn_for_sidecar(&cfg, client, &sidecar, rx.clone()).await?
+        };
         let summary = sidecar.run(args.once, rx).await?;
         for t in api_tasks {
             let _ = t.await;
@@ -68,17 +72,36 @@ async fn wait_for_signal() {
 pub fn render_summary(s: &RunSummary, source: &str) -> String {
     let m = &s.metrics;
     let mut out = String::new();
-    out += &format!("logsift run summary (source `{source}`, {}, paging {})\n",
-        s.server.as_deref().unwrap_or("?"), s.paging.as_deref().unwrap_or("?"));
+    out += &format!(
+        "logsift run summary (source `{source}`, {}, paging {})\n",
+        s.server.as_deref().unwrap_or("?"),
+        s.paging.as_deref().unwrap_or("?")
+    );
     out += &format!("  documents read      {:>10}\n", m.docs_read);
     out += &format!("  labelled            {:>10}\n", m.docs_labelled);
     out += &format!("  already labelled    {:>10}\n", m.docs_already_labelled);
-    out += &format!("  skipped             {:>10}  (missing field {}, not a string {}, too large {})\n",
-        m.skipped(), m.skipped_missing_field, m.skipped_not_string, m.skipped_too_large);
-    out += &format!("  not written         {:>10}  (conflict {}, document gone {}, refused {}): left pending\n",
-        m.write_conflicts + m.write_missing + m.write_failed, m.write_conflicts, m.write_missing, m.write_failed);
-    out += &format!("  clusters            {:>10}  ({} new, {} recounted)\n", s.clusters, m.clusters_created, m.clusters_recounted);
-    out += &format!("  batches             {:>10}  (bulk requests {}, items resent {})\n", m.batches, m.bulk_requests, m.bulk_item_retries);
+    out += &format!(
+        "  skipped             {:>10}  (missing field {}, not a string {}, too large {})\n",
+        m.skipped(),
+        m.skipped_missing_field,
+        m.skipped_not_string,
+        m.skipped_too_large
+    );
+    out += &format!(
+        "  not written         {:>10}  (conflict {}, document gone {}, refused {}): left pending\n",
+        m.write_conflicts + m.write_missing + m.write_failed,
+        m.write_conflicts,
+        m.write_missing,
+        m.write_failed
+    );
+    out += &format!(
+        "  clusters            {:>10}  ({} new, {} recounted)\n",
+        s.clusters, m.clusters_created, m.clusters_recounted
+    );
+    out += &format!(
+        "  batches             {:>10}  (bulk requests {}, items resent {})\n",
+        m.batches, m.bulk_requests, m.bulk_item_retries
+    );
     for e in &s.read_errors {
         out += &format!("  read error: {e}\n");
     }

@@ -36,7 +36,8 @@ pub struct ServeArgs {
 
 fn token(args: &ServeArgs) -> anyhow::Result<Option<String>> {
     if let Some(var) = &args.token_env {
-        let t = std::env::var(var).map_err(|_| super::UsageError(format!("--token-env: environment variable {var} is not set")))?;
+        let t = std::env::var(var)
+            .map_err(|_| super::UsageError(format!("--token-env: environment variable {var} is not set")))?;
         return Ok(Some(t.trim().to_owned()).filter(|t| !t.is_empty()));
     }
     if let Some(path) = &args.token_file {
@@ -59,7 +60,9 @@ pub fn main(args: ServeArgs) -> anyhow::Result<()> {
         ..ApiConfig::default()
     };
     let miner = Arc::new(RwLock::new(Miner::new(EngineConfig::default())?));
-    let state = ApiState::builder(config, Metrics::new()).source(SourceEndpoint::with_default_extraction(args.source.clone(), miner)).build();
+    let state = ApiState::builder(config, Metrics::new())
+        .source(SourceEndpoint::with_default_extraction(args.source.clone(), miner))
+        .build();
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
         rt.worker_threads(n.max(1));

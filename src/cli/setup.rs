@@ -17,12 +17,26 @@ pub fn main(args: SetupArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let client = EsClient::new(&cfg.connection)?;
         let info = client.server_info().await?;
-        let r = setup::install(&client, &info.capabilities(), &cfg.clusters_index, &cfg.state_index, &cfg.source.index_expr()).await?;
+        let r = setup::install(
+            &client,
+            &info.capabilities(),
+            &cfg.clusters_index,
+            &cfg.state_index,
+            &cfg.source.index_expr(),
+        )
+        .await?;
         println!("server: {info}");
         println!("component templates: {}", r.component_templates.join(", "));
         println!("index templates: {}", r.index_templates.join(", "));
-        println!("created indices: {}", if r.created_indices.is_empty() { "none (already there)".into() } else { r.created_indices.join(", ") });
-        println!("logsift.* mappings on `{}`: {}", cfg.source.index_expr(), if r.mapped_source_indices { "yes" } else { "no index matches yet" });
+        println!(
+            "created indices: {}",
+            if r.created_indices.is_empty() { "none (already there)".into() } else { r.created_indices.join(", ") }
+        );
+        println!(
+            "logsift.* mappings on `{}`: {}",
+            cfg.source.index_expr(),
+            if r.mapped_source_indices { "yes" } else { "no index matches yet" }
+        );
         anyhow::Ok(())
     })
 }

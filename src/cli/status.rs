@@ -33,7 +33,10 @@ pub fn main(args: StatusArgs) -> anyhow::Result<()> {
         println!("  skipped (by runs)    {}", cp.docs_skipped);
         println!("  clusters             {clusters}");
         println!("  checkpoint time      {}", cp.max_timestamp.as_deref().unwrap_or("none"));
-        let lag = cp.max_timestamp.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        let lag = cp
+            .max_timestamp
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| chrono::Utc::now().signed_duration_since(t));
         match lag {
             Some(d) => println!("  lag                  {}s (now − checkpoint time)", d.num_seconds()),

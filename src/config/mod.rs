@@ -182,8 +182,12 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let auth = match (c.username, password, api_key, bearer) {
         (None, None, None, None) => Auth::None,
         (Some(username), Some(password), None, None) => Auth::Basic { username, password },
-        (Some(_), None, None, None) => return Err(ConfigError::invalid("connection.password", "a username needs a password")),
-        (None, Some(_), None, None) => return Err(ConfigError::invalid("connection.username", "a password needs a username")),
+        (Some(_), None, None, None) => {
+            return Err(ConfigError::invalid("connection.password", "a username needs a password"))
+        }
+        (None, Some(_), None, None) => {
+            return Err(ConfigError::invalid("connection.username", "a password needs a username"))
+        }
         (None, None, Some(k), None) => Auth::ApiKey(k),
         (None, None, None, Some(t)) => Auth::Bearer(t),
         _ => return Err(ConfigError::invalid("connection", "give one of username/password, api_key, bearer_token")),
@@ -213,7 +217,10 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
 
     let s = raw.source;
     if s.name.is_empty() || !s.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return Err(ConfigError::invalid("source.name", format!("`{}`: use lowercase letters, digits and `_`", s.name)));
+        return Err(ConfigError::invalid(
+            "source.name",
+            format!("`{}`: use lowercase letters, digits and `_`", s.name),
+        ));
     }
     if s.indices.is_empty() || s.indices.iter().any(|i| i.trim().is_empty() || i.contains(' ')) {
         return Err(ConfigError::invalid("source.indices", "give one or more index names or patterns"));
@@ -221,9 +228,13 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let query = match s.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         None => None,
         Some(q) => {
-            let v: Value = serde_json::from_str(q).map_err(|e| ConfigError::invalid("source.query", format!("not JSON: {e}")))?;
+            let v: Value =
+                serde_json::from_str(q).map_err(|e| ConfigError::invalid("source.query", format!("not JSON: {e}")))?;
             if !v.is_object() {
-                return Err(ConfigError::invalid("source.query", "must be a query object, e.g. {\"term\": {\"program\": \"sshd\"}}"));
+                return Err(ConfigError::invalid(
+                    "source.query",
+                    "must be a query object, e.g. {\"term\": {\"program\": \"sshd\"}}",
+                ));
             }
             Some(v)
         }
@@ -232,7 +243,8 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         Some(t) => MessageSpec::Template(t),
         None => MessageSpec::Field(s.message_field),
     };
-    let extract = ExtractConfig { message, strip_syslog_header: s.strip_syslog_header, max_message_bytes: s.max_message_bytes };
+    let extract =
+        ExtractConfig { message, strip_syslog_header: s.strip_syslog_header, max_message_bytes: s.max_message_bytes };
     Extractor::new(&extract).map_err(|e| ConfigError::invalid(&e.key, e.reason))?;
     if s.timestamp_field.is_empty() {
         return Err(ConfigError::invalid("source.timestamp_field", "must not be empty"));
@@ -257,7 +269,8 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let w = raw.write;
     positive("write.bulk_size", w.bulk_size as u64)?;
     positive("write.batch_docs", w.batch_docs as u64)?;
-    let write = WriteConfig { bulk_size: w.bulk_size, batch_docs: w.batch_docs, params: w.params, examples: w.examples };
+    let write =
+        WriteConfig { bulk_size: w.bulk_size, batch_docs: w.batch_docs, params: w.params, examples: w.examples };
 
     for (key, v) in [("clusters.index", &raw.clusters.index), ("state.index", &raw.state.index)] {
         if v.is_empty() || v.contains(['*', ',', ' ']) || v.to_ascii_lowercase() != *v {

@@ -22,7 +22,11 @@ fn key_of(e: ConfigError) -> String {
 
 #[test]
 fn no_file_gives_defaults_and_flags_win() {
-    let o = Overrides { urls: vec!["http://127.0.0.1:1234".into()], indices: vec!["a-*".into(), "b".into()], ..Default::default() };
+    let o = Overrides {
+        urls: vec!["http://127.0.0.1:1234".into()],
+        indices: vec!["a-*".into(), "b".into()],
+        ..Default::default()
+    };
     let c = load_with_env(&o, env(&[("LOGSIFT_CONNECTION__URLS", "http://x:1"), ("LOGSIFT_URL", "ignored")])).unwrap();
     assert_eq!(c.connection.urls[0].as_str(), "http://127.0.0.1:1234/");
     assert_eq!(c.source.index_expr(), "a-*,b");
@@ -46,7 +50,11 @@ fn the_bundled_example_file_is_valid() {
 fn env_overrides_file_and_lists_split() {
     let c = load_toml(
         "[read]\npage_size = 100\n[source]\nname = \"sshd\"\n",
-        &[("LOGSIFT_READ__PAGE_SIZE", "250"), ("LOGSIFT_SOURCE__INDICES", "x-*, y-*"), ("LOGSIFT_SOURCE__STRIP_SYSLOG_HEADER", "true")],
+        &[
+            ("LOGSIFT_READ__PAGE_SIZE", "250"),
+            ("LOGSIFT_SOURCE__INDICES", "x-*, y-*"),
+            ("LOGSIFT_SOURCE__STRIP_SYSLOG_HEADER", "true"),
+        ],
     )
     .unwrap();
     assert_eq!(c.read.page_size, 250);

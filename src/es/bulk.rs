@@ -31,19 +31,31 @@ pub enum ItemOutcome {
     /// 404: the document or its index is gone.
     Missing,
     /// 429/5xx on the item: send it again.
-    Retriable { status: u16, reason: String },
+    Retriable {
+        status: u16,
+        reason: String,
+    },
     /// Any other refusal (mapping conflict, ...): not sent again.
-    Failed { status: u16, reason: String },
+    Failed {
+        status: u16,
+        reason: String,
+    },
 }
 
 /// The NDJSON body of a bulk request. Action lines are written directly (no `Value` trees): this
 /// runs once per document on the sidecar's hot path.
 pub fn encode<'a>(ops: impl IntoIterator<Item = &'a BulkOp> + Clone) -> Vec<u8> {
     // Sized up front (the hot path's body is ~0.5 MB): no regrowing and copying.
-    let size: usize = ops.clone().into_iter().map(|op| match op {
-        BulkOp::UpdateRaw { index, id, doc_head, doc_tail, .. } => 96 + index.len() + id.len() + doc_head.len() + doc_tail.len(),
-        _ => 256,
-    }).sum();
+    let size: usize = ops
+        .clone()
+        .into_iter()
+        .map(|op| match op {
+            BulkOp::UpdateRaw { index, id, doc_head, doc_tail, .. } => {
+                96 + index.len() + id.len() + doc_head.len() + doc_tail.len()
+            }
+            _ => 256,
+        })
+        .sum();
     let mut out = Vec::with_capacity(size);
     for op in ops {
         match op {
@@ -143,7 +155,8 @@ pub fn outcomes_from_slice(body: &[u8], expected: usize) -> Result<Vec<ItemOutco
 
 /// Reads the items of a bulk answer, in request order.
 pub fn outcomes(resp: &Value, expected: usize) -> Result<Vec<ItemOutcome>, EsError> {
-    let a: BulkAnswer = serde_json::from_value(resp.clone()).map_err(|e| EsError::Decode(format!("bulk answer: {e}")))?;
+    let a: BulkAnswer =
+        serde_json::from_value(resp.clone()).map_err(|e| EsError::Decode(format!("bulk answer: {e}")))?;
     to_outcomes(a, expected)
 }
 
@@ -177,7 +190,10 @@ pub const BULK_FILTER_PATH: &str = "errors,items.*.status,items.*.error,error,st
 
 impl EsClient {
     /// Sends one bulk request (whole-request failures retried; item failures are the caller's).
-    pub async fn bulk<'a>(&self, ops: impl ExactSizeIterator<Item = &'a BulkOp> + Clone) -> Result<Vec<ItemOutcome>, EsError> {
+    pub async fn bulk<'a>(
+        &self,
+        ops: impl ExactSizeIterator<Item = &'a BulkOp> + Clone,
+    ) -> Result<Vec<ItemOutcome>, EsError> {
         let n = ops.len();
         if n == 0 {
             return Ok(Vec::new());
@@ -201,7 +217,13 @@ mod tests {
     #[test]
     fn encodes_guarded_partial_updates() {
         let ops = vec![
-            BulkOp::Update { index: "i".into(), id: "a".into(), guard: Some((3, 1)), doc: json!({"x": 1}), upsert: false },
+            BulkOp::Update {
+                index: "i".into(),
+                id: "a".into(),
+                guard: Some((3, 1)),
+                doc: json!({"x": 1}),
+                upsert: false,
+            },
             BulkOp::Update { index: "c".into(), id: "b".into(), guard: None, doc: json!({"y": 2}), upsert: true },
         ];
         let text = String::from_utf8(encode(&ops)).unwrap();
@@ -210,14 +232,25 @@ mod tests {
         assert_eq!(lines[1], json!({"doc": {"x": 1}}));
         assert_eq!(lines[3], json!({"doc": {"y": 2}, "doc_as_upsert": true}));
         assert_eq!(lines[2], json!({"update": {"_index": "c", "_id": "b"}}));
-        let raw = BulkOp::UpdateRaw { index: "i\"x".into(), id: "c\n".into(), guard: Some((1, 2)), doc_head: r#"{"a":1"#.into(), doc_tail: "}".into() };
+        let raw = BulkOp::UpdateRaw {
+            index: "i\"x".into(),
+            id: "c\n".into(),
+            guard: Some((1, 2)),
+            doc_head: r#"{"a":1"#.into(),
+            doc_tail: "}".into(),
+        };
         let put = BulkOp::Index { index: "j".into(), id: "d".into(), doc: json!({"z": [1]}) };
         let text = String::from_utf8(encode([&raw, &put])).unwrap();
         let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert_eq!(lines, vec![
-            json!({"update": {"_index": "i\"x", "_id": "c\n", "if_seq_no": 1, "if_primary_term": 2}}), json!({"doc": {"a": 1}}),
-            json!({"index": {"_index": "j", "_id": "d"}}), json!({"z": [1]}),
-        ]);
+        assert_eq!(
+            lines,
+            vec![
+                json!({"update": {"_index": "i\"x", "_id": "c\n", "if_seq_no": 1, "if_primary_term": 2}}),
+                json!({"doc": {"a": 1}}),
+                json!({"index": {"_index": "j", "_id": "d"}}),
+                json!({"z": [1]}),
+            ]
+        );
     }
 
     #[test]

@@ -111,13 +111,20 @@ impl EsClient {
     pub async fn count(&self, index: &str, query: &Value) -> Result<u64, EsError> {
         let path = format!("/{}/_count", path_part(index));
         let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
-        let r = self.request(Method::Post, &path, &q, Some(Body::Json(json!({"query": query}))), Idempotent::Yes).await?;
+        let r =
+            self.request(Method::Post, &path, &q, Some(Body::Json(json!({"query": query}))), Idempotent::Yes).await?;
         r.get("count").and_then(Value::as_u64).ok_or_else(|| EsError::Decode("no `count`".into()))
     }
 
     /// Exact document count and first/last document time of each of `ids`, over `index`.
     /// Ids with no documents are absent from the answer.
-    pub async fn cluster_counts(&self, index: &str, field: &str, ts_field: &str, ids: &[String]) -> Result<Vec<ClusterCount>, EsError> {
+    pub async fn cluster_counts(
+        &self,
+        index: &str,
+        field: &str,
+        ts_field: &str,
+        ids: &[String],
+    ) -> Result<Vec<ClusterCount>, EsError> {
         let mut out = Vec::with_capacity(ids.len());
         let path = format!("/{}/_search", path_part(index));
         let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
@@ -133,7 +140,9 @@ impl EsClient {
             let r = self.request(Method::Post, &path, &q, Some(Body::Json(body)), Idempotent::Yes).await?;
             let buckets = r.pointer("/aggregations/c/buckets").and_then(Value::as_array).cloned().unwrap_or_default();
             for b in buckets {
-                let time = |k: &str| b.get(k).and_then(|v| v.get("value_as_string")).and_then(Value::as_str).map(str::to_string);
+                let time = |k: &str| {
+                    b.get(k).and_then(|v| v.get("value_as_string")).and_then(Value::as_str).map(str::to_string)
+                };
                 out.push(ClusterCount {
                     cluster_id: b.get("key").and_then(Value::as_str).unwrap_or_default().to_string(),
                     count: b.get("doc_count").and_then(Value::as_u64).unwrap_or(0),
@@ -149,7 +158,14 @@ impl EsClient {
 impl EsClient {
     /// One example document `_source` per value of `field` starting with `prefix`
     /// (a terms aggregation with a `top_hits` of one), at most `max` values.
-    pub async fn one_doc_per_value(&self, index: &str, field: &str, prefix: &str, source_fields: &[&str], max: usize) -> Result<Vec<(String, Value)>, EsError> {
+    pub async fn one_doc_per_value(
+        &self,
+        index: &str,
+        field: &str,
+        prefix: &str,
+        source_fields: &[&str],
+        max: usize,
+    ) -> Result<Vec<(String, Value)>, EsError> {
         let path = format!("/{}/_search", path_part(index));
         let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
         let body = json!({

@@ -62,16 +62,12 @@ impl ServerInfo {
         let (a, b, _) = self.version;
         let at_least = |x: u32, y: u32| (a, b) >= (x, y);
         match self.distribution {
-            Distribution::Elasticsearch => Capabilities {
-                pit: at_least(7, 10),
-                shard_doc: at_least(7, 12),
-                match_only_text: at_least(7, 14),
-            },
-            Distribution::OpenSearch => Capabilities {
-                pit: at_least(2, 4),
-                shard_doc: at_least(3, 3),
-                match_only_text: at_least(2, 12),
-            },
+            Distribution::Elasticsearch => {
+                Capabilities { pit: at_least(7, 10), shard_doc: at_least(7, 12), match_only_text: at_least(7, 14) }
+            }
+            Distribution::OpenSearch => {
+                Capabilities { pit: at_least(2, 4), shard_doc: at_least(3, 3), match_only_text: at_least(2, 12) }
+            }
         }
     }
 }

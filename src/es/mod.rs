@@ -83,7 +83,10 @@ pub struct ConnectOptions {
 pub enum Auth {
     #[default]
     None,
-    Basic { username: String, password: String },
+    Basic {
+        username: String,
+        password: String,
+    },
     ApiKey(String),
     Bearer(String),
 }
@@ -153,9 +156,7 @@ impl EsClient {
         let mut builder = builder.timeout(opts.timeout).enable_meta_header(false);
         builder = match &opts.auth {
             Auth::None => builder,
-            Auth::Basic { username, password } => {
-                builder.auth(Credentials::Basic(username.clone(), password.clone()))
-            }
+            Auth::Basic { username, password } => builder.auth(Credentials::Basic(username.clone(), password.clone())),
             Auth::ApiKey(k) => builder.auth(Credentials::EncodedApiKey(k.clone())),
             Auth::Bearer(t) => builder.auth(Credentials::Bearer(t.clone())),
         };
@@ -204,8 +205,7 @@ impl EsClient {
             match self.request_once(method, path, query, body.as_ref()).await {
                 Ok(v) => return Ok(v),
                 Err(e) => {
-                    let may_retry = e.is_retriable()
-                        && (idempotent == Idempotent::Yes || e.status() == Some(429));
+                    let may_retry = e.is_retriable() && (idempotent == Idempotent::Yes || e.status() == Some(429));
                     if !may_retry || attempt >= self.retry.max_retries {
                         return Err(e);
                     }

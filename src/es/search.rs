@@ -71,14 +71,25 @@ pub struct Pager {
 enum PagerState {
     /// Not yet started (scroll) — the first search opens the scroll.
     ScrollNew,
-    Scroll { id: String },
-    Pit { id: String, dist: Distribution, search_after: Option<Value> },
+    Scroll {
+        id: String,
+    },
+    Pit {
+        id: String,
+        dist: Distribution,
+        search_after: Option<Value>,
+    },
     Done,
 }
 
 impl Pager {
     /// Opens a read. `Pit` needs a server with PIT and `_shard_doc` (see [`Capabilities`]).
-    pub async fn open(client: &EsClient, spec: SearchSpec, mode: PagingMode, info: &ServerInfo) -> Result<Pager, EsError> {
+    pub async fn open(
+        client: &EsClient,
+        spec: SearchSpec,
+        mode: PagingMode,
+        info: &ServerInfo,
+    ) -> Result<Pager, EsError> {
         let caps: Capabilities = info.capabilities();
         let state = match mode {
             PagingMode::Scroll => PagerState::ScrollNew,
@@ -96,7 +107,10 @@ impl Pager {
                     Distribution::OpenSearch => (format!("/{idx}/_search/point_in_time"), "pit_id"),
                 };
                 let r = client.request(Method::Post, &path, &q, None, Idempotent::Yes).await?;
-                let id = r.get(key).and_then(Value::as_str).ok_or_else(|| EsError::Decode(format!("no `{key}` in PIT answer")))?;
+                let id = r
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| EsError::Decode(format!("no `{key}` in PIT answer")))?;
                 PagerState::Pit { id: id.to_string(), dist: info.distribution, search_after: None }
             }
         };
@@ -145,7 +159,8 @@ impl Pager {
                 c.request_raw(Method::Post, "/_search", &[], Some(Body::Json(b)), Idempotent::Yes).await?
             }
         };
-        let resp: SearchAnswer<'_> = serde_json::from_slice(&resp).map_err(|e| EsError::Decode(format!("search answer: {e}")))?;
+        let resp: SearchAnswer<'_> =
+            serde_json::from_slice(&resp).map_err(|e| EsError::Decode(format!("search answer: {e}")))?;
         // Only a PIT read needs the last hit's sort values (the next `search_after`).
         let last_sort = match resp.hits.hits.last().and_then(|h| h.sort) {
             Some(raw) if matches!(self.state, PagerState::Pit { .. }) => {
@@ -157,7 +172,13 @@ impl Pager {
             .hits
             .hits
             .into_iter()
-            .map(|h| Hit { index: h.index.into_owned(), id: h.id.into_owned(), seq_no: h.seq_no, primary_term: h.primary_term, source: h.source })
+            .map(|h| Hit {
+                index: h.index.into_owned(),
+                id: h.id.into_owned(),
+                seq_no: h.seq_no,
+                primary_term: h.primary_term,
+                source: h.source,
+            })
             .collect();
         match &mut self.state {
             PagerState::ScrollNew | PagerState::Scroll { .. } => {

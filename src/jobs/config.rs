@@ -50,7 +50,8 @@ pub fn validate(raw: &[RawJob]) -> Result<Vec<JobSpec>, JobConfigError> {
         if out.iter().any(|o| o.name == j.name) {
             return Err((key("name"), format!("job `{}` is declared twice", j.name)));
         }
-        let schedule = j.schedule.as_deref().map(|s| s.parse::<Schedule>()).transpose().map_err(|e| (key("schedule"), e))?;
+        let schedule =
+            j.schedule.as_deref().map(|s| s.parse::<Schedule>()).transpose().map_err(|e| (key("schedule"), e))?;
         let kind = match j.kind.as_str() {
             "remine" => {
                 let algorithm = match j.algorithm.as_deref().unwrap_or("logcluster") {
@@ -58,7 +59,8 @@ pub fn validate(raw: &[RawJob]) -> Result<Vec<JobSpec>, JobConfigError> {
                     "slct" => BatchAlgorithm::Slct,
                     other => return Err((key("algorithm"), format!("`{other}`: use logcluster or slct"))),
                 };
-                let support = Support::parse(j.support.as_deref().unwrap_or("0.5%")).map_err(|e| (key("support"), e.reason))?;
+                let support =
+                    Support::parse(j.support.as_deref().unwrap_or("0.5%")).map_err(|e| (key("support"), e.reason))?;
                 let range = j.range.as_deref().map(parse_duration).transpose().map_err(|e| (key("range"), e))?;
                 JobKind::Remine(RemineSpec { algorithm, support, range, bulk_size: j.bulk_size.unwrap_or(500).max(1) })
             }
@@ -66,9 +68,14 @@ pub fn validate(raw: &[RawJob]) -> Result<Vec<JobSpec>, JobConfigError> {
                 let dest = match &j.dest {
                     None => None,
                     Some(index) => {
-                        let bad = index.is_empty() || index.starts_with(['-', '_', '+']) || index.chars().any(|c| c.is_ascii_uppercase() || "*,?\"<>|/\\ #".contains(c));
+                        let bad = index.is_empty()
+                            || index.starts_with(['-', '_', '+'])
+                            || index.chars().any(|c| c.is_ascii_uppercase() || "*,?\"<>|/\\ #".contains(c));
                         if bad {
-                            return Err((key("dest"), format!("`{index}` is not a concrete index name (lowercase, no wildcards or commas)")));
+                            return Err((
+                                key("dest"),
+                                format!("`{index}` is not a concrete index name (lowercase, no wildcards or commas)"),
+                            ));
                         }
                         let source = j.dest_source.clone().unwrap_or_else(|| index.clone());
                         if source.is_empty() {
@@ -87,7 +94,10 @@ pub fn validate(raw: &[RawJob]) -> Result<Vec<JobSpec>, JobConfigError> {
                 })
             }
             "prune" => {
-                let older = j.older_than.as_deref().ok_or_else(|| (key("older_than"), "prune needs older_than (e.g. \"30d\")".to_string()))?;
+                let older = j
+                    .older_than
+                    .as_deref()
+                    .ok_or_else(|| (key("older_than"), "prune needs older_than (e.g. \"30d\")".to_string()))?;
                 JobKind::Prune { older_than: parse_duration(older).map_err(|e| (key("older_than"), e))? }
             }
             other => return Err((key("kind"), format!("`{other}`: use remine, reindex or prune"))),
@@ -107,17 +117,38 @@ mod tests {
 
     #[test]
     fn validates_jobs_and_names_the_key_at_fault() {
-        let ok = validate(&[RawJob { schedule: Some("every 6h".into()), range: Some("7d".into()), ..job("week", "remine") }]).unwrap();
-        assert!(matches!(&ok[0].kind, JobKind::Remine(r) if r.algorithm == BatchAlgorithm::LogCluster && r.range.is_some()));
+        let ok = validate(&[RawJob {
+            schedule: Some("every 6h".into()),
+            range: Some("7d".into()),
+            ..job("week", "remine")
+        }])
+        .unwrap();
+        assert!(
+            matches!(&ok[0].kind, JobKind::Remine(r) if r.algorithm == BatchAlgorithm::LogCluster && r.range.is_some())
+        );
         assert_eq!(validate(&[job("a", "remine"), job("a", "remine")]).unwrap_err().0, "jobs[1].name");
         assert_eq!(validate(&[job("a", "dance")]).unwrap_err().0, "jobs[0].kind");
-        assert_eq!(validate(&[RawJob { schedule: Some("nope nope".into()), ..job("a", "remine") }]).unwrap_err().0, "jobs[0].schedule");
-        assert_eq!(validate(&[RawJob { support: Some("0%".into()), ..job("a", "remine") }]).unwrap_err().0, "jobs[0].support");
+        assert_eq!(
+            validate(&[RawJob { schedule: Some("nope nope".into()), ..job("a", "remine") }]).unwrap_err().0,
+            "jobs[0].schedule"
+        );
+        assert_eq!(
+            validate(&[RawJob { support: Some("0%".into()), ..job("a", "remine") }]).unwrap_err().0,
+            "jobs[0].support"
+        );
         assert_eq!(validate(&[job("p", "prune")]).unwrap_err().0, "jobs[0].older_than");
         assert_eq!(validate(&[job("bad name", "prune")]).unwrap_err().0, "jobs[0].name");
         let copy = validate(&[RawJob { dest: Some("logs-labelled".into()), ..job("c", "reindex") }]).unwrap();
-        assert!(matches!(&copy[0].kind, JobKind::Reindex(r) if r.dest.as_ref().is_some_and(|d| d.index == "logs-labelled" && d.source == "logs-labelled")));
-        assert_eq!(validate(&[RawJob { dest: Some("logs-*".into()), ..job("c", "reindex") }]).unwrap_err().0, "jobs[0].dest");
-        assert_eq!(validate(&[RawJob { dest_source: Some("x".into()), ..job("c", "reindex") }]).unwrap_err().0, "jobs[0].dest_source");
+        assert!(
+            matches!(&copy[0].kind, JobKind::Reindex(r) if r.dest.as_ref().is_some_and(|d| d.index == "logs-labelled" && d.source == "logs-labelled"))
+        );
+        assert_eq!(
+            validate(&[RawJob { dest: Some("logs-*".into()), ..job("c", "reindex") }]).unwrap_err().0,
+            "jobs[0].dest"
+        );
+        assert_eq!(
+            validate(&[RawJob { dest_source: Some("x".into()), ..job("c", "reindex") }]).unwrap_err().0,
+            "jobs[0].dest_source"
+        );
     }
 }

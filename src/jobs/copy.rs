@@ -76,7 +76,12 @@ pub async fn load_phase(ctx: &JobContext, dest: &str) -> Result<Option<Phase>, J
         .and_then(|d| d.get("phase").and_then(Value::as_str).and_then(Phase::parse)))
 }
 
-pub async fn save_phase(ctx: &JobContext, dest: &str, phase: Phase, report: Option<&CopyReport>) -> Result<(), JobError> {
+pub async fn save_phase(
+    ctx: &JobContext,
+    dest: &str,
+    phase: Phase,
+    report: Option<&CopyReport>,
+) -> Result<(), JobError> {
     let mut doc = json!({
         "kind": "job_progress", "job": ctx.job, "source": ctx.source.name, "dest": dest,
         "phase": phase.as_str(), "updated_at": chrono::Utc::now().to_rfc3339(),
@@ -138,7 +143,8 @@ fn report_of(r: &Value) -> Result<CopyReport, JobError> {
 
 /// A server without the tasks API (osmem-server answers 400 "no handler found").
 fn no_tasks_api(e: &EsError) -> bool {
-    matches!(e.status(), Some(400) | Some(404) | Some(405) | Some(501)) && e.error_type().is_none_or(|t| t != "resource_not_found_exception")
+    matches!(e.status(), Some(400) | Some(404) | Some(405) | Some(501))
+        && e.error_type().is_none_or(|t| t != "resource_not_found_exception")
 }
 
 /// Copies the source into `dest` with `_reindex`, throttled to `docs_per_sec` (0 = no limit).
@@ -162,7 +168,8 @@ async fn run_copy(ctx: &JobContext, dest: &str, docs_per_sec: u64, cancel: &Canc
     let rps = if docs_per_sec > 0 { docs_per_sec.to_string() } else { "-1".to_string() };
     let body = reindex_body(ctx, dest);
     let q = [("wait_for_completion", "false".to_string()), ("requests_per_second", rps.clone())];
-    let started = ctx.client.request(Method::Post, "/_reindex", &q, Some(Body::Json(body.clone())), Idempotent::Yes).await?;
+    let started =
+        ctx.client.request(Method::Post, "/_reindex", &q, Some(Body::Json(body.clone())), Idempotent::Yes).await?;
     if let Some(task) = started.get("task").and_then(Value::as_str) {
         match poll_task(ctx, task, cancel).await {
             Ok(Some(report)) => return Ok(report),
@@ -175,7 +182,8 @@ async fn run_copy(ctx: &JobContext, dest: &str, docs_per_sec: u64, cancel: &Canc
     }
     // Synchronous copy: cancellation stops waiting (the server may finish the copy; the next
     // run's copy is then a no-op).
-    let q = [("wait_for_completion", "true".to_string()), ("requests_per_second", rps), ("refresh", "true".to_string())];
+    let q =
+        [("wait_for_completion", "true".to_string()), ("requests_per_second", rps), ("refresh", "true".to_string())];
     let sync = ctx.client.request(Method::Post, "/_reindex", &q, Some(Body::Json(body)), Idempotent::Yes);
     let watch_cancel = async {
         while !cancel.is_cancelled() {

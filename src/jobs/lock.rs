@@ -37,7 +37,10 @@ fn holder_is_dead(holder: &str) -> bool {
     let Some((host, pid)) = holder.rsplit_once(':') else { return false };
     let me = super::holder_id();
     let my_host = me.rsplit_once(':').map(|(h, _)| h).unwrap_or("");
-    host == my_host && pid.parse::<u32>().is_ok_and(|p| p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists())
+    host == my_host
+        && pid
+            .parse::<u32>()
+            .is_ok_and(|p| p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists())
 }
 
 fn doc_id(job: &str) -> String {
@@ -60,15 +63,30 @@ fn guard_of(v: &Value) -> Result<(i64, i64), EsError> {
 
 impl JobLock {
     /// Takes the lock for `job`, or says who holds it.
-    pub async fn acquire(client: &EsClient, index: &str, job: &str, holder: &str, lease: Duration) -> Result<JobLock, LockError> {
+    pub async fn acquire(
+        client: &EsClient,
+        index: &str,
+        job: &str,
+        holder: &str,
+        lease: Duration,
+    ) -> Result<JobLock, LockError> {
         let id = doc_id(job);
         let path = format!("/{}/_doc/{}", path_part(index), path_part(&id));
         let now = Utc::now();
         let create = [("op_type", "create".to_string()), ("refresh", "wait_for".to_string())];
-        match client.request(Method::Put, &path, &create, Some(Body::Json(lock_doc(job, holder, lease, now))), Idempotent::No).await {
+        match client
+            .request(Method::Put, &path, &create, Some(Body::Json(lock_doc(job, holder, lease, now))), Idempotent::No)
+            .await
+        {
             Ok(v) => {
                 let (seq_no, primary_term) = guard_of(&v)?;
-                return Ok(JobLock { index: index.into(), job: job.into(), holder: holder.into(), seq_no, primary_term });
+                return Ok(JobLock {
+                    index: index.into(),
+                    job: job.into(),
+                    holder: holder.into(),
+                    seq_no,
+                    primary_term,
+                });
             }
             Err(e) if e.status() == Some(409) => {}
             Err(e) => return Err(e.into()),
@@ -78,19 +96,29 @@ impl JobLock {
         let src = cur.get("_source").cloned().unwrap_or(Value::Null);
         let expires_at = src.get("expires_at").and_then(Value::as_str).unwrap_or("").to_string();
         let cur_holder = src.get("holder").and_then(Value::as_str).unwrap_or("?").to_string();
-        let expired = DateTime::parse_from_rfc3339(&expires_at).map(|t| t < now).unwrap_or(true) || holder_is_dead(&cur_holder);
+        let expired =
+            DateTime::parse_from_rfc3339(&expires_at).map(|t| t < now).unwrap_or(true) || holder_is_dead(&cur_holder);
         if !expired {
             return Err(LockError::Held { job: job.into(), holder: cur_holder, expires_at });
         }
         let (seq, term) = guard_of(&cur)?;
-        let q = [("if_seq_no", seq.to_string()), ("if_primary_term", term.to_string()), ("refresh", "wait_for".to_string())];
-        match client.request(Method::Put, &path, &q, Some(Body::Json(lock_doc(job, holder, lease, now))), Idempotent::No).await {
+        let q = [
+            ("if_seq_no", seq.to_string()),
+            ("if_primary_term", term.to_string()),
+            ("refresh", "wait_for".to_string()),
+        ];
+        match client
+            .request(Method::Put, &path, &q, Some(Body::Json(lock_doc(job, holder, lease, now))), Idempotent::No)
+            .await
+        {
             Ok(v) => {
                 let (seq_no, primary_term) = guard_of(&v)?;
                 tracing::warn!(job, previous = %cur_holder, "took over an expired job lock");
                 Ok(JobLock { index: index.into(), job: job.into(), holder: holder.into(), seq_no, primary_term })
             }
-            Err(e) if e.status() == Some(409) => Err(LockError::Held { job: job.into(), holder: "another sidecar".into(), expires_at }),
+            Err(e) if e.status() == Some(409) => {
+                Err(LockError::Held { job: job.into(), holder: "another sidecar".into(), expires_at })
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -99,7 +127,15 @@ impl JobLock {
     pub async fn renew(&mut self, client: &EsClient, lease: Duration) -> Result<(), EsError> {
         let path = format!("/{}/_doc/{}", path_part(&self.index), path_part(&doc_id(&self.job)));
         let q = [("if_seq_no", self.seq_no.to_string()), ("if_primary_term", self.primary_term.to_string())];
-        let v = client.request(Method::Put, &path, &q, Some(Body::Json(lock_doc(&self.job, &self.holder, lease, Utc::now()))), Idempotent::No).await?;
+        let v = client
+            .request(
+                Method::Put,
+                &path,
+                &q,
+                Some(Body::Json(lock_doc(&self.job, &self.holder, lease, Utc::now()))),
+                Idempotent::No,
+            )
+            .await?;
         (self.seq_no, self.primary_term) = guard_of(&v)?;
         Ok(())
     }
@@ -107,7 +143,11 @@ impl JobLock {
     /// Gives the lock back (a lock already taken over by someone else is left alone).
     pub async fn release(self, client: &EsClient) -> Result<(), EsError> {
         let path = format!("/{}/_doc/{}", path_part(&self.index), path_part(&doc_id(&self.job)));
-        let q = [("if_seq_no", self.seq_no.to_string()), ("if_primary_term", self.primary_term.to_string()), ("refresh", "wait_for".to_string())];
+        let q = [
+            ("if_seq_no", self.seq_no.to_string()),
+            ("if_primary_term", self.primary_term.to_string()),
+            ("refresh", "wait_for".to_string()),
+        ];
         match client.request(Method::Delete, &path, &q, None, Idempotent::No).await {
             Ok(_) => Ok(()),
             Err(e) if matches!(e.status(), Some(404) | Some(409)) => Ok(()),

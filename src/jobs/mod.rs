@@ -22,8 +22,8 @@ pub mod lock;
 pub mod prune;
 pub mod read;
 pub mod reconcile;
-pub mod reindex;
 pub mod record;
+pub mod reindex;
 pub mod relabel;
 pub mod remine;
 pub mod schedule;
@@ -109,7 +109,12 @@ pub struct JobContext {
 
 impl JobContext {
     /// The context of `job` for the configured source.
-    pub fn from_config(cfg: &crate::config::Config, job: &str, client: EsClient, metrics: Arc<Metrics>) -> Result<JobContext, JobError> {
+    pub fn from_config(
+        cfg: &crate::config::Config,
+        job: &str,
+        client: EsClient,
+        metrics: Arc<Metrics>,
+    ) -> Result<JobContext, JobError> {
         let extractor = Extractor::new(&cfg.source.extract).map_err(|e| JobError::Config(e.to_string()))?;
         Ok(JobContext {
             job: job.to_string(),
@@ -162,12 +167,13 @@ const LEASE: Duration = Duration::from_secs(120);
 /// Runs `spec` once under its lock and records the run. A job held elsewhere is not run
 /// (`JobError::Locked`, nothing recorded). The lease is renewed while the job runs.
 pub async fn run_job(ctx: &JobContext, spec: &JobSpec, cancel: &Cancel) -> Result<RunRecord, JobError> {
-    let mut lock = JobLock::acquire(&ctx.client, &ctx.state_index, &spec.name, &ctx.holder, LEASE).await.map_err(|e| {
-        if matches!(e, LockError::Held { .. }) {
-            ctx.metrics.job_runs.with(&[&spec.name, "skipped_locked"]).inc();
-        }
-        JobError::from(e)
-    })?;
+    let mut lock =
+        JobLock::acquire(&ctx.client, &ctx.state_index, &spec.name, &ctx.holder, LEASE).await.map_err(|e| {
+            if matches!(e, LockError::Held { .. }) {
+                ctx.metrics.job_runs.with(&[&spec.name, "skipped_locked"]).inc();
+            }
+            JobError::from(e)
+        })?;
     let mut rec = RunRecord::start(&spec.name, spec.kind.name(), &ctx.source.name, &ctx.holder);
     rec.save(&ctx.client, &ctx.state_index).await?;
     ctx.metrics.job_running.with(&[&spec.name]).set(1.0);

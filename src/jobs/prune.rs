@@ -9,7 +9,12 @@ use elasticsearch::http::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-pub async fn run(ctx: &JobContext, older_than: Duration, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
+pub async fn run(
+    ctx: &JobContext,
+    older_than: Duration,
+    cancel: &Cancel,
+    counts: &mut RunCounts,
+) -> Result<(), JobError> {
     let cutoff = chrono::Utc::now() - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
     let path = format!("/{}/_search", path_part(&ctx.clusters_index));
     let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
@@ -35,13 +40,17 @@ pub async fn run(ctx: &JobContext, older_than: Duration, cancel: &Cancel, counts
         }
         let mut nd = Vec::new();
         for id in &ids {
-            serde_json::to_writer(&mut nd, &json!({"delete": {"_index": ctx.clusters_index, "_id": id}})).map_err(|e| JobError::Write(e.to_string()))?;
+            serde_json::to_writer(&mut nd, &json!({"delete": {"_index": ctx.clusters_index, "_id": id}}))
+                .map_err(|e| JobError::Write(e.to_string()))?;
             nd.push(b'\n');
         }
         let bq = [("refresh", "wait_for".to_string())];
         let resp = ctx.client.request(Method::Post, "/_bulk", &bq, Some(Body::NdJson(nd)), Idempotent::Yes).await?;
         let items = resp.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-        let deleted = items.iter().filter(|i| i.pointer("/delete/status").and_then(Value::as_u64).is_some_and(|s| s < 300 || s == 404)).count();
+        let deleted = items
+            .iter()
+            .filter(|i| i.pointer("/delete/status").and_then(Value::as_u64).is_some_and(|s| s < 300 || s == 404))
+            .count();
         counts.clusters_pruned += deleted as u64;
         if deleted < ids.len() {
             return Err(JobError::Write(format!("{} of {} cluster deletions failed", ids.len() - deleted, ids.len())));

@@ -9,10 +9,17 @@ use serde_json::{json, Value};
 
 /// Hands every document of the source matching the source's query and `filters` to `keep`,
 /// counting them in `documents_read`. The scroll is closed whatever happens.
-pub async fn read_all(ctx: &JobContext, filters: Vec<Value>, counts: &mut RunCounts, cancel: &Cancel, mut keep: impl FnMut(Hit)) -> Result<(), JobError> {
+pub async fn read_all(
+    ctx: &JobContext,
+    filters: Vec<Value>,
+    counts: &mut RunCounts,
+    cancel: &Cancel,
+    mut keep: impl FnMut(Hit),
+) -> Result<(), JobError> {
     let query = json!({"bool": {"filter": ctx.source.query.iter().cloned().chain(filters).collect::<Vec<Value>>()}});
     let info = ctx.client.server_info().await?;
-    let spec = SearchSpec { indices: ctx.source.index_expr(), query, source_fields: Vec::new(), page_size: 1000, slice: None };
+    let spec =
+        SearchSpec { indices: ctx.source.index_expr(), query, source_fields: Vec::new(), page_size: 1000, slice: None };
     let mut pager = Pager::open(&ctx.client, spec, PagingMode::Scroll, &info).await?;
     let result = async {
         loop {

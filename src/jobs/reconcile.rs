@@ -61,7 +61,8 @@ pub fn reconcile(
             }
         }
     }
-    let best = |m: &BTreeMap<&str, u64>| m.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0))).map(|(k, _)| k.to_string());
+    let best =
+        |m: &BTreeMap<&str, u64>| m.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0))).map(|(k, _)| k.to_string());
     let home = |id: &str| -> Option<usize> {
         where_.get(id)?.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0))).map(|(b, _)| *b)
     };
@@ -123,14 +124,25 @@ mod tests {
 
     #[test]
     fn same_template_keeps_the_id_even_with_other_members() {
-        let existing = HashMap::from([("c1".to_string(), "a <*>".to_string()), ("c2".to_string(), "b <*>".to_string())]);
-        let r = reconcile(&s(&["b <*>", "a <*>"]), &[Some(1), Some(0), None], &ids(&[Some("c9"), Some("c9"), Some("c1")]), &existing, |t| format!("new:{t}"));
-        assert_eq!(r.fates, vec![ClusterFate { id: "c2".into(), kept: true }, ClusterFate { id: "c1".into(), kept: true }]);
+        let existing =
+            HashMap::from([("c1".to_string(), "a <*>".to_string()), ("c2".to_string(), "b <*>".to_string())]);
+        let r = reconcile(
+            &s(&["b <*>", "a <*>"]),
+            &[Some(1), Some(0), None],
+            &ids(&[Some("c9"), Some("c9"), Some("c1")]),
+            &existing,
+            |t| format!("new:{t}"),
+        );
+        assert_eq!(
+            r.fates,
+            vec![ClusterFate { id: "c2".into(), kept: true }, ClusterFate { id: "c1".into(), kept: true }]
+        );
     }
 
     #[test]
     fn members_keep_the_id_when_the_template_generalised_and_merges_are_reported() {
-        let existing = HashMap::from([("c1".to_string(), "user alice".to_string()), ("c2".to_string(), "user bob".to_string())]);
+        let existing =
+            HashMap::from([("c1".to_string(), "user alice".to_string()), ("c2".to_string(), "user bob".to_string())]);
         // c1 and c2 both went into batch cluster 0 ("user <*>"): c1 (more documents) keeps its
         // id, c2 is merged into it. Batch cluster 1 is new.
         let r = reconcile(

@@ -66,7 +66,12 @@ async fn read_docs(ctx: &JobContext, counts: &mut RunCounts, cancel: &Cancel) ->
             other => other.to_string(),
         });
         let message = ctx.extractor.extract(&h.source).ok().map(|m| m.into_owned());
-        docs.push(Doc { guard: h.seq_no.zip(h.primary_term), message, label: Label::of(&h.source), key: (ts.unwrap_or_default(), h.index, h.id) });
+        docs.push(Doc {
+            guard: h.seq_no.zip(h.primary_term),
+            message,
+            label: Label::of(&h.source),
+            key: (ts.unwrap_or_default(), h.index, h.id),
+        });
     })
     .await?;
     Ok(docs)
@@ -88,7 +93,12 @@ async fn indexed_cluster_ids(ctx: &JobContext) -> Result<Vec<String>, JobError> 
         .unwrap_or_default())
 }
 
-pub async fn run(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
+pub async fn run(
+    ctx: &JobContext,
+    spec: &ReindexSpec,
+    cancel: &Cancel,
+    counts: &mut RunCounts,
+) -> Result<(), JobError> {
     let Some(dest) = &spec.dest else { return relabel_all(ctx, spec, cancel, counts).await };
     if ctx.source.indices.iter().any(|i| i == &dest.index) {
         return Err(JobError::Config(format!("dest `{}` is one of the source's indices", dest.index)));
@@ -121,16 +131,30 @@ pub async fn run(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: 
 }
 
 /// Relabels every document of `ctx.source` from scratch (see the module header).
-async fn relabel_all(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
+async fn relabel_all(
+    ctx: &JobContext,
+    spec: &ReindexSpec,
+    cancel: &Cancel,
+    counts: &mut RunCounts,
+) -> Result<(), JobError> {
     let mut docs = read_docs(ctx, counts, cancel).await?;
     docs.sort_by(|a, b| a.key.cmp(&b.key));
     let mut miner = Miner::new(ctx.engine.clone()).map_err(|e| JobError::Config(e.to_string()))?;
-    let ids: Vec<Option<crate::engine::ClusterId>> =
-        tokio::task::block_in_place(|| docs.iter().map(|d| d.message.as_deref().map(|m| miner.add(m).cluster_id)).collect());
+    let ids: Vec<Option<crate::engine::ClusterId>> = tokio::task::block_in_place(|| {
+        docs.iter().map(|d| d.message.as_deref().map(|m| miner.add(m).cluster_id)).collect()
+    });
     let source = &ctx.source.name;
     let mut touched: BTreeMap<String, ClusterMeta> = BTreeMap::new();
     for c in miner.clusters() {
-        touched.insert(cluster_key(source, c.id), ClusterMeta { template: Some(c.template.clone()), algorithm: "drain", merged_into: None, examples: Vec::new() });
+        touched.insert(
+            cluster_key(source, c.id),
+            ClusterMeta {
+                template: Some(c.template.clone()),
+                algorithm: "drain",
+                merged_into: None,
+                examples: Vec::new(),
+            },
+        );
     }
     let mut updates = Vec::new();
     for (d, id) in docs.into_iter().zip(&ids) {
@@ -153,9 +177,13 @@ async fn relabel_all(ctx: &JobContext, spec: &ReindexSpec, cancel: &Cancel, coun
     tracing::info!(job = %ctx.job, clusters = counts.clusters, to_relabel = updates.len(), "reindex planned");
     write_labels(ctx, updates, spec.bulk_size, spec.docs_per_sec, cancel, counts).await?;
     // Clusters of the old labelling that no document carries any more are recounted too (to 0).
-    let stale: Vec<String> = indexed_cluster_ids(ctx).await?.into_iter().filter(|id| !touched.contains_key(id)).collect();
+    let stale: Vec<String> =
+        indexed_cluster_ids(ctx).await?.into_iter().filter(|id| !touched.contains_key(id)).collect();
     for id in &stale {
-        touched.insert(id.clone(), ClusterMeta { template: None, algorithm: "drain", merged_into: None, examples: Vec::new() });
+        touched.insert(
+            id.clone(),
+            ClusterMeta { template: None, algorithm: "drain", merged_into: None, examples: Vec::new() },
+        );
     }
     recount(ctx, &touched).await?;
     delete_empty(ctx, &stale).await?;
@@ -176,7 +204,8 @@ async fn delete_empty(ctx: &JobContext, ids: &[String]) -> Result<(), JobError> 
     let still = ctx.client.cluster_counts(&indices, "logsift.cluster_id", &ctx.source.timestamp_field, ids).await?;
     let mut nd = Vec::new();
     for id in ids.iter().filter(|id| !still.iter().any(|c| &c.cluster_id == *id && c.count > 0)) {
-        serde_json::to_writer(&mut nd, &json!({"delete": {"_index": ctx.clusters_index, "_id": id}})).map_err(|e| JobError::Write(e.to_string()))?;
+        serde_json::to_writer(&mut nd, &json!({"delete": {"_index": ctx.clusters_index, "_id": id}}))
+            .map_err(|e| JobError::Write(e.to_string()))?;
         nd.push(b'\n');
     }
     if !nd.is_empty() {

@@ -44,7 +44,14 @@ pub struct Relabel {
 
 /// Sends the updates in bulk requests of `batch` items, at most `docs_per_sec` documents per
 /// second (0 = unthrottled), stopping between requests when cancelled.
-pub async fn write_labels(ctx: &JobContext, updates: Vec<Relabel>, batch: usize, docs_per_sec: u64, cancel: &Cancel, counts: &mut RunCounts) -> Result<(), JobError> {
+pub async fn write_labels(
+    ctx: &JobContext,
+    updates: Vec<Relabel>,
+    batch: usize,
+    docs_per_sec: u64,
+    cancel: &Cancel,
+    counts: &mut RunCounts,
+) -> Result<(), JobError> {
     let started = Instant::now();
     let mut sent: u64 = 0;
     for chunk in updates.chunks(batch.max(1)) {
@@ -53,7 +60,13 @@ pub async fn write_labels(ctx: &JobContext, updates: Vec<Relabel>, batch: usize,
         }
         let ops: Vec<BulkOp> = chunk
             .iter()
-            .map(|u| BulkOp::Update { index: u.index.clone(), id: u.id.clone(), guard: u.guard, doc: u.label.doc(), upsert: false })
+            .map(|u| BulkOp::Update {
+                index: u.index.clone(),
+                id: u.id.clone(),
+                guard: u.guard,
+                doc: u.label.doc(),
+                upsert: false,
+            })
             .collect();
         let mut pending: Vec<usize> = (0..ops.len()).collect();
         for attempt in 0..5u32 {
@@ -107,7 +120,8 @@ pub async fn recount(ctx: &JobContext, ids: &BTreeMap<String, ClusterMeta>) -> R
     ctx.client.refresh(&indices).await?;
     let keys: Vec<String> = ids.keys().cloned().collect();
     let counts = ctx.client.cluster_counts(&indices, "logsift.cluster_id", &ctx.source.timestamp_field, &keys).await?;
-    let by_id: BTreeMap<&str, &crate::es::indices::ClusterCount> = counts.iter().map(|c| (c.cluster_id.as_str(), c)).collect();
+    let by_id: BTreeMap<&str, &crate::es::indices::ClusterCount> =
+        counts.iter().map(|c| (c.cluster_id.as_str(), c)).collect();
     let now = chrono::Utc::now().to_rfc3339();
     let mut ops = Vec::new();
     for (id, meta) in ids {

@@ -56,7 +56,12 @@ struct Doc {
     label: Label,
 }
 
-async fn read_docs(ctx: &JobContext, range: Option<Duration>, counts: &mut RunCounts, cancel: &Cancel) -> Result<Vec<Doc>, JobError> {
+async fn read_docs(
+    ctx: &JobContext,
+    range: Option<Duration>,
+    counts: &mut RunCounts,
+    cancel: &Cancel,
+) -> Result<Vec<Doc>, JobError> {
     let mut filters: Vec<Value> = Vec::new();
     if let Some(r) = range {
         let since = chrono::Utc::now() - chrono::Duration::from_std(r).unwrap_or(chrono::Duration::MAX);
@@ -66,7 +71,13 @@ async fn read_docs(ctx: &JobContext, range: Option<Duration>, counts: &mut RunCo
     read_all(ctx, filters, counts, cancel, |h| {
         let Ok(message) = ctx.extractor.extract(&h.source) else { return };
         let message = message.into_owned();
-        docs.push(Doc { guard: h.seq_no.zip(h.primary_term), label: Label::of(&h.source), index: h.index, id: h.id, message });
+        docs.push(Doc {
+            guard: h.seq_no.zip(h.primary_term),
+            label: Label::of(&h.source),
+            index: h.index,
+            id: h.id,
+            message,
+        });
     })
     .await?;
     Ok(docs)
@@ -75,9 +86,20 @@ async fn read_docs(ctx: &JobContext, range: Option<Duration>, counts: &mut RunCo
 /// Templates of the source's clusters in the cluster index (empty when it does not exist yet).
 async fn existing_templates(ctx: &JobContext) -> Result<HashMap<String, String>, JobError> {
     let path = format!("/{}/_search", crate::es::path_part(&ctx.clusters_index));
-    let body = json!({"size": 10000, "query": {"term": {"source": ctx.source.name}}, "_source": ["cluster_id", "template"]});
+    let body =
+        json!({"size": 10000, "query": {"term": {"source": ctx.source.name}}, "_source": ["cluster_id", "template"]});
     let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
-    let r = match ctx.client.request(elasticsearch::http::Method::Post, &path, &q, Some(crate::es::Body::Json(body)), crate::es::Idempotent::Yes).await {
+    let r = match ctx
+        .client
+        .request(
+            elasticsearch::http::Method::Post,
+            &path,
+            &q,
+            Some(crate::es::Body::Json(body)),
+            crate::es::Idempotent::Yes,
+        )
+        .await
+    {
         Ok(r) => r,
         Err(e) if e.status() == Some(404) => return Ok(HashMap::new()),
         Err(e) => return Err(e.into()),
@@ -108,7 +130,9 @@ pub async fn run(ctx: &JobContext, spec: &RemineSpec, cancel: &Cancel, counts: &
     }
     let templates: Vec<String> = batch.clusters.iter().map(|c| c.template.clone()).collect();
     let current: Vec<Option<String>> = docs.iter().map(|d| d.label.cluster_id.clone()).collect();
-    let rec = reconcile(&templates, &batch.assignments, &current, &existing, |t| new_cluster_id(&ctx.source.name, spec.algorithm.short(), t));
+    let rec = reconcile(&templates, &batch.assignments, &current, &existing, |t| {
+        new_cluster_id(&ctx.source.name, spec.algorithm.short(), t)
+    });
     counts.clusters = rec.fates.len() as u64;
     counts.clusters_kept = rec.fates.iter().filter(|f| f.kept).count() as u64;
     counts.clusters_new = rec.fates.iter().filter(|f| !f.kept).count() as u64;
@@ -116,22 +140,44 @@ pub async fn run(ctx: &JobContext, spec: &RemineSpec, cancel: &Cancel, counts: &
 
     let mut touched: BTreeMap<String, ClusterMeta> = BTreeMap::new();
     for (f, t) in rec.fates.iter().zip(&templates) {
-        touched.insert(f.id.clone(), ClusterMeta { template: Some(t.clone()), algorithm: spec.algorithm.name(), merged_into: None, examples: Vec::new() });
+        touched.insert(
+            f.id.clone(),
+            ClusterMeta {
+                template: Some(t.clone()),
+                algorithm: spec.algorithm.name(),
+                merged_into: None,
+                examples: Vec::new(),
+            },
+        );
     }
     for (old, new) in &rec.merged {
-        touched.entry(old.clone()).or_insert(ClusterMeta { template: existing.get(old).cloned(), algorithm: "drain", merged_into: Some(new.clone()), examples: Vec::new() });
+        touched.entry(old.clone()).or_insert(ClusterMeta {
+            template: existing.get(old).cloned(),
+            algorithm: "drain",
+            merged_into: Some(new.clone()),
+            examples: Vec::new(),
+        });
     }
     let mut updates = Vec::new();
     for (d, a) in docs.into_iter().zip(&batch.assignments) {
         let target = match a {
-            Some(b) => Label { cluster_id: Some(rec.fates[*b].id.clone()), template: Some(templates[*b].clone()), outlier: false },
+            Some(b) => Label {
+                cluster_id: Some(rec.fates[*b].id.clone()),
+                template: Some(templates[*b].clone()),
+                outlier: false,
+            },
             None => {
                 counts.outliers += 1;
                 Label { outlier: true, ..d.label.clone() }
             }
         };
         if let Some(old) = &d.label.cluster_id {
-            touched.entry(old.clone()).or_insert_with(|| ClusterMeta { template: existing.get(old).cloned(), algorithm: "drain", merged_into: None, examples: Vec::new() });
+            touched.entry(old.clone()).or_insert_with(|| ClusterMeta {
+                template: existing.get(old).cloned(),
+                algorithm: "drain",
+                merged_into: None,
+                examples: Vec::new(),
+            });
         }
         if target == d.label {
             counts.documents_unchanged += 1;

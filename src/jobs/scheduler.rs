@@ -20,7 +20,12 @@ pub struct JobRunner {
 
 impl JobRunner {
     pub fn new(ctx: JobContext, specs: Vec<JobSpec>) -> Arc<JobRunner> {
-        Arc::new(JobRunner { ctx, specs, running: Mutex::new(HashMap::new()), one_at_a_time: tokio::sync::Mutex::new(()) })
+        Arc::new(JobRunner {
+            ctx,
+            specs,
+            running: Mutex::new(HashMap::new()),
+            one_at_a_time: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub fn specs(&self) -> &[JobSpec] {

@@ -87,13 +87,21 @@ fn adapt_object(obj: &mut Value, names: &IndexNames) -> Result<(), BundleError> 
                 CLUSTERS_PATTERN_ID => &names.cluster_index,
                 _ => return Ok(()),
             };
-            let attrs = obj.get_mut("attributes").and_then(Value::as_object_mut).ok_or(BundleError::Shape { id, what: "no attributes" })?;
+            let attrs = obj
+                .get_mut("attributes")
+                .and_then(Value::as_object_mut)
+                .ok_or(BundleError::Shape { id, what: "no attributes" })?;
             attrs.insert("title".into(), Value::String(title.clone()));
         }
         Some("visualization") => {
             let Some(vis_state) = obj.pointer_mut("/attributes/visState") else { return Ok(()) };
-            let raw = vis_state.as_str().ok_or(BundleError::Shape { id: id.clone(), what: "visState is not a string" })?;
-            let mut vis: Value = serde_json::from_str(raw).map_err(|source| BundleError::Attribute { id: id.clone(), field: "visState", source })?;
+            let raw =
+                vis_state.as_str().ok_or(BundleError::Shape { id: id.clone(), what: "visState is not a string" })?;
+            let mut vis: Value = serde_json::from_str(raw).map_err(|source| BundleError::Attribute {
+                id: id.clone(),
+                field: "visState",
+                source,
+            })?;
             let changed = match vis.get("type").and_then(Value::as_str) {
                 Some("vega") => adapt_vega(&mut vis, &id, names)?,
                 Some("metrics") => adapt_tsvb(&mut vis, names),
@@ -112,7 +120,11 @@ fn adapt_vega(vis: &mut Value, id: &str, names: &IndexNames) -> Result<bool, Bun
     let Some(spec_value) = vis.pointer_mut("/params/spec") else { return Ok(false) };
     let raw = spec_value.as_str().ok_or(BundleError::Shape { id: id.into(), what: "Vega spec is not a string" })?;
     // Kibana accepts HJSON specs; ours are plain JSON so they can be checked and rewritten.
-    let mut spec: Value = serde_json::from_str(raw).map_err(|source| BundleError::Attribute { id: id.into(), field: "params.spec", source })?;
+    let mut spec: Value = serde_json::from_str(raw).map_err(|source| BundleError::Attribute {
+        id: id.into(),
+        field: "params.spec",
+        source,
+    })?;
     let mut changed = false;
     let data = match spec.get_mut("data") {
         Some(Value::Array(items)) => items.iter_mut().collect::<Vec<_>>(),

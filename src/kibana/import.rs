@@ -15,7 +15,10 @@ use url::Url;
 pub enum KibanaAuth {
     #[default]
     None,
-    Basic { user: String, password: String },
+    Basic {
+        user: String,
+        password: String,
+    },
     /// An Elasticsearch API key, already base64-encoded (`id:key`), sent as `ApiKey ...`.
     ApiKey(String),
     /// A bearer token (e.g. a service account token).
@@ -49,7 +52,9 @@ impl KibanaTarget {
         let space = match &self.space {
             Some(s) if s != "default" => {
                 // Kibana space ids: lowercase letters, digits, '_' and '-'.
-                if s.is_empty() || !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
+                if s.is_empty()
+                    || !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+                {
                     return Err(ImportError::Space(s.clone()));
                 }
                 format!("/s/{s}")
@@ -197,8 +202,14 @@ mod tests {
 
     #[test]
     fn import_url_with_and_without_space() {
-        assert_eq!(target("http://k:5601", None).import_url().unwrap().as_str(), "http://k:5601/api/saved_objects/_import?overwrite=true");
-        assert_eq!(target("http://k:5601/kibana/", Some("ops")).import_url().unwrap().as_str(), "http://k:5601/kibana/s/ops/api/saved_objects/_import?overwrite=true");
+        assert_eq!(
+            target("http://k:5601", None).import_url().unwrap().as_str(),
+            "http://k:5601/api/saved_objects/_import?overwrite=true"
+        );
+        assert_eq!(
+            target("http://k:5601/kibana/", Some("ops")).import_url().unwrap().as_str(),
+            "http://k:5601/kibana/s/ops/api/saved_objects/_import?overwrite=true"
+        );
         assert_eq!(target("http://k:5601", Some("default")).import_url().unwrap().path(), "/api/saved_objects/_import");
         assert!(matches!(target("http://k", Some("../x")).import_url(), Err(ImportError::Space(_))));
     }

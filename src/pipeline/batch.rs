@@ -98,14 +98,19 @@ impl IndexNames {
 }
 
 pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, mut hits: Vec<Hit>) -> MinedBatch {
-    let mut out = MinedBatch { ops: Vec::with_capacity(hits.len()), is_label: Vec::with_capacity(hits.len()), ..Default::default() };
+    let mut out = MinedBatch {
+        ops: Vec::with_capacity(hits.len()),
+        is_label: Vec::with_capacity(hits.len()),
+        ..Default::default()
+    };
     let mut touched: BTreeSet<ClusterId> = BTreeSet::new();
     let mut changed = false;
     let mut examples_taken: HashMap<ClusterId, usize> = HashMap::new();
     // Index names and ids move out of the hits first, so that the messages stay borrowed from
     // the sources for the whole batch (parameters are taken after it, from final templates).
     let mut names = IndexNames::default();
-    let targets: Vec<(Arc<str>, String)> = hits.iter_mut().map(|h| (names.get(&h.index), std::mem::take(&mut h.id))).collect();
+    let targets: Vec<(Arc<str>, String)> =
+        hits.iter_mut().map(|h| (names.get(&h.index), std::mem::take(&mut h.id))).collect();
     let empty: Arc<str> = Arc::from("");
     // (op index, cluster, message, document time) of each label, filled in after the batch.
     let mut labelled_here: Vec<(usize, ClusterId, Cow<'_, str>, Option<i64>)> = Vec::with_capacity(hits.len());
@@ -117,7 +122,9 @@ pub fn mine_batch(miner: &mut Miner, input: &BatchInput<'_>, mut hits: Vec<Hit>)
         // `logsift.*` can only be under a top-level key starting with `logsift`: one cheap look
         // at the keys spares most documents the two path lookups.
         let has_logsift = hit.source.as_object().is_some_and(|o| o.keys().any(|k| k.starts_with("logsift")));
-        if let Some(existing) = has_logsift.then(|| lookup(&hit.source, "logsift.cluster_id")).flatten().and_then(Value::as_str) {
+        if let Some(existing) =
+            has_logsift.then(|| lookup(&hit.source, "logsift.cluster_id")).flatten().and_then(Value::as_str)
+        {
             out.already_labelled += 1;
             if !out.touched.iter().any(|t| t == existing) {
                 out.touched.push(existing.to_string());
@@ -217,7 +224,8 @@ mod tests {
     fn labels_skips_and_recounts() {
         let mut miner = Miner::new(EngineConfig::default()).unwrap();
         let ex = Extractor::new(&ExtractConfig::default()).unwrap();
-        let input = BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params: true, examples: 1 };
+        let input =
+            BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params: true, examples: 1 };
         let hits = vec![
             hit("a", json!({"message": "open file 1", "@timestamp": "2024-01-02T00:00:00Z"})),
             hit("b", json!({"message": "open file 2", "@timestamp": "2024-01-03T00:00:00+01:00"})),
@@ -228,7 +236,9 @@ mod tests {
         assert_eq!(m.ops.len(), 3);
         assert_eq!(m.is_label, vec![true, true, false]);
         let doc_of = |op: &BulkOp| match op {
-            BulkOp::UpdateRaw { doc_head, doc_tail, guard, .. } => (serde_json::from_str::<Value>(&format!("{doc_head}{doc_tail}")).unwrap(), *guard),
+            BulkOp::UpdateRaw { doc_head, doc_tail, guard, .. } => {
+                (serde_json::from_str::<Value>(&format!("{doc_head}{doc_tail}")).unwrap(), *guard)
+            }
             BulkOp::Update { doc, guard, .. } => (doc.clone(), *guard),
             other => panic!("{other:?}"),
         };
@@ -236,7 +246,10 @@ mod tests {
         assert_eq!(guard, Some((7, 1)));
         let id = doc["logsift"]["cluster_id"].as_str().unwrap().to_string();
         let (doc1, _) = doc_of(&m.ops[1]);
-        assert_eq!(doc1, json!({"logsift": {"cluster_id": id, "template": doc["logsift"]["template"], "params": ["2"]}}));
+        assert_eq!(
+            doc1,
+            json!({"logsift": {"cluster_id": id, "template": doc["logsift"]["template"], "params": ["2"]}})
+        );
         let BulkOp::Update { doc, .. } = &m.ops[2] else { panic!() };
         assert_eq!(doc["logsift"]["skipped"], "missing_field");
         assert_eq!(m.skipped["missing_field"], 1);
@@ -245,11 +258,17 @@ mod tests {
         assert_eq!(m.known[&id].examples, vec!["open file 1"]);
         assert_eq!(m.max_timestamp.as_deref(), Some("2024-01-05T00:00:00.000Z"));
         let key: Arc<str> = Arc::from(id.as_str());
-        assert_eq!(m.labels, vec![
-            LabelOp { op: 0, key: key.clone(), time_ms: Some(1_704_153_600_000) },
-            LabelOp { op: 1, key, time_ms: Some(1_704_236_400_000) },
-        ]);
-        assert_eq!(normalise_time(&json!("2024-01-03T00:00:00.123456+01:00")).as_deref(), Some("2024-01-02T23:00:00.123Z"));
+        assert_eq!(
+            m.labels,
+            vec![
+                LabelOp { op: 0, key: key.clone(), time_ms: Some(1_704_153_600_000) },
+                LabelOp { op: 1, key, time_ms: Some(1_704_236_400_000) },
+            ]
+        );
+        assert_eq!(
+            normalise_time(&json!("2024-01-03T00:00:00.123456+01:00")).as_deref(),
+            Some("2024-01-02T23:00:00.123Z")
+        );
         assert_eq!(normalise_time(&json!(1704412800000i64)).as_deref(), Some("2024-01-05T00:00:00.000Z"));
         assert_eq!(normalise_time(&json!("yesterday")), None);
         assert!(m.snapshot.is_some());

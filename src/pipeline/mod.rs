@@ -20,8 +20,8 @@ pub use metrics::{Metrics, MetricsSnapshot};
 
 use crate::config::{Config, Paging};
 use crate::engine::Miner;
-use crate::es::search::{pending_query, PagingMode, SearchSpec};
 use crate::es::indices::{logsift_fields_mapping, ClusterCount};
+use crate::es::search::{pending_query, PagingMode, SearchSpec};
 use crate::es::{EsClient, EsError, ServerInfo};
 use crate::sink::{setup, BulkUpdateSink, ClusterIndexSink, SinkError};
 use crate::source::{spawn_readers, Extractor, ReadEvent};
@@ -92,10 +92,25 @@ impl Sidecar {
         let extractor = Extractor::new(&cfg.source.extract).map_err(|e| PipelineError::Engine(e.to_string()))?;
         let state = StateStore::new(client.clone(), &cfg.state_index, &cfg.source.name);
         let sink = BulkUpdateSink::new(client.clone(), cfg.write.bulk_size, cfg.connection.retry.clone());
-        let clusters = ClusterIndexSink::new(client.clone(), &cfg.clusters_index, &cfg.source.index_expr(), &cfg.source.timestamp_field, &cfg.source.name);
+        let clusters = ClusterIndexSink::new(
+            client.clone(),
+            &cfg.clusters_index,
+            &cfg.source.index_expr(),
+            &cfg.source.timestamp_field,
+            &cfg.source.name,
+        );
         Ok(Sidecar {
-            cfg, client, metrics: Arc::new(Metrics::default()), miner: Arc::new(RwLock::new(None)),
-            extractor, state, sink, clusters, mapped: HashSet::new(), checkpoint: Checkpoint::default(), counts: HashMap::new(),
+            cfg,
+            client,
+            metrics: Arc::new(Metrics::default()),
+            miner: Arc::new(RwLock::new(None)),
+            extractor,
+            state,
+            sink,
+            clusters,
+            mapped: HashSet::new(),
+            checkpoint: Checkpoint::default(),
+            counts: HashMap::new(),
         })
     }
 
@@ -106,7 +121,14 @@ impl Sidecar {
         info!(server = %info, "connected to search server");
         let caps = info.capabilities();
         if self.cfg.setup_on_start {
-            setup::install(&self.client, &caps, &self.cfg.clusters_index, &self.cfg.state_index, &self.cfg.source.index_expr()).await?;
+            setup::install(
+                &self.client,
+                &caps,
+                &self.cfg.clusters_index,
+                &self.cfg.state_index,
+                &self.cfg.source.index_expr(),
+            )
+            .await?;
         }
         self.checkpoint = self.state.load_checkpoint().await?.unwrap_or_default();
         self.metrics.set_newest_doc(self.checkpoint.max_timestamp.as_deref());
@@ -137,7 +159,11 @@ impl Sidecar {
                 }
             }
         };
-        let mut summary = RunSummary { server: Some(info.to_string()), paging: Some(format!("{mode:?}").to_lowercase()), ..Default::default() };
+        let mut summary = RunSummary {
+            server: Some(info.to_string()),
+            paging: Some(format!("{mode:?}").to_lowercase()),
+            ..Default::default()
+        };
         loop {
             self.pass(&info, mode, &caps, &shutdown, &mut summary).await?;
             if once || *shutdown.borrow() {
@@ -168,7 +194,11 @@ impl Sidecar {
                     Some(m)
                 }
                 Ok(m) => {
-                    warn!(restored = m.clusters().len(), saved = saved.n_clusters, "engine snapshot incomplete; rebuilding from documents");
+                    warn!(
+                        restored = m.clusters().len(),
+                        saved = saved.n_clusters,
+                        "engine snapshot incomplete; rebuilding from documents"
+                    );
                     None
                 }
                 Err(e) => {
@@ -195,7 +225,8 @@ impl Sidecar {
         let src = &self.cfg.source;
         let prefix = format!("{}-", src.name);
         let fields = self.extractor.fields();
-        let examples = self.client.one_doc_per_value(&src.index_expr(), "logsift.cluster_id", &prefix, &fields, 65_536).await?;
+        let examples =
+            self.client.one_doc_per_value(&src.index_expr(), "logsift.cluster_id", &prefix, &fields, 65_536).await?;
         if examples.is_empty() {
             return Miner::new(self.cfg.engine.clone()).map_err(|e| PipelineError::Engine(e.to_string()));
         }
@@ -220,14 +251,35 @@ impl Sidecar {
             .collect()
     }
 
-    async fn pass(&mut self, info: &ServerInfo, mode: PagingMode, caps: &crate::es::Capabilities, shutdown: &watch::Receiver<bool>, summary: &mut RunSummary) -> Result<(), PipelineError> {
+    async fn pass(
+        &mut self,
+        info: &ServerInfo,
+        mode: PagingMode,
+        caps: &crate::es::Capabilities,
+        shutdown: &watch::Receiver<bool>,
+        summary: &mut RunSummary,
+    ) -> Result<(), PipelineError> {
         let src = &self.cfg.source;
         let query = pending_query(src.query.as_ref(), &src.timestamp_field, self.checkpoint.max_timestamp.as_deref());
         // Only what extraction, the checkpoint and the already-labelled check read.
         let mut source_fields: Vec<String> = self.extractor.fields().into_iter().map(String::from).collect();
         source_fields.extend([src.timestamp_field.clone(), "logsift.cluster_id".into(), "logsift.skipped".into()]);
-        let spec = SearchSpec { indices: src.index_expr(), query, source_fields, page_size: self.cfg.read.page_size, slice: None };
-        let mut rx = spawn_readers(&self.client, info, spec, mode, self.cfg.read.slices, self.cfg.read.queue_pages, shutdown.clone());
+        let spec = SearchSpec {
+            indices: src.index_expr(),
+            query,
+            source_fields,
+            page_size: self.cfg.read.page_size,
+            slice: None,
+        };
+        let mut rx = spawn_readers(
+            &self.client,
+            info,
+            spec,
+            mode,
+            self.cfg.read.slices,
+            self.cfg.read.queue_pages,
+            shutdown.clone(),
+        );
         let started = Instant::now();
         let mut open = true;
         while open {
@@ -253,7 +305,13 @@ impl Sidecar {
             self.process_batch(hits, caps).await?;
             let m = self.metrics.snapshot();
             let rate = m.docs_read as f64 / started.elapsed().as_secs_f64().max(1e-3);
-            info!(read = m.docs_read, labelled = m.docs_labelled, skipped = m.skipped(), docs_per_sec = rate as u64, "progress");
+            info!(
+                read = m.docs_read,
+                labelled = m.docs_labelled,
+                skipped = m.skipped(),
+                docs_per_sec = rate as u64,
+                "progress"
+            );
             if *shutdown.borrow() {
                 info!("shutdown requested: stopping after the batch in hand");
                 break;
@@ -266,7 +324,11 @@ impl Sidecar {
     /// Step 5: acknowledged labels are added to exact figures; clusters without exact figures in
     /// this process (new, seen on already-labelled documents, or with a 409 that may be our own
     /// resent write) are recounted from the documents. Then their cluster documents are written.
-    async fn update_cluster_counts(&mut self, mined: &batch::MinedBatch, report: &crate::sink::WriteReport) -> Result<(), PipelineError> {
+    async fn update_cluster_counts(
+        &mut self,
+        mined: &batch::MinedBatch,
+        report: &crate::sink::WriteReport,
+    ) -> Result<(), PipelineError> {
         let mut recount: HashSet<&str> = mined.needs_recount.iter().map(String::as_str).collect();
         for k in &recount {
             self.counts.remove(*k);
@@ -326,7 +388,11 @@ impl Sidecar {
         Ok(())
     }
 
-    async fn process_batch(&mut self, hits: Vec<crate::es::search::Hit>, caps: &crate::es::Capabilities) -> Result<(), PipelineError> {
+    async fn process_batch(
+        &mut self,
+        hits: Vec<crate::es::search::Hit>,
+        caps: &crate::es::Capabilities,
+    ) -> Result<(), PipelineError> {
         M::add(&self.metrics.docs_read, hits.len() as u64);
         let mut t = Instant::now();
         self.ensure_miner().await?;
@@ -352,8 +418,11 @@ impl Sidecar {
         let (ex, cfg) = (self.extractor.clone(), self.cfg.clone());
         let mined = tokio::task::spawn_blocking(move || {
             let input = batch::BatchInput {
-                source: &cfg.source.name, extractor: &ex, timestamp_field: &cfg.source.timestamp_field,
-                params: cfg.write.params, examples: cfg.write.examples,
+                source: &cfg.source.name,
+                extractor: &ex,
+                timestamp_field: &cfg.source.timestamp_field,
+                params: cfg.write.params,
+                examples: cfg.write.examples,
             };
             let mut guard = miner.write().expect("miner lock");
             batch::mine_batch(guard.as_mut().expect("miner restored"), &input, hits)
@@ -396,8 +465,12 @@ impl Sidecar {
         M::add(&self.metrics.write_missing, report.missing);
         M::add(&self.metrics.write_failed, report.failed);
         if report.conflicts + report.missing + report.failed > 0 {
-            warn!(conflicts = report.conflicts, missing = report.missing, failed = report.failed,
-                  "some documents were not updated; they stay pending");
+            warn!(
+                conflicts = report.conflicts,
+                missing = report.missing,
+                failed = report.failed,
+                "some documents were not updated; they stay pending"
+            );
         }
         tracing::debug!(step = "write", ms = t.elapsed().as_millis() as u64, "batch step done");
         t = Instant::now();

@@ -12,7 +12,12 @@ use crate::source::Extractor;
 use serde_json::Value;
 
 /// Replays `(cluster key, example _source)` pairs; the error says why ids would not be kept.
-pub fn replay(cfg: EngineConfig, source: &str, extractor: &Extractor, examples: Vec<(String, Value)>) -> Result<Miner, String> {
+pub fn replay(
+    cfg: EngineConfig,
+    source: &str,
+    extractor: &Extractor,
+    examples: Vec<(String, Value)>,
+) -> Result<Miner, String> {
     let mut by_id: Vec<(u64, String)> = Vec::with_capacity(examples.len());
     for (key, src) in examples {
         let id = parse_cluster_key(source, &key).ok_or_else(|| format!("`{key}` is not an id of source `{source}`"))?;
@@ -46,9 +51,8 @@ mod tests {
         let lines = ["open file a.txt", "user bob logged in", "disk full on sda", "open file b.txt"];
         let ids: Vec<u64> = lines.iter().map(|l| m.add(l).cluster_id.0).collect();
         // One example per cluster, in scrambled order.
-        let mut examples: Vec<(String, Value)> = lines.iter().zip(&ids).rev()
-            .map(|(l, id)| (format!("s-{id}"), json!({"message": l})))
-            .collect();
+        let mut examples: Vec<(String, Value)> =
+            lines.iter().zip(&ids).rev().map(|(l, id)| (format!("s-{id}"), json!({"message": l}))).collect();
         examples.dedup_by(|a, b| a.0 == b.0);
         let r = replay(EngineConfig::default(), "s", &ex, examples.clone()).unwrap();
         for (l, id) in lines.iter().zip(&ids) {

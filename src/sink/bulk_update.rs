@@ -36,7 +36,8 @@ impl BulkUpdateSink {
     }
 
     pub async fn write(&self, ops: &[BulkOp]) -> Result<WriteReport, SinkError> {
-        let mut report = WriteReport { applied: vec![false; ops.len()], conflicted: vec![false; ops.len()], ..Default::default() };
+        let mut report =
+            WriteReport { applied: vec![false; ops.len()], conflicted: vec![false; ops.len()], ..Default::default() };
         for (chunk_no, chunk) in ops.chunks(self.bulk_size).enumerate() {
             let base = chunk_no * self.bulk_size;
             // Indices (into `ops`) still to send.

@@ -53,7 +53,12 @@ impl ClusterIndexSink {
     }
 
     /// Writes the cluster documents with these figures (absolute values, so idempotent).
-    pub async fn upsert(&self, sink: &BulkUpdateSink, counts: &[ClusterCount], known: &HashMap<String, ClusterDoc>) -> Result<usize, SinkError> {
+    pub async fn upsert(
+        &self,
+        sink: &BulkUpdateSink,
+        counts: &[ClusterCount],
+        known: &HashMap<String, ClusterDoc>,
+    ) -> Result<usize, SinkError> {
         let now = now_rfc3339();
         let ops: Vec<BulkOp> = counts
             .iter()

@@ -27,7 +27,13 @@ fn component(mappings: Value) -> Value {
 }
 
 /// Installs templates and indices (idempotent: templates are overwritten, indices kept).
-pub async fn install(client: &EsClient, caps: &Capabilities, clusters_index: &str, state_index: &str, source_indices: &str) -> Result<SetupReport, EsError> {
+pub async fn install(
+    client: &EsClient,
+    caps: &Capabilities,
+    clusters_index: &str,
+    state_index: &str,
+    source_indices: &str,
+) -> Result<SetupReport, EsError> {
     let mut r = SetupReport::default();
     let settings = json!({"template": {"settings": {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-1"}}},
                           "_meta": {"managed_by": "logsift"}});
@@ -40,7 +46,10 @@ pub async fn install(client: &EsClient, caps: &Capabilities, clusters_index: &st
         client.put_component_template(name, &body).await?;
         r.component_templates.push(name.to_string());
     }
-    for (index, parts) in [(clusters_index, [COMPONENT_SETTINGS, COMPONENT_CLUSTERS]), (state_index, [COMPONENT_SETTINGS, COMPONENT_STATE])] {
+    for (index, parts) in [
+        (clusters_index, [COMPONENT_SETTINGS, COMPONENT_CLUSTERS]),
+        (state_index, [COMPONENT_SETTINGS, COMPONENT_STATE]),
+    ] {
         let body = json!({"index_patterns": [index], "composed_of": parts, "priority": 500,
                           "_meta": {"managed_by": "logsift"}});
         client.put_index_template(index, &body).await?;

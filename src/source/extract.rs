@@ -125,9 +125,8 @@ impl Extractor {
             }
             MessageSpec::Template(t) => (parse_template(t)?, false),
         };
-        let syslog = config
-            .strip_syslog_header
-            .then(|| Regex::new(SYSLOG_HEADER).expect("syslog header regex is valid"));
+        let syslog =
+            config.strip_syslog_header.then(|| Regex::new(SYSLOG_HEADER).expect("syslog header regex is valid"));
         Ok(Extractor { parts, single_field, syslog, max_bytes: config.max_message_bytes })
     }
 
@@ -157,9 +156,7 @@ impl Extractor {
                 match part {
                     Part::Literal(l) => out.push_str(l),
                     Part::Field(path) => match lookup(source, path) {
-                        None | Some(Value::Null) => {
-                            return Err(SkipReason::MissingField(path.clone()))
-                        }
+                        None | Some(Value::Null) => return Err(SkipReason::MissingField(path.clone())),
                         Some(Value::String(s)) => out.push_str(s),
                         // Scalars in structured events are part of the event's shape.
                         Some(Value::Number(n)) => out.push_str(&n.to_string()),

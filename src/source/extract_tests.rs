@@ -84,7 +84,11 @@ fn syslog_header_is_stripped_when_asked() {
     check(strip.clone(), json!({ "message": line }), Ok("Accepted publickey for u from 10.1.2.3 port 53688 ssh2"));
     check(strip.clone(), json!({"message": "Dec  1 06:55:46 LabSZ sshd[24200]: Invalid user x"}), Ok("Invalid user x"));
     check(strip.clone(), json!({"message": "2024-01-02T03:04:05.123Z web-1 nginx: GET /"}), Ok("GET /"));
-    check(strip.clone(), json!({"message": "<34>Oct 11 22:14:15 mymachine su: 'su root' failed"}), Ok("'su root' failed"));
+    check(
+        strip.clone(),
+        json!({"message": "<34>Oct 11 22:14:15 mymachine su: 'su root' failed"}),
+        Ok("'su root' failed"),
+    );
     // No header: unchanged. Header only: unchanged rather than empty.
     check(strip.clone(), json!({"message": "Invalid user x from 1.2.3.4"}), Ok("Invalid user x from 1.2.3.4"));
     check(strip.clone(), json!({"message": "Jan 29 11:23:02 host sshd[1]:"}), Ok("Jan 29 11:23:02 host sshd[1]:"));

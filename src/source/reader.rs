@@ -2,7 +2,7 @@
 //! bounded channel (it fetches the next page only after the current one is handed off). Every
 //! scroll/PIT it opens is closed, also on errors and shutdown.
 
-use crate::es::search::{Hit, PagingMode, Pager, SearchSpec};
+use crate::es::search::{Hit, Pager, PagingMode, SearchSpec};
 use crate::es::{EsClient, EsError, ServerInfo};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, warn};
@@ -12,7 +12,10 @@ use tracing::{debug, warn};
 pub enum ReadEvent {
     Page(Vec<Hit>),
     /// A slice stopped reading (index gone, server refused); the others go on.
-    Failed { slice: u32, error: EsError },
+    Failed {
+        slice: u32,
+        error: EsError,
+    },
 }
 
 /// Starts `slices` reader tasks; the channel closes when all are done.

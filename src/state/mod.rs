@@ -87,8 +87,10 @@ impl StateStore {
         let id = self.id("snapshot");
         let Some(doc) = self.client.get_source(&self.index, &id).await? else { return Ok(None) };
         let corrupt = |reason: String| StateError::Corrupt { id: id.clone(), reason };
-        let snapshot = serde_json::from_value(doc.get("snapshot").cloned().unwrap_or(Value::Null)).map_err(|e| corrupt(e.to_string()))?;
-        let n_clusters = doc.get("n_clusters").and_then(Value::as_u64).ok_or_else(|| corrupt("no n_clusters".into()))?;
+        let snapshot = serde_json::from_value(doc.get("snapshot").cloned().unwrap_or(Value::Null))
+            .map_err(|e| corrupt(e.to_string()))?;
+        let n_clusters =
+            doc.get("n_clusters").and_then(Value::as_u64).ok_or_else(|| corrupt("no n_clusters".into()))?;
         Ok(Some(SavedSnapshot { snapshot, n_clusters }))
     }
 

@@ -2,9 +2,9 @@
 #![allow(dead_code)]
 
 use logsift::api::{ApiConfig, ApiServer, ApiState, SearchProbe, SourceEndpoint};
-use logsift::source::extract::{ExtractConfig, Extractor, MessageSpec};
 use logsift::engine::{EngineConfig, Miner};
 use logsift::metrics::Metrics;
+use logsift::source::extract::{ExtractConfig, Extractor, MessageSpec};
 use std::sync::{Arc, RwLock};
 
 pub struct TestApi {
@@ -47,9 +47,14 @@ impl TestApi {
         };
         let miner = Arc::new(RwLock::new(Miner::new(EngineConfig::default()).unwrap()));
         let metrics = Metrics::new();
-        let extract = ExtractConfig { message: MessageSpec::Field(opts.message_field), strip_syslog_header: true, ..ExtractConfig::default() };
+        let extract = ExtractConfig {
+            message: MessageSpec::Field(opts.message_field),
+            strip_syslog_header: true,
+            ..ExtractConfig::default()
+        };
         let extractor = Arc::new(Extractor::new(&extract).unwrap());
-        let mut b = ApiState::builder(config, metrics.clone()).source(SourceEndpoint::new("ssh", miner.clone(), extractor));
+        let mut b =
+            ApiState::builder(config, metrics.clone()).source(SourceEndpoint::new("ssh", miner.clone(), extractor));
         if let Some(p) = opts.probe {
             b = b.search_probe(p);
         }
@@ -57,7 +62,12 @@ impl TestApi {
         let base = format!("http://{}", server.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            server.run(async { let _ = rx.await; }).await.unwrap();
+            server
+                .run(async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
         });
         TestApi { base, miner, metrics, stop: Some(tx), task: Some(task) }
     }

@@ -12,7 +12,10 @@ pub enum Value {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
-    Plugin { name: String, settings: Vec<(String, Value)> },
+    Plugin {
+        name: String,
+        settings: Vec<(String, Value)>,
+    },
     /// (condition text, body) per branch; `else` has an empty condition.
     Cond(Vec<(String, Vec<Node>)>),
 }
@@ -285,6 +288,8 @@ fn parser_refuses_broken_configs() {
     assert!(parse_logstash("input { file { path => \"/x\" }").is_err());
     assert!(parse_logstash("inptu { }").is_err());
     assert!(parse_logstash("filter { mutate { add_field => { \"a\" \"b\" } } }").is_err());
-    let ok = parse_logstash("filter { if [a] == \"{\" { mutate { x => 1 } } else if ![b] { grok { } } else { drop { } } }").unwrap();
+    let ok =
+        parse_logstash("filter { if [a] == \"{\" { mutate { x => 1 } } else if ![b] { grok { } } else { drop { } } }")
+            .unwrap();
     assert_eq!(ok.plugins("filter"), vec!["mutate", "grok", "drop"]);
 }

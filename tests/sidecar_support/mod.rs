@@ -113,11 +113,24 @@ impl Http {
             let url = format!("{}/_bulk", self.base);
             let body = std::mem::take(b);
             let v: Value = self.rt.block_on(async {
-                let r = self.client.post(&url).header("content-type", "application/x-ndjson").body(body).send().await.unwrap();
+                let r = self
+                    .client
+                    .post(&url)
+                    .header("content-type", "application/x-ndjson")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
                 r.json().await.unwrap()
             });
-            let errors: Vec<String> = v["items"].as_array().unwrap().iter().filter(|i| i["index"]["error"].is_object())
-                .take(3).map(|i| i["index"]["error"]["reason"].to_string().chars().take(300).collect()).collect();
+            let errors: Vec<String> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i["index"]["error"].is_object())
+                .take(3)
+                .map(|i| i["index"]["error"]["reason"].to_string().chars().take(300).collect())
+                .collect();
             assert!(errors.is_empty(), "bulk load failed: {errors:?}");
         };
         for (index, src) in docs {
@@ -138,7 +151,11 @@ impl Http {
     pub fn all_docs(&self, index: &str) -> Vec<Value> {
         self.ok("POST", &format!("/{index}/_refresh"), None);
         let mut out = Vec::new();
-        let mut r = self.ok("POST", &format!("/{index}/_search?scroll=1m"), Some(json!({"size": 5000, "seq_no_primary_term": true, "sort": ["_doc"]})));
+        let mut r = self.ok(
+            "POST",
+            &format!("/{index}/_search?scroll=1m"),
+            Some(json!({"size": 5000, "seq_no_primary_term": true, "sort": ["_doc"]})),
+        );
         loop {
             let hits = r["hits"]["hits"].as_array().cloned().unwrap_or_default();
             if hits.is_empty() {
@@ -210,7 +227,12 @@ pub fn grouping_accuracy(pred: &[String], truth: &[String]) -> f64 {
 
 /// Runs `logsift ARGS` to completion.
 pub fn logsift(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_logsift")).args(args).env("NO_COLOR", "1").env_remove("RUST_LOG").output().expect("run logsift")
+    Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run logsift")
 }
 
 pub fn stderr(o: &Output) -> String {
@@ -219,12 +241,19 @@ pub fn stderr(o: &Output) -> String {
 
 /// The number after `label` in the run summary, e.g. `summary_field(err, "labelled")`.
 pub fn summary_field(stderr: &str, label: &str) -> u64 {
-    let line = stderr.lines().find(|l| l.trim_start().starts_with(label)).unwrap_or_else(|| panic!("no `{label}` in summary:\n{stderr}"));
+    let line = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no `{label}` in summary:\n{stderr}"));
     line.trim_start()[label.len()..].split_whitespace().next().unwrap().parse().unwrap()
 }
 
 /// `{cluster_id: count}` from the documents and from the cluster index, to compare.
-pub fn counts(http: &Http, index: &str, clusters_index: &str) -> (std::collections::BTreeMap<String, u64>, std::collections::BTreeMap<String, u64>) {
+pub fn counts(
+    http: &Http,
+    index: &str,
+    clusters_index: &str,
+) -> (std::collections::BTreeMap<String, u64>, std::collections::BTreeMap<String, u64>) {
     let mut from_docs = std::collections::BTreeMap::new();
     for d in http.all_docs(index) {
         if let Some(id) = d["_source"]["logsift"]["cluster_id"].as_str() {
@@ -247,7 +276,8 @@ impl Http {
     pub fn bulk_ndjson(&self, nd: String) -> Value {
         let url = format!("{}/_bulk?refresh=true", self.base);
         self.rt.block_on(async {
-            let r = self.client.post(&url).header("content-type", "application/x-ndjson").body(nd).send().await.unwrap();
+            let r =
+                self.client.post(&url).header("content-type", "application/x-ndjson").body(nd).send().await.unwrap();
             r.json().await.unwrap()
         })
     }

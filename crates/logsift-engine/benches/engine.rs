@@ -132,7 +132,11 @@ fn cpu_seconds(tick: f64) -> f64 {
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
 }
 
 fn load_corpus(n_lines: usize) -> (String, String) {
@@ -204,7 +208,13 @@ fn synthetic(root: &Path, n_lines: usize) -> (String, String) {
             match r % 4 {
                 0 => text.push_str(&(r >> 8).to_string()[..1 + (r >> 40) as usize % 6]),
                 1 => text.push_str(&format!("{:x}", r >> 4)),
-                2 => text.push_str(&format!("10.{}.{}.{}:{}", r >> 8 & 255, r >> 16 & 255, r >> 24 & 255, r >> 32 & 65535)),
+                2 => text.push_str(&format!(
+                    "10.{}.{}.{}:{}",
+                    r >> 8 & 255,
+                    r >> 16 & 255,
+                    r >> 24 & 255,
+                    r >> 32 & 65535
+                )),
                 _ => text.push_str(&format!("node{}", r >> 8 & 1023)),
             }
             text.push_str(part);

@@ -113,7 +113,11 @@ impl Interner {
 
 impl Resolve for Interner {
     fn id(&self, masked: &str) -> u32 {
-        if masked == WILDCARD { WILD } else { self.get(masked) }
+        if masked == WILDCARD {
+            WILD
+        } else {
+            self.get(masked)
+        }
     }
 
     /// Ids never change and are never removed, so the number of strings is the epoch.
@@ -299,7 +303,15 @@ impl Miner {
     /// message's tokens only as text and as ids compared with the bucket's templates, and a
     /// token unknown now could later be interned only by another bucket, whose id none of
     /// this bucket's unchanged templates holds.
-    fn remember(&mut self, key: (u32, u32), ids: &[u32], toks: &Tokens, c: usize, epoch: u32, found: bool) -> Option<((u32, u32), u64)> {
+    fn remember(
+        &mut self,
+        key: (u32, u32),
+        ids: &[u32],
+        toks: &Tokens,
+        c: usize,
+        epoch: u32,
+        found: bool,
+    ) -> Option<((u32, u32), u64)> {
         let cap = self.config.drain.cache_capacity;
         let known = !ids.contains(&UNKNOWN);
         if cap == 0 || !(known || self.interner.epoch() == epoch) || !(found || self.find(key, ids, toks) == Some(c)) {
@@ -417,7 +429,9 @@ impl Miner {
     /// after a name key such as `user` a different word is a value, not another event.
     fn relate_at(&self, t: &[u32], i: usize, m: u32, m_str: &str) -> Relation {
         match self.relate(t[i], m, m_str) {
-            Relation::Differ if !self.exact() && i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) => {
+            Relation::Differ
+                if !self.exact() && i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) =>
+            {
                 Relation::Value
             }
             r => r,
@@ -433,7 +447,11 @@ impl Miner {
         // `user=root` and `user=uucp`: one key, so the value is a variable.
         if let (Some(tk), Some(mk)) = (t_str.find('='), m_str.find('=')) {
             let plain = |v: &str| !v.is_empty() && !v.contains(WILDCARD);
-            if tk > 0 && t_str[..tk] == m_str[..mk] && plain(&m_str[mk + 1..]) && (plain(&t_str[tk + 1..]) || t_str[tk + 1..] == *WILDCARD) {
+            if tk > 0
+                && t_str[..tk] == m_str[..mk]
+                && plain(&m_str[mk + 1..])
+                && (plain(&t_str[tk + 1..]) || t_str[tk + 1..] == *WILDCARD)
+            {
                 let widened = format!("{}{WILDCARD}", &t_str[..=tk]);
                 return if widened == t_str { Relation::Same } else { Relation::Widen(widened) };
             }
@@ -590,7 +608,11 @@ fn extract(pattern: &str, text: &str, out: &mut Vec<String>) {
     for (k, lit) in parts.iter().enumerate().skip(1) {
         let last = k == parts.len() - 1;
         let end = if last {
-            if lit.is_empty() { Some(rest.len()) } else { rest.rfind(lit) }
+            if lit.is_empty() {
+                Some(rest.len())
+            } else {
+                rest.rfind(lit)
+            }
         } else if lit.is_empty() {
             Some(0)
         } else {

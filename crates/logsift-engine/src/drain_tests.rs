@@ -49,7 +49,8 @@ fn changes_are_reported() {
 
 #[test]
 fn ids_never_change_and_are_deterministic() {
-    let lines: Vec<String> = (0..500).map(|i| format!("job {} state {} user u{}", i % 7, ["ok", "failed"][i % 2], i % 13)).collect();
+    let lines: Vec<String> =
+        (0..500).map(|i| format!("job {} state {} user u{}", i % 7, ["ok", "failed"][i % 2], i % 13)).collect();
     let run = || {
         let mut m = Miner::new(EngineConfig::default()).unwrap();
         let mut first_seen: FxHashMap<String, ClusterId> = FxHashMap::default();
@@ -144,10 +145,22 @@ fn snapshot_is_validated() {
 
 #[test]
 fn cache_is_transparent() {
-    let lines: Vec<String> = (0..2000).map(|i| format!("op {} on {} took {}ms by {}", ["get", "put"][i % 2], ["x", "y", "z"][i % 3], i, ["u", "v"][i % 2])).collect();
+    let lines: Vec<String> = (0..2000)
+        .map(|i| {
+            format!("op {} on {} took {}ms by {}", ["get", "put"][i % 2], ["x", "y", "z"][i % 3], i, ["u", "v"][i % 2])
+        })
+        .collect();
     let mut cached = Miner::new(EngineConfig::default()).unwrap();
-    let mut plain = Miner::new(EngineConfig { drain: DrainConfig { cache_capacity: 0, ..Default::default() }, ..Default::default() }).unwrap();
-    let mut tiny = Miner::new(EngineConfig { drain: DrainConfig { cache_capacity: 3, ..Default::default() }, ..Default::default() }).unwrap();
+    let mut plain = Miner::new(EngineConfig {
+        drain: DrainConfig { cache_capacity: 0, ..Default::default() },
+        ..Default::default()
+    })
+    .unwrap();
+    let mut tiny = Miner::new(EngineConfig {
+        drain: DrainConfig { cache_capacity: 3, ..Default::default() },
+        ..Default::default()
+    })
+    .unwrap();
     for l in &lines {
         let a = cached.add(l);
         assert_eq!(a, plain.add(l));
@@ -158,7 +171,12 @@ fn cache_is_transparent() {
 #[test]
 fn similarity_one_keeps_every_distinct_combination() {
     let exact = EngineConfig { drain: DrainConfig { similarity: 1.0, ..Default::default() }, ..Default::default() };
-    let lines = ["IAM createUser user normal", "IAM deleteUser user normal", "IAM listUsers user normal", "IAM createUser user warning"];
+    let lines = [
+        "IAM createUser user normal",
+        "IAM deleteUser user normal",
+        "IAM listUsers user normal",
+        "IAM createUser user warning",
+    ];
     let mut m = Miner::new(exact).unwrap();
     let ids: Vec<u64> = lines.iter().map(|l| m.add(l).cluster_id.0).collect();
     assert_eq!(ids, [1, 2, 3, 4]);

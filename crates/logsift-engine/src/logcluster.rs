@@ -135,7 +135,11 @@ pub fn mine_tokens<S: AsRef<str>>(lines: &[Vec<S>], support: Support) -> LogClus
 }
 
 /// Like [`mine_tokens`], with options.
-pub fn mine_tokens_with<S: AsRef<str>>(lines: &[Vec<S>], support: Support, options: LogClusterOptions) -> LogClusterResult {
+pub fn mine_tokens_with<S: AsRef<str>>(
+    lines: &[Vec<S>],
+    support: Support,
+    options: LogClusterOptions,
+) -> LogClusterResult {
     mine_table(&TokenTable::from_tokens(lines), support, options)
 }
 
@@ -211,9 +215,7 @@ fn mine_table(table: &TokenTable, support: Support, options: LogClusterOptions) 
     let more_specific: Vec<Vec<usize>> = if options.aggregate_supports {
         (0..candidates.len())
             .map(|x| {
-                (0..candidates.len())
-                    .filter(|&y| y != x && is_more_specific(&candidates[y], &candidates[x]))
-                    .collect()
+                (0..candidates.len()).filter(|&y| y != x && is_more_specific(&candidates[y], &candidates[x])).collect()
             })
             .collect()
     } else {
@@ -250,7 +252,11 @@ fn mine_table(table: &TokenTable, support: Support, options: LogClusterOptions) 
                 words: cand.words.iter().map(|&w| table.word(w).to_string()).collect(),
                 gaps: cand.gaps.clone(),
             };
-            clusters.push(BatchCluster { id: ClusterId(clusters.len() as u64 + 1), template: pattern.template(), size: 0 });
+            clusters.push(BatchCluster {
+                id: ClusterId(clusters.len() as u64 + 1),
+                template: pattern.template(),
+                size: 0,
+            });
             patterns.push(pattern);
         }
     }
@@ -311,8 +317,7 @@ mod tests {
             .map(|(c, (cl, pattern))| {
                 assert_eq!(cl.id, ClusterId(c as u64 + 1), "ids count up from 1");
                 assert_eq!(cl.template, pattern.template());
-                let members: Vec<usize> =
-                    (0..lines.len()).filter(|&i| result.assignments[i] == Some(c)).collect();
+                let members: Vec<usize> = (0..lines.len()).filter(|&i| result.assignments[i] == Some(c)).collect();
                 assert_eq!(cl.size, members.len(), "size of {}", cl.template);
                 (cl.template.clone(), pattern.pattern(), members)
             })

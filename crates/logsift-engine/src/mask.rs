@@ -68,10 +68,7 @@ impl MaskConfig {
             let re = Regex::new(&m.regex)
                 .map_err(|e| ConfigError::new(format!("masks.custom.{}.regex", m.name), e.to_string()))?;
             if re.is_match("") {
-                return Err(ConfigError::new(
-                    format!("masks.custom.{}.regex", m.name),
-                    "matches the empty string",
-                ));
+                return Err(ConfigError::new(format!("masks.custom.{}.regex", m.name), "matches the empty string"));
             }
         }
         Ok(())
@@ -199,7 +196,8 @@ impl TokenMemo {
         };
         let h = hash_bytes(key);
         let slot = &mut self.slots[(h >> (64 - Self::BITS)) as usize];
-        let hit = slot.hash == h && slot.token_len as usize == n && slot.buf[..n] == *(if slot.exact { tok } else { key });
+        let hit =
+            slot.hash == h && slot.token_len as usize == n && slot.buf[..n] == *(if slot.exact { tok } else { key });
         if !hit {
             slot.hash = h;
             slot.token_len = 0;
@@ -411,7 +409,11 @@ impl Masker {
                 n = datetime_tokens(&line, &raw[k..]);
             }
             let mut affix = ("", "");
-            if n == 0 && self.on.quantity && class & DIGIT != 0 && (first.is_ascii_digit() || matches!(first, b'<' | b'>' | b'~' | b'(' | b'=')) {
+            if n == 0
+                && self.on.quantity
+                && class & DIGIT != 0
+                && (first.is_ascii_digit() || matches!(first, b'<' | b'>' | b'~' | b'(' | b'='))
+            {
                 (n, affix) = quantity_tokens(&line, &raw[k..]);
             }
             let id = if n > 0 {
@@ -497,7 +499,9 @@ impl Masker {
             s += 1;
         }
         let mut e = b.len();
-        while e > s && matches!(b[e - 1], b')' | b']' | b'}' | b'>' | b'"' | b'\'' | b',' | b';' | b'.' | b'!' | b'?' | b':') {
+        while e > s
+            && matches!(b[e - 1], b')' | b']' | b'}' | b'>' | b'"' | b'\'' | b',' | b';' | b'.' | b'!' | b'?' | b':')
+        {
             e -= 1;
         }
         if e > s && self.whole_is_variable(&tok[s..e]) {
@@ -509,7 +513,11 @@ impl Masker {
         // `rhost=host8.example.net`: the value of a key=value pair on its own.
         if let Some(eq) = b[s..e].iter().position(|&c| c == b'=').map(|p| p + s) {
             let key = &tok[s..eq];
-            if !key.is_empty() && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-') && eq + 1 < e && self.whole_is_variable(&tok[eq + 1..e]) {
+            if !key.is_empty()
+                && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-')
+                && eq + 1 < e
+                && self.whole_is_variable(&tok[eq + 1..e])
+            {
                 out.push_str(&tok[..=eq]);
                 out.push_str(WILDCARD);
                 out.push_str(&tok[e..]);
@@ -586,7 +594,8 @@ impl Masker {
                     // or a port joined to an address by ':'.
                     if let Some(end) = last_wild_end {
                         let gap = &out.as_bytes()[end..];
-                        let port = gap == b":" && last_wild_ip && word.len() <= 5 && word.bytes().all(|c| c.is_ascii_digit());
+                        let port =
+                            gap == b":" && last_wild_ip && word.len() <= 5 && word.bytes().all(|c| c.is_ascii_digit());
                         if gap == b"." || gap == b"-" || port {
                             out.truncate(end);
                             last_wild_end = Some(end);
@@ -623,7 +632,8 @@ impl Masker {
         }
         let first_digit = b[0].is_ascii_digit() || (b[0] == b'-' && b.len() > 1);
         // A version: `v2.6`, `V1.2.3`.
-        if self.on.number && (b[0] == b'v' || b[0] == b'V') && b.len() > 1 && b[1].is_ascii_digit() && b.contains(&b'.') {
+        if self.on.number && (b[0] == b'v' || b[0] == b'V') && b.len() > 1 && b[1].is_ascii_digit() && b.contains(&b'.')
+        {
             return true;
         }
         if self.on.number && first_digit {
@@ -706,9 +716,7 @@ fn utf8_len(first: u8) -> usize {
 
 /// A '-' that is the sign of a number: at the start or after punctuation, before a digit.
 fn starts_negative_number(b: &[u8], i: usize) -> bool {
-    i + 1 < b.len()
-        && b[i + 1].is_ascii_digit()
-        && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+    i + 1 < b.len() && b[i + 1].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
 }
 
 /// `0x1f`, or 8+ hex digits with at least one digit and one letter or 12+ digits.
@@ -721,7 +729,11 @@ fn is_hex_id(b: &[u8]) -> bool {
 
 fn is_url(s: &str) -> bool {
     match s.as_bytes().windows(3).position(|w| w == b"://") {
-        Some(p) => p > 0 && s[..p].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'.' || c == b'-') && s.len() > p + 3,
+        Some(p) => {
+            p > 0
+                && s[..p].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'.' || c == b'-')
+                && s.len() > p + 3
+        }
         None => false,
     }
 }
@@ -729,9 +741,7 @@ fn is_url(s: &str) -> bool {
 fn is_email(s: &str) -> bool {
     let Some(at) = s.bytes().position(|c| c == b'@') else { return false };
     let (local, domain) = (&s[..at], &s[at + 1..]);
-    !local.is_empty()
-        && local.bytes().all(|c| c.is_ascii_alphanumeric() || b"._%+-".contains(&c))
-        && is_domain(domain)
+    !local.is_empty() && local.bytes().all(|c| c.is_ascii_alphanumeric() || b"._%+-".contains(&c)) && is_domain(domain)
 }
 
 fn is_domain(s: &str) -> bool {
@@ -761,11 +771,56 @@ fn is_domain(s: &str) -> bool {
 fn is_tld(low: &[u8]) -> bool {
     matches!(
         low,
-        b"com" | b"net" | b"org" | b"edu" | b"gov" | b"mil" | b"int" | b"info" | b"biz" | b"io" | b"co" |
-        b"me" | b"tv" | b"us" | b"uk" | b"de" | b"fr" | b"nl" | b"be" | b"ch" | b"at" | b"it" | b"es" | b"se" |
-        b"no" | b"dk" | b"fi" | b"pl" | b"cz" | b"ru" | b"ua" | b"cn" | b"hk" | b"tw" | b"jp" | b"kr" | b"in" |
-        b"sg" | b"au" | b"nz" | b"ca" | b"br" | b"mx" | b"ar" | b"za" | b"local" | b"lan" | b"internal" |
-        b"localdomain" | b"arpa"
+        b"com"
+            | b"net"
+            | b"org"
+            | b"edu"
+            | b"gov"
+            | b"mil"
+            | b"int"
+            | b"info"
+            | b"biz"
+            | b"io"
+            | b"co"
+            | b"me"
+            | b"tv"
+            | b"us"
+            | b"uk"
+            | b"de"
+            | b"fr"
+            | b"nl"
+            | b"be"
+            | b"ch"
+            | b"at"
+            | b"it"
+            | b"es"
+            | b"se"
+            | b"no"
+            | b"dk"
+            | b"fi"
+            | b"pl"
+            | b"cz"
+            | b"ru"
+            | b"ua"
+            | b"cn"
+            | b"hk"
+            | b"tw"
+            | b"jp"
+            | b"kr"
+            | b"in"
+            | b"sg"
+            | b"au"
+            | b"nz"
+            | b"ca"
+            | b"br"
+            | b"mx"
+            | b"ar"
+            | b"za"
+            | b"local"
+            | b"lan"
+            | b"internal"
+            | b"localdomain"
+            | b"arpa"
     )
 }
 
@@ -798,9 +853,37 @@ fn is_unit(s: &str) -> bool {
     lower(s, &mut [0u8; 7]).is_some_and(|low| {
         matches!(
             low,
-            b"b" | b"byte" | b"bytes" | b"kb" | b"mb" | b"gb" | b"tb" | b"pb" | b"kib" | b"mib" | b"gib" |
-            b"tib" | b"ns" | b"us" | b"ms" | b"s" | b"sec" | b"secs" | b"second" | b"seconds" | b"min" |
-            b"mins" | b"minute" | b"minutes" | b"h" | b"hr" | b"hrs" | b"hour" | b"hours" | b"day" | b"days" | [0xC2, 0xB5, b's'] // µs
+            b"b" | b"byte"
+                | b"bytes"
+                | b"kb"
+                | b"mb"
+                | b"gb"
+                | b"tb"
+                | b"pb"
+                | b"kib"
+                | b"mib"
+                | b"gib"
+                | b"tib"
+                | b"ns"
+                | b"us"
+                | b"ms"
+                | b"s"
+                | b"sec"
+                | b"secs"
+                | b"second"
+                | b"seconds"
+                | b"min"
+                | b"mins"
+                | b"minute"
+                | b"minutes"
+                | b"h"
+                | b"hr"
+                | b"hrs"
+                | b"hour"
+                | b"hours"
+                | b"day"
+                | b"days"
+                | [0xC2, 0xB5, b's'] // µs
         )
     })
 }
@@ -812,7 +895,13 @@ fn number_with_prefix(t: &str) -> Option<&str> {
     let mut dots = 0;
     let ok = !body.is_empty()
         && body.as_bytes()[0].is_ascii_digit()
-        && body.bytes().all(|c| c.is_ascii_digit() || (c == b'.' && { dots += 1; dots == 1 }))
+        && body.bytes().all(|c| {
+            c.is_ascii_digit()
+                || (c == b'.' && {
+                    dots += 1;
+                    dots == 1
+                })
+        })
         && !body.ends_with('.');
     ok.then_some(prefix)
 }
@@ -933,7 +1022,9 @@ fn is_host_port(s: &str) -> bool {
 fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
-        && b.iter().enumerate().all(|(i, &c)| if matches!(i, 8 | 13 | 18 | 23) { c == b'-' } else { c.is_ascii_hexdigit() })
+        && b.iter()
+            .enumerate()
+            .all(|(i, &c)| if matches!(i, 8 | 13 | 18 | 23) { c == b'-' } else { c.is_ascii_hexdigit() })
 }
 
 fn is_mac(s: &str) -> bool {
@@ -977,7 +1068,9 @@ fn is_time(s: &str) -> bool {
         }
     }
     let rest = &s[i..];
-    rest.is_empty() || rest == "Z" || (rest.len() == 5 || rest.len() == 6) && (rest.starts_with('+') || rest.starts_with('-'))
+    rest.is_empty()
+        || rest == "Z"
+        || (rest.len() == 5 || rest.len() == 6) && (rest.starts_with('+') || rest.starts_with('-'))
 }
 
 /// `2016-09-28`, `2016/09/28`, `2016-09-28T04:30:31(.123)(Z|+01:00)`.
@@ -1088,27 +1181,66 @@ mod tests {
     #[test]
     fn masks_values_and_keeps_words() {
         let cases = [
-            ("Accepted password for root from 10.1.2.3 port 22 ssh2", "Accepted password for root from <*> port <*> ssh2"),
-            ("Receiving block blk_-1608999687919862906 src: /10.250.19.102:54106 dest: /10.250.19.102:50010", "Receiving block <*> src: <*> dest: <*>"),
-            ("BLOCK* NameSystem.addStoredBlock: blockMap updated: 10.251.73.220:50010 is added", "BLOCK* NameSystem.addStoredBlock: blockMap updated: <*> is added"),
+            (
+                "Accepted password for root from 10.1.2.3 port 22 ssh2",
+                "Accepted password for root from <*> port <*> ssh2",
+            ),
+            (
+                "Receiving block blk_-1608999687919862906 src: /10.250.19.102:54106 dest: /10.250.19.102:50010",
+                "Receiving block <*> src: <*> dest: <*>",
+            ),
+            (
+                "BLOCK* NameSystem.addStoredBlock: blockMap updated: 10.251.73.220:50010 is added",
+                "BLOCK* NameSystem.addStoredBlock: blockMap updated: <*> is added",
+            ),
             ("session opened for user cyrus by (uid=0)", "session opened for user cyrus by (uid=<*>)"),
             ("rhost=220-135-151-1.hinet-ip.hinet.net rhost=h64-187-1-131.gtconnect.net", "rhost=<*> rhost=<*>"),
-            ("connection from 24.54.76.216 (24-54-76-216.bflony.adelphia.net) at Fri Jun 17 07:07:00 2005", "connection from <*> (<*>) at <*>"),
+            (
+                "connection from 24.54.76.216 (24-54-76-216.bflony.adelphia.net) at Fri Jun 17 07:07:00 2005",
+                "connection from <*> (<*>) at <*>",
+            ),
             ("*** info [mice.c(1)]:", "*** info [mice.c(<*>)]:"),
             ("Linux version 2.6.5-1.358 (bhcompile@bugs.build.redhat.com)", "Linux version <*> (<*>)"),
-            ("Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/10.86.169.121:62260", "Instantiated MRClientService at <*>"),
+            (
+                "Instantiated MRClientService at MININT-FNANLI5.fareast.corp.microsoft.com/10.86.169.121:62260",
+                "Instantiated MRClientService at <*>",
+            ),
             ("on port 40984.", "on port <*>."),
             ("took 5000ms and 2KB, lifetime 00:01", "took <*> and <*>, lifetime <*>"),
-            ("close, 1190 bytes (1.16 KB) sent, 0 bytes received, lifetime <1 sec", "close, <*> sent, <*> received, lifetime <*>"),
+            (
+                "close, 1190 bytes (1.16 KB) sent, 0 bytes received, lifetime <1 sec",
+                "close, <*> sent, <*> received, lifetime <*>",
+            ),
             ("(estimated size 152.0 B, free 432.1 KB) took 12 ms.", "(estimated size <*>, free <*>) took <*>."),
-            ("Found block rdd_2_0 locally at host8.topspot.net from csnsu.nsuok.edu", "Found block <*> locally at <*> from <*>"),
-            ("class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON", "class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON"),
+            (
+                "Found block rdd_2_0 locally at host8.topspot.net from csnsu.nsuok.edu",
+                "Found block <*> locally at <*> from <*>",
+            ),
+            (
+                "class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON",
+                "class org.apache.Foo mapred.task.id android.intent.action.SCREEN_ON",
+            ),
             ("hive: {bf1a281b-ad7b}GLOBALROOT/Device/HarddiskVolume2/config/SAM", "hive: {<*>"),
-            ("Old: msra-sa-41/10.190.173.170:8030 New: msra-sa-41:9000 wpad:80 Calories:12", "Old: <*> New: <*> wpad:<*> Calories:<*>"),
-            ("Web app /mapreduce started, enabled:true config null (none)", "Web app <*> started, enabled:<*> config <*> (none)"),
-            ("id 123e4567-e89b-12d3-a456-426614174000 mac 00:1a:2b:3c:4d:5e at 2016-09-28T04:30:31.123Z", "id <*> mac <*> at <*>"),
-            ("GET https://example.com/a?b=1 from a.b@example.org addr fe80::1 to proxy.cse.cuhk.edu.hk:5070", "GET <*> from <*> addr <*> to <*>"),
-            ("Created local directory at /opt/hdfs/nodemanager/usercache/curi/appcache", "Created local directory at <*>"),
+            (
+                "Old: msra-sa-41/10.190.173.170:8030 New: msra-sa-41:9000 wpad:80 Calories:12",
+                "Old: <*> New: <*> wpad:<*> Calories:<*>",
+            ),
+            (
+                "Web app /mapreduce started, enabled:true config null (none)",
+                "Web app <*> started, enabled:<*> config <*> (none)",
+            ),
+            (
+                "id 123e4567-e89b-12d3-a456-426614174000 mac 00:1a:2b:3c:4d:5e at 2016-09-28T04:30:31.123Z",
+                "id <*> mac <*> at <*>",
+            ),
+            (
+                "GET https://example.com/a?b=1 from a.b@example.org addr fe80::1 to proxy.cse.cuhk.edu.hk:5070",
+                "GET <*> from <*> addr <*> to <*>",
+            ),
+            (
+                "Created local directory at /opt/hdfs/nodemanager/usercache/curi/appcache",
+                "Created local directory at <*>",
+            ),
             ("value 0x1F and deadbeef99 and -12.5 degrees", "value <*> and <*> and <*> degrees"),
             ("Loading L1 cache tty2 log4j BIOS-e820: imps2:", "Loading L1 cache tty2 log4j BIOS-e820: imps2:"),
             ("sdpd v2.6 started, mtrr: V1.2.3 (x)", "sdpd <*> started, mtrr: <*> (x)"),
@@ -1220,7 +1352,11 @@ mod tests {
         assert!(samples.len() >= 10, "{} sample files", samples.len());
         for row in samples.iter().flat_map(|s| s.lines()) {
             lines.push(row.to_string());
-            lines.push(row.chars().map(|c| if c.is_ascii_digit() { (b'0' + (c as u8 - b'0' + 7) % 10) as char } else { c }).collect());
+            lines.push(
+                row.chars()
+                    .map(|c| if c.is_ascii_digit() { (b'0' + (c as u8 - b'0' + 7) % 10) as char } else { c })
+                    .collect(),
+            );
         }
         let mut ids = Ids::default();
         let (mut with, mut without) = (Tokens::with_memo(&m), Tokens::default());

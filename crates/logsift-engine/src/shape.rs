@@ -58,7 +58,16 @@ pub(crate) struct LineMemo {
 
 impl Default for LineMemo {
     fn default() -> Self {
-        LineMemo { table: Vec::new(), hash: 0, len: 0, words: 0, base: 0, shape: [0; WORDS], buf: [0; WORDS * 8 + 8], shaped: [0; WORDS * 8 + 8] }
+        LineMemo {
+            table: Vec::new(),
+            hash: 0,
+            len: 0,
+            words: 0,
+            base: 0,
+            shape: [0; WORDS],
+            buf: [0; WORDS * 8 + 8],
+            shaped: [0; WORDS * 8 + 8],
+        }
     }
 }
 
@@ -160,7 +169,8 @@ impl LineMemo {
             a.swap_with_slice(b);
         }
         let words = self.line_words(ranges);
-        let packed = ranges.iter().enumerate().fold(0u64, |acc, (k, &(a, b))| acc | ((a as u64) << 8 | b as u64) << (16 * k));
+        let packed =
+            ranges.iter().enumerate().fold(0u64, |acc, (k, &(a, b))| acc | ((a as u64) << 8 | b as u64) << (16 * k));
         let w = &mut self.table[base..base + WAY];
         w[0] = self.hash;
         w[1] = answer.cluster as u64 | (ranges.len() as u64) << 32 | (self.len as u64) << Self::LEN_SHIFT;
@@ -386,7 +396,8 @@ mod tests {
         let want = set("line a");
         for k in 0u32.. {
             // Letters only: digits would give lines of one shape.
-            let l: String = format!("line {}", k.to_string().bytes().map(|d| (d - b'0' + b'a') as char).collect::<String>());
+            let l: String =
+                format!("line {}", k.to_string().bytes().map(|d| (d - b'0' + b'a') as char).collect::<String>());
             if set(&l) == want {
                 lines.push(l);
                 if lines.len() == 3 {

@@ -138,14 +138,12 @@ mod tests {
             .enumerate()
             .map(|(c, cl)| {
                 assert_eq!(cl.id, ClusterId(c as u64 + 1), "ids count up from 1");
-                let members: Vec<usize> =
-                    (0..lines.len()).filter(|&i| result.assignments[i] == Some(c)).collect();
+                let members: Vec<usize> = (0..lines.len()).filter(|&i| result.assignments[i] == Some(c)).collect();
                 assert_eq!(cl.size, members.len(), "size of {}", cl.template);
                 (cl.template.clone(), members)
             })
             .collect();
-        let want: Vec<(String, Vec<usize>)> =
-            expected.iter().map(|(t, m)| (t.to_string(), m.to_vec())).collect();
+        let want: Vec<(String, Vec<usize>)> = expected.iter().map(|(t, m)| (t.to_string(), m.to_vec())).collect();
         assert_eq!(got, want);
         assert_eq!(result.outliers().collect::<Vec<_>>(), outliers);
     }
@@ -210,7 +208,12 @@ mod tests {
             &[("job started <*>", &[0, 1, 2])],
             &[],
         );
-        check(&["job started", "job started now", "job started"], Support::Count(3), &[("job started", &[0, 1, 2])], &[]);
+        check(
+            &["job started", "job started now", "job started"],
+            Support::Count(3),
+            &[("job started", &[0, 1, 2])],
+            &[],
+        );
     }
 
     #[test]
@@ -247,12 +250,7 @@ mod tests {
     #[test]
     fn ids_follow_the_first_line_and_runs_are_deterministic() {
         let lines = ["z last", "a first", "z last", "a first", "m mid", "m mid"];
-        check(
-            &lines,
-            Support::Count(2),
-            &[("z last", &[0, 2]), ("a first", &[1, 3]), ("m mid", &[4, 5])],
-            &[],
-        );
+        check(&lines, Support::Count(2), &[("z last", &[0, 2]), ("a first", &[1, 3]), ("m mid", &[4, 5])], &[]);
         let masker = Masker::new(&MaskConfig::default()).unwrap();
         assert_eq!(mine(&lines, &masker, Support::Count(2)), mine(&lines, &masker, Support::Count(2)));
     }

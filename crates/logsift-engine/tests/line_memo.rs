@@ -70,7 +70,8 @@ fn masking_ignores_the_values_of_digits() {
 }
 
 fn miner(cache_capacity: usize) -> Miner {
-    Miner::new(EngineConfig { drain: DrainConfig { cache_capacity, ..Default::default() }, ..Default::default() }).unwrap()
+    Miner::new(EngineConfig { drain: DrainConfig { cache_capacity, ..Default::default() }, ..Default::default() })
+        .unwrap()
 }
 
 #[test]

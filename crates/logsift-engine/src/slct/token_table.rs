@@ -18,12 +18,7 @@ pub(crate) struct TokenTable {
 
 impl TokenTable {
     fn empty() -> TokenTable {
-        TokenTable {
-            words: vec![WILDCARD.to_string()],
-            index: FxHashMap::default(),
-            ids: Vec::new(),
-            starts: vec![0],
-        }
+        TokenTable { words: vec![WILDCARD.to_string()], index: FxHashMap::default(), ids: Vec::new(), starts: vec![0] }
     }
 
     /// Masks every line with `masker` (one pass) and interns its tokens.
