@@ -28,11 +28,6 @@ impl Counter {
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
-
-    /// Mirrors a count kept elsewhere (a collector copying another component's counter).
-    pub fn set(&self, n: u64) {
-        self.0.store(n, Ordering::Relaxed);
-    }
 }
 
 /// A value that goes up and down (stored as the bits of an `f64`).
@@ -46,6 +41,13 @@ impl Gauge {
 
     pub fn get(&self) -> f64 {
         f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+
+    /// Raises the gauge to `v` if `v` is larger (for "newest time seen").
+    pub fn set_max(&self, v: f64) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| (v > f64::from_bits(old)).then_some(v.to_bits()));
     }
 }
 
@@ -145,14 +147,27 @@ pub struct Metrics {
     pub documents_labelled: Family<Counter>,
     /// Documents not labelled, per source and reason (`no_message`, `not_a_string`, ...).
     pub documents_skipped: Family<Counter>,
-    /// Seconds between now and the newest document time processed, per source.
-    pub lag_seconds: Family<Gauge>,
+    /// Unix time of the newest document the checkpoint covers, per source; `/metrics` shows
+    /// `logsift_lag_seconds` = scrape time minus this (absent until a first document).
+    pub newest_document: Family<Gauge>,
     /// Clusters known to the live miner, per source.
     pub clusters: Family<Gauge>,
     /// Bulk requests (or items) retried after a retriable failure.
     pub bulk_retries: Family<Counter>,
     /// Bulk items that failed for good.
     pub bulk_failures: Family<Counter>,
+    /// Bulk requests the sidecar sent, per source.
+    pub bulk_requests: Family<Counter>,
+    /// Bulk items the sidecar resent after a retriable item failure, per source.
+    pub bulk_item_retries: Family<Counter>,
+    /// Batches the sidecar finished, per source.
+    pub batches: Family<Counter>,
+    /// Clusters born in the sidecar, per source.
+    pub clusters_created: Family<Counter>,
+    /// Clusters recounted exactly from the documents, per source.
+    pub clusters_recounted: Family<Counter>,
+    /// Reads (search or scroll pages) that failed, per source.
+    pub read_failures: Family<Counter>,
     /// Job runs finished, per job and outcome (`success`, `failed`, `cancelled`, `skipped_locked`).
     pub job_runs: Family<Counter>,
     /// 1 while a job runs, per job.
@@ -181,9 +196,9 @@ impl Default for Metrics {
                 "Documents not labelled, by reason.",
                 &["source", "reason"],
             ),
-            lag_seconds: Family::new(
-                "logsift_lag_seconds",
-                "Seconds between now and the newest document time processed.",
+            newest_document: Family::new(
+                "logsift_newest_document_timestamp_seconds",
+                "Unix time of the newest document the checkpoint covers.",
                 &["source"],
             ),
             clusters: Family::new("logsift_clusters", "Clusters known to the live miner.", &["source"]),
@@ -193,6 +208,32 @@ impl Default for Metrics {
                 &[],
             ),
             bulk_failures: Family::new("logsift_bulk_failures_total", "Bulk items that failed for good.", &[]),
+            bulk_requests: Family::new(
+                "logsift_bulk_requests_total",
+                "Bulk requests sent by the sidecar.",
+                &["source"],
+            ),
+            bulk_item_retries: Family::new(
+                "logsift_bulk_item_retries_total",
+                "Bulk items resent after a retriable item failure.",
+                &["source"],
+            ),
+            batches: Family::new("logsift_batches_total", "Batches the sidecar finished.", &["source"]),
+            clusters_created: Family::new(
+                "logsift_clusters_created_total",
+                "Clusters born in the sidecar.",
+                &["source"],
+            ),
+            clusters_recounted: Family::new(
+                "logsift_clusters_recounted_total",
+                "Clusters recounted exactly from the documents.",
+                &["source"],
+            ),
+            read_failures: Family::new(
+                "logsift_read_failures_total",
+                "Search or scroll pages that failed.",
+                &["source"],
+            ),
             job_runs: Family::new(
                 "logsift_job_runs_total",
                 "Job runs finished, by job and outcome.",
@@ -218,21 +259,50 @@ impl Metrics {
         Arc::new(Metrics::default())
     }
 
-    /// The Prometheus text exposition (format 0.0.4) of every family.
+    /// The Prometheus text exposition (format 0.0.4) of every family, at the current time.
     pub fn render(&self) -> String {
+        self.render_at(chrono::Utc::now())
+    }
+
+    /// [`Metrics::render`] with `now` as the scrape time (the lag is computed from it).
+    pub fn render_at(&self, now: chrono::DateTime<chrono::Utc>) -> String {
         let mut out = String::with_capacity(4096);
         self.documents_read.render_into(&mut out);
         self.documents_labelled.render_into(&mut out);
         self.documents_skipped.render_into(&mut out);
-        self.lag_seconds.render_into(&mut out);
+        self.render_lag(&mut out, now);
+        self.newest_document.render_into(&mut out);
         self.clusters.render_into(&mut out);
         self.bulk_retries.render_into(&mut out);
         self.bulk_failures.render_into(&mut out);
+        self.bulk_requests.render_into(&mut out);
+        self.bulk_item_retries.render_into(&mut out);
+        self.batches.render_into(&mut out);
+        self.clusters_created.render_into(&mut out);
+        self.clusters_recounted.render_into(&mut out);
+        self.read_failures.render_into(&mut out);
         self.job_runs.render_into(&mut out);
         self.job_running.render_into(&mut out);
         self.api_requests.render_into(&mut out);
         self.api_classified.render_into(&mut out);
         out
+    }
+
+    /// `logsift_lag_seconds{source}`: `now` minus each source's newest document time.
+    fn render_lag(&self, out: &mut String, now: chrono::DateTime<chrono::Utc>) {
+        let _ = writeln!(out, "# HELP logsift_lag_seconds Seconds between now and the newest document time processed.");
+        let _ = writeln!(out, "# TYPE logsift_lag_seconds gauge");
+        let now = now.timestamp_millis() as f64 / 1000.0;
+        let children = self.newest_document.children.read().unwrap_or_else(|e| e.into_inner());
+        for (values, newest) in children.iter() {
+            let t = newest.get();
+            if t > 0.0 {
+                let lag = Gauge::default();
+                lag.set(((now - t) * 1000.0).round() / 1000.0);
+                let _ =
+                    writeln!(out, "logsift_lag_seconds{{source=\"{}\"}} {}", escape_label(&values[0]), lag.render());
+            }
+        }
     }
 }
 
@@ -245,11 +315,11 @@ mod tests {
         let m = Metrics::default();
         m.documents_skipped.with(&["ssh", "no_message"]).add(3);
         m.documents_skipped.with(&["ssh", "no_message"]).inc();
-        m.lag_seconds.with(&["ssh"]).set(1.5);
+        m.clusters.with(&["ssh"]).set(1.5);
         m.bulk_retries.with(&[]).add(2);
         let text = m.render();
         assert!(text.contains("logsift_documents_skipped_total{source=\"ssh\",reason=\"no_message\"} 4\n"), "{text}");
-        assert!(text.contains("logsift_lag_seconds{source=\"ssh\"} 1.5\n"));
+        assert!(text.contains("logsift_clusters{source=\"ssh\"} 1.5\n"));
         assert!(text.contains("logsift_bulk_retries_total 2\n"));
         // An unlabelled family with no child still shows its zero.
         assert!(text.contains("logsift_bulk_failures_total 0\n"));

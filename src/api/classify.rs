@@ -5,8 +5,8 @@
 //! a document's message, so it gets the id the sidecar writes for that message (a new message
 //! creates its cluster). `?learn=false` only classifies: an unseen message gets `cluster_id: null`.
 
+use super::document::message_of;
 use super::error::RequestError;
-use super::extract::message_of;
 use super::live::Labelled;
 use super::state::{ApiState, SourceEndpoint};
 use axum::body::Bytes;

@@ -62,9 +62,6 @@ pub async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
     let st = state.clone();
     // Counting clusters takes each engine's read lock: do it off the executor.
     let text = tokio::task::spawn_blocking(move || {
-        for c in &st.inner.collectors {
-            c(st.metrics());
-        }
         for s in st.sources() {
             if let Some(n) = s.engine.cluster_count() {
                 st.metrics().clusters.with(&[&s.name]).set(n as f64);

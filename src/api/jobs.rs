@@ -5,17 +5,44 @@
 use super::classify::query_or_error;
 use super::error::RequestError;
 use super::state::ApiState;
-use crate::jobs::record::RunRecord;
-use crate::jobs::schedule::Schedule;
-use crate::jobs::scheduler::JobRunner;
-use crate::jobs::{JobError, JobSpec};
+use crate::config::schedule::Schedule;
+use crate::config::JobSpec;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+/// A job run's record as the API shows it (the job runner's own record, serialised).
+pub type RunRecord = serde_json::Value;
+
+/// Why the job runner refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobControlError {
+    UnknownJob(String),
+    /// Already running here, or its lock is held elsewhere.
+    Conflict(String),
+    /// The run failed or the state index could not be read.
+    Unavailable(String),
+}
+
+/// What the API needs of the job runner; `app` implements it for the runner of `logsift run`.
+pub trait JobControl: Send + Sync + 'static {
+    /// The declared jobs.
+    fn specs(&self) -> Vec<JobSpec>;
+    fn is_running(&self, name: &str) -> bool;
+    /// The record of the job's latest run, if any.
+    fn last<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<RunRecord>, JobControlError>>;
+    /// Runs the job now and waits for its record.
+    fn run_now<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<RunRecord, JobControlError>>;
+    /// Starts the job in the background.
+    fn start(&self, name: &str) -> Result<(), JobControlError>;
+    /// Asks a running job to stop; false when it is not running here.
+    fn cancel(&self, name: &str) -> bool;
+}
 
 #[derive(Debug, Serialize)]
 pub struct JobView {
@@ -35,10 +62,12 @@ fn schedule_text(s: &Schedule) -> String {
     }
 }
 
-async fn view(runner: &JobRunner, spec: &JobSpec) -> JobView {
+async fn view(runner: &dyn JobControl, spec: &JobSpec) -> JobView {
     let (last_run, last_run_error) = match runner.last(&spec.name).await {
         Ok(r) => (r, None),
-        Err(e) => (None, Some(e.to_string())),
+        Err(JobControlError::UnknownJob(m) | JobControlError::Conflict(m) | JobControlError::Unavailable(m)) => {
+            (None, Some(m))
+        }
     };
     JobView {
         name: spec.name.clone(),
@@ -50,9 +79,13 @@ async fn view(runner: &JobRunner, spec: &JobSpec) -> JobView {
     }
 }
 
-fn runner_for<'a>(state: &'a ApiState, name: &str) -> Result<(&'a Arc<JobRunner>, JobSpec), RequestError> {
+fn runner_for<'a>(state: &'a ApiState, name: &str) -> Result<(&'a Arc<dyn JobControl>, JobSpec), RequestError> {
     let runner = state.inner.jobs.as_ref().ok_or_else(|| RequestError::UnknownJob(name.to_string()))?;
-    let spec = runner.spec(name).ok_or_else(|| RequestError::UnknownJob(name.to_string()))?.clone();
+    let spec = runner
+        .specs()
+        .into_iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| RequestError::UnknownJob(name.to_string()))?;
     Ok((runner, spec))
 }
 
@@ -65,7 +98,7 @@ pub async fn list(State(state): State<ApiState>) -> Json<JobList> {
     let mut jobs = Vec::new();
     if let Some(r) = &state.inner.jobs {
         for s in r.specs() {
-            jobs.push(view(r, s).await);
+            jobs.push(view(r.as_ref(), &s).await);
         }
     }
     Json(JobList { jobs })
@@ -73,7 +106,7 @@ pub async fn list(State(state): State<ApiState>) -> Json<JobList> {
 
 pub async fn get_job(State(state): State<ApiState>, Path(name): Path<String>) -> Result<Json<JobView>, RequestError> {
     let (runner, spec) = runner_for(&state, &name)?;
-    Ok(Json(view(runner, &spec).await))
+    Ok(Json(view(runner.as_ref(), &spec).await))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,10 +129,10 @@ pub async fn run(
 ) -> Result<Response, RequestError> {
     let q = query_or_error(query)?;
     let (runner, spec) = runner_for(&state, &name)?;
-    let map = |e: JobError| match e {
-        JobError::UnknownJob(n) => RequestError::UnknownJob(n),
-        JobError::AlreadyRunning(_) | JobError::Locked(_) => RequestError::Conflict(e.to_string()),
-        other => RequestError::Unavailable(other.to_string()),
+    let map = |e: JobControlError| match e {
+        JobControlError::UnknownJob(n) => RequestError::UnknownJob(n),
+        JobControlError::Conflict(m) => RequestError::Conflict(m),
+        JobControlError::Unavailable(m) => RequestError::Unavailable(m),
     };
     if q.wait.unwrap_or(false) {
         let rec = runner.run_now(&spec.name).await.map_err(map)?;

@@ -54,12 +54,12 @@ fn labelled(miner: &Miner, id: ClusterId, message: &str, change: Option<Change>)
     }
 }
 
-fn learn_in(miner: &mut Miner, message: &str) -> Labelled {
+pub fn learn_in(miner: &mut Miner, message: &str) -> Labelled {
     let a = miner.add(message);
     labelled(miner, a.cluster_id, message, Some(a.change))
 }
 
-fn classify_in(miner: &Miner, message: &str) -> Option<Labelled> {
+pub fn classify_in(miner: &Miner, message: &str) -> Option<Labelled> {
     let id = miner.classify(message)?;
     Some(labelled(miner, id, message, None))
 }
@@ -83,7 +83,7 @@ impl LiveEngine for RwLock<Miner> {
     }
 
     fn cluster_count(&self) -> Option<usize> {
-        Some(self.read().unwrap_or_else(|e| e.into_inner()).clusters().len())
+        Some(self.read().unwrap_or_else(|e| e.into_inner()).len())
     }
 
     fn clusters(&self) -> Option<Vec<crate::engine::ClusterInfo>> {
@@ -91,7 +91,8 @@ impl LiveEngine for RwLock<Miner> {
     }
 }
 
-/// The sidecar's [`crate::pipeline::SharedMiner`]: `None` until its snapshot is restored.
+/// The sidecar's [`crate::sidecar::SharedMiner`]: `None` until its snapshot is restored.
+#[cfg(test)]
 impl LiveEngine for RwLock<Option<Miner>> {
     fn learn(&self, message: &str) -> Result<Labelled, NotReady> {
         let mut g = self.write().unwrap_or_else(|e| e.into_inner());
@@ -110,7 +111,7 @@ impl LiveEngine for RwLock<Option<Miner>> {
     }
 
     fn cluster_count(&self) -> Option<usize> {
-        self.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|m| m.clusters().len())
+        self.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|m| m.len())
     }
 
     fn is_loaded(&self) -> bool {

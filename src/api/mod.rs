@@ -1,38 +1,38 @@
-//! The HTTP API: classify messages with the live engine, jobs, health, metrics.
+//! The HTTP API: classify messages with the live engine, clusters, jobs, health, metrics.
 //!
-//! The sidecar (`logsift run`) builds an [`ApiState`] from its live miners, extractors, metrics and
-//! a search-server probe, then [`ApiServer::bind`] + [`ApiServer::run`] with its shutdown signal.
-//! `logsift serve` runs the API alone on a fresh miner (for trying and benchmarking it).
+//! The API names no sidecar or job type: it defines what it needs as traits ([`LiveEngine`] for
+//! a source's live miner, [`JobControl`] for the job runner, [`SearchProbe`] for `/health`) and
+//! `app` implements them for `logsift run`. `logsift serve` runs it alone on a fresh miner.
 //!
 //! # Layout
-//! - [`sidecar`]: wiring into `logsift run` (live miner, metrics mirror, probe, job scheduler).
 //! - [`routes`]: the route table, auth, request counting, JSON fallbacks.
 //! - [`classify`]: `/v1/classify` and `/v1/classify/_bulk`.
 //! - [`health`]: `/health`, `/health/live`, `/metrics`.
 //! - [`clusters`]: `/v1/clusters`, `/v1/clusters/{id}`.
-//! - [`jobs`]: `/v1/jobs`, `/v1/jobs/{name}`, `/v1/jobs/{name}/run`, `/v1/jobs/{name}/cancel`.
-//! - [`live`]: the [`LiveEngine`] trait over the shared miner.
-//! - [`extract`]: the message of a posted document, via the source's `source::extract::Extractor`.
-//! - [`state`]: [`ApiConfig`] and the shared [`ApiState`]; [`config`]: the `[api]` config section.
+//! - [`jobs`]: `/v1/jobs`, `/v1/jobs/{name}`, `/v1/jobs/{name}/run`, `/v1/jobs/{name}/cancel`; the [`JobControl`] trait.
+//! - [`live`]: the [`LiveEngine`] trait, and its implementation over a plain miner (`serve`).
+//! - [`document`]: the message of a posted document, via the source's [`crate::message::Extractor`].
+//! - [`state`]: the shared [`ApiState`] and each source's [`SourceEndpoint`].
 //! - [`error`]: [`RequestError`] (JSON errors with codes) and [`ServeError`].
 //!
 //! The API description is `api/openapi.json`; a test keeps it and [`routes::route_table`] equal.
 
 pub mod classify;
 pub mod clusters;
-pub mod config;
+pub mod document;
 pub mod error;
-pub mod extract;
 pub mod health;
 pub mod jobs;
 pub mod live;
 pub mod routes;
-pub mod sidecar;
 pub mod state;
 
+pub use crate::config::api::DEFAULT_LISTEN;
+pub use crate::config::ApiConfig;
 pub use error::{RequestError, ServeError};
-pub use live::{Labelled, LiveEngine};
-pub use state::{ApiConfig, ApiState, IdFormat, SearchProbe, SourceEndpoint, DEFAULT_LISTEN};
+pub use jobs::{JobControl, JobControlError, RunRecord};
+pub use live::{Labelled, LiveEngine, NotReady};
+pub use state::{ApiState, IdFormat, SearchProbe, SourceEndpoint};
 
 use axum::serve::ListenerExt;
 use std::future::Future;

@@ -1,65 +1,20 @@
 //! What the API server is configured with and shares between requests: its settings
-//! ([`ApiConfig`]), the live engine and extractor of each source, the metrics registry, and the
+//! ([`crate::config::ApiConfig`]), the live engine and extractor of each source, the metrics registry, and the
 //! search-server probe the sidecar provides for `/health`.
 
 use super::live::LiveEngine;
+use crate::config::ApiConfig;
 use crate::engine::ClusterId;
+use crate::message::{ExtractConfig, Extractor};
 use crate::metrics::Metrics;
-use crate::source::extract::{ExtractConfig, Extractor};
 use futures::future::BoxFuture;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// The default listen address of the API.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9787";
-
-/// Validated API settings. `Debug` does not print the token.
-#[derive(Clone)]
-pub struct ApiConfig {
-    pub listen: SocketAddr,
-    /// When set, every route but `/health*` requires `Authorization: Bearer <token>`.
-    pub token: Option<String>,
-    /// Largest body accepted by `/v1/classify` and the other JSON endpoints.
-    pub max_body_bytes: usize,
-    /// Largest body accepted by `/v1/classify/_bulk`.
-    pub max_bulk_bytes: usize,
-    /// How long `/health` waits for the search server before calling it down.
-    pub health_timeout: Duration,
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        ApiConfig {
-            listen: DEFAULT_LISTEN.parse().expect("default listen address is valid"),
-            token: None,
-            max_body_bytes: 1 << 20,
-            max_bulk_bytes: 16 << 20,
-            health_timeout: Duration::from_secs(2),
-        }
-    }
-}
-
-impl std::fmt::Debug for ApiConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiConfig")
-            .field("listen", &self.listen)
-            .field("token", &self.token.as_ref().map(|_| "***"))
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("max_bulk_bytes", &self.max_bulk_bytes)
-            .field("health_timeout", &self.health_timeout)
-            .finish()
-    }
-}
 
 /// Checks that the search server answers; `Err` carries a short reason for `/health`.
 pub type SearchProbe = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
 /// Turns an engine id into the string the sidecar writes into `logsift.cluster_id`.
 pub type IdFormat = Arc<dyn Fn(ClusterId) -> String + Send + Sync>;
-
-/// Runs before each `/metrics` rendering to copy counters kept elsewhere into the registry.
-pub type Collector = Arc<dyn Fn(&Metrics) + Send + Sync>;
 
 /// One source as the API sees it: its live engine, its message extraction, its id format.
 #[derive(Clone)]
@@ -80,14 +35,6 @@ impl SourceEndpoint {
     pub fn with_default_extraction(name: impl Into<String>, engine: Arc<dyn LiveEngine>) -> Self {
         let extractor = Extractor::new(&ExtractConfig::default()).expect("the default extraction config is valid");
         SourceEndpoint::new(name, engine, Arc::new(extractor))
-    }
-
-    /// The sidecar's live miner, extraction and id format (`{source}-{n}`, as written into
-    /// `logsift.cluster_id` by the pipeline).
-    pub fn for_sidecar(name: &str, miner: crate::pipeline::SharedMiner, extractor: Arc<Extractor>) -> Self {
-        let source = name.to_string();
-        SourceEndpoint::new(name, miner, extractor)
-            .with_id_format(Arc::new(move |id| crate::pipeline::cluster_key(&source, id)))
     }
 
     /// Use the sidecar's id format (it must match what the sidecar writes into documents).
@@ -112,22 +59,13 @@ pub(crate) struct Inner {
     pub sources: Vec<SourceEndpoint>,
     pub metrics: Arc<Metrics>,
     pub search_probe: Option<SearchProbe>,
-    pub jobs: Option<Arc<crate::jobs::scheduler::JobRunner>>,
-    pub collectors: Vec<Collector>,
+    pub jobs: Option<Arc<dyn super::jobs::JobControl>>,
     pub clusters: Option<super::clusters::ClusterIndex>,
 }
 
 impl ApiState {
     pub fn builder(config: ApiConfig, metrics: Arc<Metrics>) -> ApiStateBuilder {
-        ApiStateBuilder {
-            config,
-            metrics,
-            sources: Vec::new(),
-            search_probe: None,
-            jobs: None,
-            collectors: Vec::new(),
-            clusters: None,
-        }
+        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None, jobs: None, clusters: None }
     }
 
     pub fn config(&self) -> &ApiConfig {
@@ -156,8 +94,7 @@ pub struct ApiStateBuilder {
     metrics: Arc<Metrics>,
     sources: Vec<SourceEndpoint>,
     search_probe: Option<SearchProbe>,
-    jobs: Option<Arc<crate::jobs::scheduler::JobRunner>>,
-    collectors: Vec<Collector>,
+    jobs: Option<Arc<dyn super::jobs::JobControl>>,
     clusters: Option<super::clusters::ClusterIndex>,
 }
 
@@ -168,13 +105,8 @@ impl ApiStateBuilder {
         self
     }
 
-    pub fn collector(mut self, c: Collector) -> Self {
-        self.collectors.push(c);
-        self
-    }
-
     /// The sidecar's jobs, for `/v1/jobs`.
-    pub fn jobs(mut self, runner: Arc<crate::jobs::scheduler::JobRunner>) -> Self {
+    pub fn jobs(mut self, runner: Arc<dyn super::jobs::JobControl>) -> Self {
         self.jobs = Some(runner);
         self
     }
@@ -198,7 +130,6 @@ impl ApiStateBuilder {
                 metrics: self.metrics,
                 search_probe: self.search_probe,
                 jobs: self.jobs,
-                collectors: self.collectors,
                 clusters: self.clusters,
             }),
         }

@@ -81,8 +81,8 @@ pub fn main(args: JobsArgs) -> anyhow::Result<()> {
             }
             for j in &cfg.jobs {
                 let schedule = match &j.schedule {
-                    Some(crate::jobs::schedule::Schedule::Cron(c)) => c.source().to_string(),
-                    Some(crate::jobs::schedule::Schedule::Every(d)) => format!("every {}s", d.as_secs()),
+                    Some(crate::config::schedule::Schedule::Cron(c)) => c.source().to_string(),
+                    Some(crate::config::schedule::Schedule::Every(d)) => format!("every {}s", d.as_secs()),
                     None => "on demand".into(),
                 };
                 println!("{:<20} {:<8} {}", j.name, j.kind.name(), schedule);

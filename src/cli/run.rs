@@ -1,13 +1,11 @@
 //! `logsift run`: label pending documents, keep the cluster index exact, follow new data
 //! (or `--once`: process what is pending and exit). SIGINT/SIGTERM stop after the batch in hand.
 
+use crate::app;
 use crate::cli::common::{runtime, ServerArgs};
-use crate::es::EsClient;
-use crate::pipeline::{RunSummary, Sidecar};
+use crate::sidecar::RunSummary;
 use clap::Args;
 use std::sync::Arc;
-use tokio::sync::watch;
-use tracing::info;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -30,42 +28,9 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
     // `--once` serves no API: one thread drives the pipeline and its readers (mining runs on a
     // blocking thread either way), which saves the cross-thread wake-ups of a multi-threaded one.
     let rt = if args.once { tokio::runtime::Builder::new_current_thread().enable_all().build()? } else { runtime()? };
-    rt.block_on(async move {
-        let client = EsClient::new(&cfg.connection)?;
-        let (tx, rx) = watch::channel(false);
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            info!("signal received, shutting down");
-            let _ = tx.send(true);
-        });
-        let mut sidecar = Sidecar::new(cfg.clone(), client.clone())?;
-        // The HTTP API and the job scheduler, beside the pipeline (follow mode only).
-        let api_tasks = if args.once {
-            Vec::new()
-        } else {
-            crate::api::sidecar::spawn_for_sidecar(&cfg, client, &sidecar, rx.clone()).await?
-        };
-        let summary = sidecar.run(args.once, rx).await?;
-        for t in api_tasks {
-            let _ = t.await;
-        }
-        eprint!("{}", render_summary(&summary, &cfg.source.name));
-        anyhow::Ok(())
-    })
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    let summary = rt.block_on(app::run(cfg.clone(), args.once))?;
+    eprint!("{}", render_summary(&summary, &cfg.source.name));
+    Ok(())
 }
 
 /// The final summary printed on stderr.

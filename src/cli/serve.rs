@@ -2,12 +2,10 @@
 //! API, for Logstash's `http` filter without a sidecar, and for `make bench-api`.
 //! `logsift run` serves the same API with the sidecar's live miners.
 
-use crate::api::{ApiConfig, ApiServer, ApiState, SourceEndpoint, DEFAULT_LISTEN};
-use crate::engine::{EngineConfig, Miner};
-use crate::metrics::Metrics;
+use crate::app;
+use crate::config::api::{ApiConfig, DEFAULT_LISTEN};
 use anyhow::Context;
 use clap::Args;
-use std::sync::{Arc, RwLock};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -59,38 +57,11 @@ pub fn main(args: ServeArgs) -> anyhow::Result<()> {
         max_bulk_bytes: args.max_bulk_bytes,
         ..ApiConfig::default()
     };
-    let miner = Arc::new(RwLock::new(Miner::new(EngineConfig::default())?));
-    let state = ApiState::builder(config, Metrics::new())
-        .source(SourceEndpoint::with_default_extraction(args.source.clone(), miner))
-        .build();
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
         rt.worker_threads(n.max(1));
     }
     let rt = rt.enable_all().build().context("starting the async runtime")?;
-    rt.block_on(async move {
-        let server = ApiServer::bind(state).await?;
-        eprintln!("logsift api listening on http://{}", server.local_addr()?);
-        server.run(shutdown_signal()).await?;
-        Ok(())
-    })
-}
-
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    rt.block_on(app::serve(config, args.source))?;
+    Ok(())
 }

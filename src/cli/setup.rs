@@ -3,7 +3,7 @@
 
 use crate::cli::common::{runtime, ServerArgs};
 use crate::es::EsClient;
-use crate::sink::setup;
+use crate::store::setup;
 use clap::Args;
 
 #[derive(Args, Debug)]

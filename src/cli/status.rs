@@ -3,7 +3,7 @@
 use crate::cli::common::{runtime, ServerArgs};
 use crate::es::search::pending_query;
 use crate::es::EsClient;
-use crate::state::StateStore;
+use crate::store::state::StateStore;
 use clap::Args;
 use serde_json::json;
 

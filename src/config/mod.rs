@@ -2,12 +2,18 @@
 //! `LOGSIFT_SECTION__KEY` environment variables, then command-line overrides) turned into a
 //! validated [`Config`]. Every refusal names the key at fault ([`ConfigError`]).
 
+pub mod api;
+pub mod connection;
+pub mod jobs;
 pub mod raw;
+pub mod schedule;
 
 use crate::engine::mask::CustomMask;
 use crate::engine::{self, DrainConfig, EngineConfig, MaskConfig};
-use crate::es::{Auth, ConnectOptions, RetryPolicy};
-use crate::source::extract::{ExtractConfig, Extractor, MessageSpec};
+use crate::message::{ExtractConfig, Extractor, MessageSpec};
+pub use api::ApiConfig;
+pub use connection::{Auth, ConnectOptions, RetryPolicy};
+pub use jobs::{JobKind, JobSpec};
 use raw::RawConfig;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -83,9 +89,9 @@ pub struct Config {
     pub setup_on_start: bool,
     pub engine: EngineConfig,
     /// The HTTP API served by `logsift run` (`None`: disabled).
-    pub api: Option<crate::api::ApiConfig>,
+    pub api: Option<crate::config::ApiConfig>,
     /// Declared jobs (`[[jobs]]`).
-    pub jobs: Vec<crate::jobs::JobSpec>,
+    pub jobs: Vec<crate::config::JobSpec>,
 }
 
 /// Values from the command line; they win over the file and the environment.
@@ -291,7 +297,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     engine.validate().map_err(|e: engine::ConfigError| ConfigError::invalid(&engine_key(&e.key), e.reason))?;
 
     let api = raw.api.validate().map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
-    let jobs = crate::jobs::config::validate(&raw.jobs).map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
+    let jobs = crate::config::jobs::validate(&raw.jobs).map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
     Ok(Config {
         api,
         jobs,

@@ -14,8 +14,8 @@ pub struct RawConfig {
     pub state: RawState,
     pub run: RawRun,
     pub engine: RawEngine,
-    pub api: crate::api::config::RawApi,
-    pub jobs: Vec<crate::jobs::config::RawJob>,
+    pub api: crate::config::api::RawApi,
+    pub jobs: Vec<crate::config::jobs::RawJob>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,7 +81,7 @@ impl Default for RawSource {
             message_template: None,
             timestamp_field: "@timestamp".into(),
             strip_syslog_header: false,
-            max_message_bytes: crate::source::extract::DEFAULT_MAX_MESSAGE_BYTES,
+            max_message_bytes: crate::message::DEFAULT_MAX_MESSAGE_BYTES,
         }
     }
 }

@@ -13,10 +13,12 @@
 pub mod bulk;
 pub mod indices;
 pub mod info;
+pub mod reader;
 pub mod search;
 
 pub use info::{Capabilities, Distribution, ServerInfo};
 
+use crate::metrics::Counter;
 use elasticsearch::auth::Credentials;
 use elasticsearch::cert::{Certificate, CertificateValidation};
 use elasticsearch::http::headers::{HeaderMap, HeaderValue, CONTENT_TYPE};
@@ -24,9 +26,7 @@ use elasticsearch::http::transport::{MultiNodeConnectionPool, SingleNodeConnecti
 use elasticsearch::http::Method;
 use elasticsearch::Elasticsearch;
 use serde_json::Value;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 use tracing::warn;
 
 /// An error talking to the search server.
@@ -67,66 +67,7 @@ impl EsError {
     }
 }
 
-/// How the client connects: built from the validated config by the caller.
-#[derive(Clone, Debug)]
-pub struct ConnectOptions {
-    pub urls: Vec<url::Url>,
-    pub auth: Auth,
-    pub ca_file: Option<std::path::PathBuf>,
-    pub insecure: bool,
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-}
-
-/// Credentials. `Debug` never prints secrets.
-#[derive(Clone, Default)]
-pub enum Auth {
-    #[default]
-    None,
-    Basic {
-        username: String,
-        password: String,
-    },
-    ApiKey(String),
-    Bearer(String),
-}
-
-impl std::fmt::Debug for Auth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Auth::None => "None",
-            Auth::Basic { .. } => "Basic(***)",
-            Auth::ApiKey(_) => "ApiKey(***)",
-            Auth::Bearer(_) => "Bearer(***)",
-        })
-    }
-}
-
-/// Exponential backoff for retriable errors.
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    pub max_retries: u32,
-    pub initial_backoff: Duration,
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 8,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait before retry number `attempt` (1-based), doubling up to `max_backoff`.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.saturating_sub(1).min(16)).unwrap_or(u32::MAX);
-        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
-    }
-}
+pub use crate::config::{Auth, ConnectOptions, RetryPolicy};
 
 /// Whether a request may be sent again after a failure that might have reached the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,7 +83,8 @@ pub struct EsClient {
     inner: Elasticsearch,
     retry: RetryPolicy,
     /// Requests sent again after a retriable failure, for metrics.
-    pub retries: Arc<AtomicU64>,
+    /// Request-level retries (a registry counter once [`EsClient::counting_retries`] is called).
+    retries: Arc<Counter>,
 }
 
 impl EsClient {
@@ -171,8 +113,14 @@ impl EsClient {
         Ok(EsClient {
             inner: Elasticsearch::new(transport),
             retry: opts.retry.clone(),
-            retries: Arc::new(AtomicU64::new(0)),
+            retries: Arc::new(Counter::default()),
         })
+    }
+
+    /// Counts this client's request retries in `counter` (e.g. `logsift_bulk_retries_total`).
+    pub fn counting_retries(mut self, counter: Arc<Counter>) -> Self {
+        self.retries = counter;
+        self
     }
 
     /// One request with retries; the answer's JSON body (`null` for an empty body).
@@ -210,7 +158,7 @@ impl EsClient {
                         return Err(e);
                     }
                     attempt += 1;
-                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    self.retries.inc();
                     let wait = self.retry.backoff(attempt);
                     warn!(path, attempt, max = self.retry.max_retries, wait_ms = wait.as_millis() as u64,
                           error = %e, "search server request failed, retrying");

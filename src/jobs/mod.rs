@@ -16,7 +16,6 @@
 //! - [`config`]: the `[[jobs]]` config entries.
 //! - [`scheduler`]: runs declared jobs on their schedules inside `logsift run`.
 
-pub mod config;
 pub mod copy;
 pub mod lock;
 pub mod prune;
@@ -26,14 +25,13 @@ pub mod record;
 pub mod reindex;
 pub mod relabel;
 pub mod remine;
-pub mod schedule;
 pub mod scheduler;
 
-use crate::config::SourceConfig;
+use crate::config::{JobKind, JobSpec, SourceConfig};
 use crate::engine::EngineConfig;
 use crate::es::{EsClient, EsError};
+use crate::message::Extractor;
 use crate::metrics::Metrics;
-use crate::source::extract::Extractor;
 use lock::{JobLock, LockError};
 use record::{Outcome, RunRecord};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -128,32 +126,6 @@ impl JobContext {
             holder: holder_id(),
         })
     }
-}
-
-/// The work of one job.
-#[derive(Clone, Debug)]
-pub enum JobKind {
-    Remine(remine::RemineSpec),
-    Reindex(reindex::ReindexSpec),
-    Prune { older_than: Duration },
-}
-
-impl JobKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            JobKind::Remine(_) => "remine",
-            JobKind::Reindex(_) => "reindex",
-            JobKind::Prune { .. } => "prune",
-        }
-    }
-}
-
-/// A declared job.
-#[derive(Clone, Debug)]
-pub struct JobSpec {
-    pub name: String,
-    pub kind: JobKind,
-    pub schedule: Option<schedule::Schedule>,
 }
 
 /// This process's identity for locks and records.

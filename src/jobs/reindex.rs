@@ -24,31 +24,14 @@ use super::read::read_all;
 use super::record::RunCounts;
 use super::relabel::{recount, write_labels, ClusterMeta, Label, Relabel};
 use super::{Cancel, JobContext, JobError};
+use crate::config::jobs::ReindexSpec;
 use crate::engine::Miner;
 use crate::es::{path_part, Body, Idempotent};
-use crate::pipeline::cluster_key;
-use crate::state::StateStore;
+use crate::ids::cluster_key;
+use crate::store::state::StateStore;
 use elasticsearch::http::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-#[derive(Clone, Debug)]
-pub struct ReindexSpec {
-    /// Documents rewritten per second at most (0 = no limit).
-    pub docs_per_sec: u64,
-    pub bulk_size: usize,
-    /// Copy the source into this index first, then label the copy (None: relabel in place).
-    pub dest: Option<CopyDest>,
-}
-
-/// Where a copying `reindex` writes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CopyDest {
-    /// The destination index (created with the `logsift.*` mappings when missing).
-    pub index: String,
-    /// The source name of the copy's clusters (`{source}-{n}` ids, cluster index, snapshot).
-    pub source: String,
-}
 
 struct Doc {
     key: (String, String, String),
@@ -61,7 +44,7 @@ async fn read_docs(ctx: &JobContext, counts: &mut RunCounts, cancel: &Cancel) ->
     let mut docs = Vec::new();
     let ts_field = ctx.source.timestamp_field.as_str();
     read_all(ctx, Vec::new(), counts, cancel, |h| {
-        let ts = crate::source::extract::lookup(&h.source, ts_field).map(|v| match v {
+        let ts = crate::message::lookup(&h.source, ts_field).map(|v| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         });
@@ -189,7 +172,7 @@ async fn relabel_all(
     delete_empty(ctx, &stale).await?;
     counts.clusters_pruned = stale.len() as u64;
     StateStore::new(ctx.client.clone(), &ctx.state_index, source)
-        .save_snapshot(&miner.snapshot(), miner.clusters().len() as u64)
+        .save_snapshot(&miner.snapshot(), miner.len() as u64)
         .await
         .map_err(|e| JobError::Write(format!("saving the engine snapshot: {e}")))?;
     Ok(())

@@ -12,41 +12,11 @@ use super::reconcile::{new_cluster_id, reconcile};
 use super::record::RunCounts;
 use super::relabel::{recount, write_labels, ClusterMeta, Label, Relabel};
 use super::{Cancel, JobContext, JobError};
-use crate::engine::{logcluster, slct, Masker, Support};
+use crate::config::jobs::{BatchAlgorithm, RemineSpec};
+use crate::engine::{logcluster, slct, Masker};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BatchAlgorithm {
-    LogCluster,
-    Slct,
-}
-
-impl BatchAlgorithm {
-    pub fn name(&self) -> &'static str {
-        match self {
-            BatchAlgorithm::LogCluster => "logcluster",
-            BatchAlgorithm::Slct => "slct",
-        }
-    }
-
-    fn short(&self) -> &'static str {
-        match self {
-            BatchAlgorithm::LogCluster => "lc",
-            BatchAlgorithm::Slct => "slct",
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct RemineSpec {
-    pub algorithm: BatchAlgorithm,
-    pub support: Support,
-    /// Only documents newer than now minus this (None = all documents).
-    pub range: Option<Duration>,
-    pub bulk_size: usize,
-}
 
 struct Doc {
     index: String,

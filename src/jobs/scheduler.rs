@@ -3,11 +3,12 @@
 //! other sidecars out), each cancellable.
 
 use super::record::RunRecord;
-use super::{run_job, Cancel, JobContext, JobError, JobSpec};
+use super::{run_job, Cancel, JobContext, JobError};
+use crate::config::JobSpec;
+use crate::shutdown::Shutdown;
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::watch;
 
 pub struct JobRunner {
     ctx: JobContext,
@@ -96,8 +97,8 @@ impl JobRunner {
         Ok(())
     }
 
-    /// Runs scheduled jobs when due until `shutdown` turns true; then cancels running jobs.
-    pub async fn run_schedules(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    /// Runs scheduled jobs when due until shutdown is signalled; then cancels running jobs.
+    pub async fn run_schedules(self: Arc<Self>, mut shutdown: Shutdown) {
         let mut next: HashMap<String, chrono::DateTime<Utc>> = HashMap::new();
         let now = Utc::now();
         for s in &self.specs {
@@ -107,15 +108,15 @@ impl JobRunner {
         }
         loop {
             let Some((name, due)) = next.iter().min_by_key(|(_, t)| **t).map(|(n, t)| (n.clone(), *t)) else {
-                let _ = shutdown.changed().await;
+                shutdown.recv().await;
                 break;
             };
             let wait = (due - Utc::now()).to_std().unwrap_or_default();
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.changed() => {}
+                _ = shutdown.recv() => {}
             }
-            if *shutdown.borrow() {
+            if shutdown.is_shutdown() {
                 break;
             }
             if Utc::now() < due {
@@ -132,6 +133,11 @@ impl JobRunner {
         }
         for c in self.running.lock().unwrap_or_else(|e| e.into_inner()).values() {
             c.cancel();
+        }
+        // Jobs stop at their next step (page, bulk request, task poll): wait for them, so that
+        // whoever waits for this task knows no job is left running.
+        while !self.running.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
 }

@@ -1,0 +1,149 @@
+//! Wires the daemon: `logsift run` (the sidecar, with the HTTP API and the job scheduler beside
+//! it) and `logsift serve` (the API alone on a fresh miner).
+//!
+//! The app owns the one [`ShutdownController`]: every task it starts (the API server, the job
+//! scheduler, the sidecar's reader tasks) holds a listener, SIGINT/SIGTERM signal them all, and
+//! [`run`]/[`serve`] return only after every one of them has finished. The API is given the
+//! sidecar's live miner and the job runner through the traits it defines
+//! ([`api::LiveEngine`], [`api::JobControl`]), implemented here ([`live`]).
+
+pub mod live;
+
+use crate::api::{self, ApiServer, ApiState, SearchProbe, ServeError, SourceEndpoint};
+use crate::config::{ApiConfig, Config};
+use crate::engine::{EngineConfig, Miner};
+use crate::es::{EsClient, EsError};
+use crate::ids::cluster_key;
+use crate::jobs::scheduler::JobRunner;
+use crate::jobs::JobContext;
+use crate::message::Extractor;
+use crate::metrics::Metrics;
+use crate::shutdown::{self, Shutdown, ShutdownController};
+use crate::sidecar::{PipelineError, RunSummary, Sidecar};
+use std::sync::{Arc, RwLock};
+use tokio::task::JoinHandle;
+use tracing::info;
+
+/// Why `run` or `serve` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Es(#[from] EsError),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error("engine: {0}")]
+    Engine(String),
+}
+
+/// Fires the controller's signal on SIGINT/SIGTERM (a task that holds no listener).
+fn on_signal(controller: &ShutdownController) {
+    let trigger = controller.trigger();
+    tokio::spawn(async move {
+        shutdown::signal().await;
+        info!("signal received, shutting down");
+        trigger.fire();
+    });
+}
+
+/// `logsift run`: labels pending documents (`once`: what is pending, then returns) or follows
+/// new ones until a signal, with the API and the scheduled jobs beside it (follow mode only).
+pub async fn run(cfg: Arc<Config>, once: bool) -> Result<RunSummary, AppError> {
+    let metrics = Metrics::new();
+    let client = EsClient::new(&cfg.connection)?.counting_retries(metrics.bulk_retries.with(&[]));
+    let controller = ShutdownController::new();
+    on_signal(&controller);
+    let mut sidecar = Sidecar::new(cfg.clone(), client.clone(), &metrics)?;
+    let services =
+        if once { Vec::new() } else { spawn_services(&cfg, client, &sidecar, &metrics, &controller).await? };
+    let result = sidecar.run(once, controller.listener()).await;
+    // Stops the API and the scheduler (the sidecar is done) and waits for every task.
+    controller.shutdown().await;
+    for t in services {
+        let _ = t.await;
+    }
+    Ok(result?)
+}
+
+/// The API (when enabled) and the job scheduler of `logsift run`. A port that cannot be bound is
+/// logged and labelling goes on: the API is an add-on of the sidecar.
+async fn spawn_services(
+    cfg: &Config,
+    client: EsClient,
+    sidecar: &Sidecar,
+    metrics: &Arc<Metrics>,
+    controller: &ShutdownController,
+) -> Result<Vec<JoinHandle<()>>, AppError> {
+    let mut tasks = Vec::new();
+    let runner = match JobContext::from_config(cfg, "", client.clone(), metrics.clone()) {
+        Ok(ctx) => Some(JobRunner::new(ctx, cfg.jobs.clone())),
+        Err(error) => {
+            tracing::warn!(%error, "jobs disabled");
+            None
+        }
+    };
+    if let Some(r) = &runner {
+        if r.specs().iter().any(|s| s.schedule.is_some()) {
+            tasks.push(tokio::spawn(Arc::clone(r).run_schedules(controller.listener())));
+        }
+    }
+    let Some(api) = cfg.api.clone() else { return Ok(tasks) };
+    let extractor = Extractor::new(&cfg.source.extract).map_err(|e| AppError::Engine(e.to_string()))?;
+    let probe_client = client.clone();
+    let probe: SearchProbe = Arc::new(move || {
+        let c = probe_client.clone();
+        Box::pin(async move { c.server_info().await.map(drop).map_err(|e| e.to_string()) })
+    });
+    let source = cfg.source.name.clone();
+    let engine: Arc<dyn api::LiveEngine> = Arc::new(live::SidecarEngine(sidecar.miner.clone()));
+    let endpoint = SourceEndpoint::new(&cfg.source.name, engine, Arc::new(extractor))
+        .with_id_format(Arc::new(move |id| cluster_key(&source, id)));
+    let mut b = ApiState::builder(api, metrics.clone())
+        .source(endpoint)
+        .search_probe(probe)
+        .cluster_index(client, cfg.clusters_index.clone());
+    if let Some(r) = runner {
+        b = b.jobs(Arc::new(live::Jobs(r)));
+    }
+    let server = match ApiServer::bind(b.build()).await {
+        Ok(s) => s,
+        Err(error) => {
+            tracing::error!(%error, "api not started; the sidecar goes on without it");
+            return Ok(tasks);
+        }
+    };
+    tasks.push(spawn_server(server, controller.listener()));
+    Ok(tasks)
+}
+
+/// Runs `server` until shutdown; the listener is dropped only once the server has stopped.
+fn spawn_server(server: ApiServer, listener: Shutdown) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut signal = listener.clone();
+        if let Err(error) = server.run(async move { signal.recv().await }).await {
+            tracing::error!(%error, "api server failed");
+        }
+        drop(listener);
+    })
+}
+
+/// `logsift serve`: the API alone on a fresh default miner for one source, until a signal.
+pub async fn serve(config: ApiConfig, source: String) -> Result<(), AppError> {
+    let miner =
+        Arc::new(RwLock::new(Miner::new(EngineConfig::default()).map_err(|e| AppError::Engine(e.to_string()))?));
+    let state = ApiState::builder(config, Metrics::new())
+        .source(SourceEndpoint::with_default_extraction(source, miner))
+        .build();
+    let server = ApiServer::bind(state).await?;
+    eprintln!("logsift api listening on http://{}", server.local_addr()?);
+    let controller = ShutdownController::new();
+    on_signal(&controller);
+    let task = spawn_server(server, controller.listener());
+    let mut signalled = controller.listener();
+    signalled.recv().await;
+    drop(signalled);
+    controller.shutdown().await;
+    let _ = task.await;
+    Ok(())
+}

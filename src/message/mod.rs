@@ -1,0 +1,272 @@
+//! Pure message extraction: turns one document's `_source` into the text the engine mines.
+//!
+//! Two ways to get a message (see [`MessageSpec`]): a field (default `message`, dotted paths
+//! such as `log.original` find nested objects and literal dotted keys alike), or a template built
+//! from several fields for structured events (`"{service_type} {trace_name} {resource_type}"`).
+//! Optionally a syslog-style header (`Jan 29 11:23:02 host sshd[10348]: `) is stripped so that
+//! the template is mined from the part after it. A document that yields no message gets a
+//! [`SkipReason`] that callers count and report; extraction never panics and does no I/O.
+
+use regex::Regex;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
+
+/// Default largest message mined, in bytes; larger ones are skipped as [`SkipReason::TooLarge`].
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Where a document's message comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MessageSpec {
+    /// One field, by dotted path.
+    Field(String),
+    /// A template with `{field.path}` placeholders; `{{` and `}}` are literal braces.
+    Template(String),
+}
+
+impl Default for MessageSpec {
+    fn default() -> Self {
+        MessageSpec::Field("message".to_string())
+    }
+}
+
+/// Everything that configures extraction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExtractConfig {
+    pub message: MessageSpec,
+    /// Remove a leading syslog header (RFC 3164 or ISO timestamp, host, `program[pid]:`).
+    pub strip_syslog_header: bool,
+    /// Messages longer than this many bytes are skipped, not mined.
+    pub max_message_bytes: usize,
+}
+
+impl Default for ExtractConfig {
+    fn default() -> Self {
+        ExtractConfig {
+            message: MessageSpec::default(),
+            strip_syslog_header: false,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+        }
+    }
+}
+
+/// Why a document yielded no message. Each reason is counted separately.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// The field (or a field of the template) is absent or null.
+    MissingField(String),
+    /// The field holds an object, array (or, for a message field, a number/bool).
+    NotString(String),
+    /// The message is larger than `max_message_bytes`.
+    TooLarge { bytes: usize, limit: usize },
+}
+
+impl SkipReason {
+    /// A short stable name for counters and logs: `missing_field`, `not_string`, `too_large`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SkipReason::MissingField(_) => "missing_field",
+            SkipReason::NotString(_) => "not_string",
+            SkipReason::TooLarge { .. } => "too_large",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::MissingField(k) => write!(f, "field `{k}` is missing"),
+            SkipReason::NotString(k) => write!(f, "field `{k}` is not a string"),
+            SkipReason::TooLarge { bytes, limit } => {
+                write!(f, "message of {bytes} bytes is larger than the limit of {limit}")
+            }
+        }
+    }
+}
+
+/// A configuration the extractor refuses, naming the key at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid setting `{key}`: {reason}")]
+pub struct ExtractConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Part {
+    Literal(String),
+    Field(String),
+}
+
+/// A validated, ready-to-use extractor. Cheap to clone; share one per source.
+#[derive(Clone, Debug)]
+pub struct Extractor {
+    parts: Vec<Part>,
+    single_field: bool,
+    syslog: Option<Regex>,
+    max_bytes: usize,
+}
+
+/// RFC 3164 (`Jan 29 11:23:02`) or ISO 8601 timestamp, then host, then `program[pid]:` or `program:`.
+const SYSLOG_HEADER: &str = r"^(?:<\d{1,3}>\d?\s*)?(?:[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?) +\S+ +[^\s:\[\]]+(?:\[\d+\])?: ?";
+
+impl Extractor {
+    pub fn new(config: &ExtractConfig) -> Result<Extractor, ExtractConfigError> {
+        if config.max_message_bytes == 0 {
+            return Err(ExtractConfigError {
+                key: "source.max_message_bytes".into(),
+                reason: "must be greater than 0".into(),
+            });
+        }
+        let (parts, single_field) = match &config.message {
+            MessageSpec::Field(path) => {
+                check_path("source.message_field", path)?;
+                (vec![Part::Field(path.clone())], true)
+            }
+            MessageSpec::Template(t) => (parse_template(t)?, false),
+        };
+        let syslog =
+            config.strip_syslog_header.then(|| Regex::new(SYSLOG_HEADER).expect("syslog header regex is valid"));
+        Ok(Extractor { parts, single_field, syslog, max_bytes: config.max_message_bytes })
+    }
+
+    /// The fields this extractor reads (for `_source` filtering of searches).
+    pub fn fields(&self) -> Vec<&str> {
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Field(f) => Some(f.as_str()),
+                Part::Literal(_) => None,
+            })
+            .collect()
+    }
+
+    /// The message of one document's `_source`, or why there is none.
+    pub fn extract<'a>(&self, source: &'a Value) -> Result<Cow<'a, str>, SkipReason> {
+        let msg: Cow<'a, str> = if self.single_field {
+            let Part::Field(path) = &self.parts[0] else { unreachable!("single field") };
+            match lookup(source, path) {
+                None | Some(Value::Null) => return Err(SkipReason::MissingField(path.clone())),
+                Some(Value::String(s)) => Cow::Borrowed(s.as_str()),
+                Some(_) => return Err(SkipReason::NotString(path.clone())),
+            }
+        } else {
+            let mut out = String::new();
+            for part in &self.parts {
+                match part {
+                    Part::Literal(l) => out.push_str(l),
+                    Part::Field(path) => match lookup(source, path) {
+                        None | Some(Value::Null) => return Err(SkipReason::MissingField(path.clone())),
+                        Some(Value::String(s)) => out.push_str(s),
+                        // Scalars in structured events are part of the event's shape.
+                        Some(Value::Number(n)) => out.push_str(&n.to_string()),
+                        Some(Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
+                        Some(_) => return Err(SkipReason::NotString(path.clone())),
+                    },
+                }
+                if out.len() > self.max_bytes {
+                    return Err(SkipReason::TooLarge { bytes: out.len(), limit: self.max_bytes });
+                }
+            }
+            Cow::Owned(out)
+        };
+        if msg.len() > self.max_bytes {
+            return Err(SkipReason::TooLarge { bytes: msg.len(), limit: self.max_bytes });
+        }
+        Ok(match &self.syslog {
+            Some(re) => strip_header(re, msg),
+            None => msg,
+        })
+    }
+}
+
+fn strip_header<'a>(re: &Regex, msg: Cow<'a, str>) -> Cow<'a, str> {
+    let Some(m) = re.find(&msg) else { return msg };
+    let end = m.end();
+    if end == msg.len() {
+        return msg; // a bare header: keep it rather than mine an empty line
+    }
+    match msg {
+        Cow::Borrowed(s) => Cow::Borrowed(&s[end..]),
+        Cow::Owned(s) => Cow::Owned(s[end..].to_string()),
+    }
+}
+
+/// Finds a dotted path in `_source`: `a.b.c` matches `{"a":{"b":{"c":..}}}`, `{"a.b":{"c":..}}`,
+/// `{"a.b.c":..}` and so on (Elasticsearch treats these alike). The longest literal key wins.
+pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let obj = value.as_object()?;
+    if let Some(v) = obj.get(path) {
+        return Some(v);
+    }
+    // Try split points from the right so that longer literal keys are preferred.
+    let mut rest = path;
+    while let Some(i) = rest.rfind('.') {
+        let (head, tail) = (&path[..i], &path[i + 1..]);
+        if let Some(inner) = obj.get(head) {
+            if let Some(v) = lookup(inner, tail) {
+                return Some(v);
+            }
+        }
+        rest = &path[..i];
+    }
+    None
+}
+
+fn check_path(key: &str, path: &str) -> Result<(), ExtractConfigError> {
+    if path.is_empty() || path.starts_with('.') || path.ends_with('.') || path.contains("..") {
+        return Err(ExtractConfigError {
+            key: key.into(),
+            reason: format!("`{path}` is not a field path (expected e.g. `message` or `log.original`)"),
+        });
+    }
+    Ok(())
+}
+
+fn parse_template(t: &str) -> Result<Vec<Part>, ExtractConfigError> {
+    let key = "source.message_template";
+    let err = |reason: String| ExtractConfigError { key: key.into(), reason };
+    let mut parts = Vec::new();
+    let mut lit = String::new();
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                lit.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                lit.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some(c) => name.push(c),
+                        None => return Err(err(format!("unclosed `{{` in `{t}`"))),
+                    }
+                }
+                let name = name.trim().to_string();
+                check_path(key, &name)?;
+                if !lit.is_empty() {
+                    parts.push(Part::Literal(std::mem::take(&mut lit)));
+                }
+                parts.push(Part::Field(name));
+            }
+            '}' => return Err(err(format!("unmatched `}}` in `{t}` (write `}}}}` for a brace)"))),
+            c => lit.push(c),
+        }
+    }
+    if !lit.is_empty() {
+        parts.push(Part::Literal(lit));
+    }
+    if !parts.iter().any(|p| matches!(p, Part::Field(_))) {
+        return Err(err(format!("`{t}` names no field (write fields as `{{name}}`)")));
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests;

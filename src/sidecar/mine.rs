@@ -1,0 +1,279 @@
+//! One batch on the engine thread: extract each hit's message, mine it, and build the bulk
+//! updates and the per-cluster facts the cluster index needs. Pure apart from the miner.
+//!
+//! The live miner is shared with the classify API, so it is locked for one message at a time
+//! (one `add`, one template, one message's parameters, the snapshot), never for the batch:
+//! a request waits for at most one of those steps.
+
+use super::LiveMiner;
+use crate::engine::{Change, ClusterId, Miner, MinerSnapshot};
+use crate::es::bulk::BulkOp;
+use crate::es::search::Hit;
+use crate::ids::cluster_key;
+use crate::message::{lookup, Extractor};
+use crate::store::ClusterDoc;
+use serde_json::{json, Value};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+pub struct BatchInput<'a> {
+    pub source: &'a str,
+    pub extractor: &'a Extractor,
+    pub timestamp_field: &'a str,
+    pub params: bool,
+    pub examples: usize,
+}
+
+/// One label written by a batch: the op that writes it, its cluster key and the document time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelOp {
+    /// Index into [`MinedBatch::ops`].
+    pub op: usize,
+    /// The cluster key (shared by all labels of a cluster).
+    pub key: Arc<str>,
+    /// Document time, epoch milliseconds.
+    pub time_ms: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+pub struct MinedBatch {
+    pub ops: Vec<BulkOp>,
+    /// Per op: true = a label, false = a skip marker.
+    pub is_label: Vec<bool>,
+    /// Clusters to recount (mined here or seen already labelled).
+    pub touched: Vec<String>,
+    pub known: HashMap<String, ClusterDoc>,
+    /// Set when a cluster was created or its template changed: the engine must be saved.
+    pub snapshot: Option<(MinerSnapshot, u64)>,
+    pub created: u64,
+    pub already_labelled: u64,
+    /// `(skip kind, count)`.
+    pub skipped: HashMap<&'static str, u64>,
+    /// Latest document time in the batch (RFC 3339).
+    pub max_timestamp: Option<String>,
+    /// The label ops, in op order, for incremental counts.
+    pub labels: Vec<LabelOp>,
+    /// Clusters seen on already-labelled documents: their counts must be recounted.
+    pub needs_recount: Vec<String>,
+}
+
+/// A document time as epoch milliseconds, from an RFC 3339 string or epoch milliseconds.
+pub fn time_millis(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => Some(chrono::DateTime::parse_from_rfc3339(s).ok()?.timestamp_millis()),
+        Value::Number(n) => chrono::DateTime::from_timestamp_millis(n.as_i64()?).map(|t| t.timestamp_millis()),
+        _ => None,
+    }
+}
+
+/// Epoch milliseconds as RFC 3339 UTC with milliseconds (`2024-01-02T03:04:05.000Z`).
+pub fn format_millis(ms: i64) -> Option<String> {
+    let t = chrono::DateTime::from_timestamp_millis(ms)?;
+    Some(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+/// A document time as RFC 3339 UTC, from a date string or epoch milliseconds.
+pub fn normalise_time(v: &Value) -> Option<String> {
+    format_millis(time_millis(v)?)
+}
+
+/// Interns index names: a page's hits mostly share one or a few concrete indices.
+#[derive(Default)]
+struct IndexNames(Vec<Arc<str>>);
+
+impl IndexNames {
+    fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(a) = self.0.iter().rev().find(|a| &***a == name) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(name);
+        self.0.push(a.clone());
+        a
+    }
+}
+
+/// Mines `hits` with the live miner `live` (which must be loaded).
+pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>) -> MinedBatch {
+    let with = |f: &mut dyn FnMut(&Miner)| f(live.read().as_ref().expect("the live miner is loaded"));
+    let mut out = MinedBatch {
+        ops: Vec::with_capacity(hits.len()),
+        is_label: Vec::with_capacity(hits.len()),
+        ..Default::default()
+    };
+    let mut touched: BTreeSet<ClusterId> = BTreeSet::new();
+    let mut changed = false;
+    let mut examples_taken: HashMap<ClusterId, usize> = HashMap::new();
+    // Index names and ids move out of the hits first, so that the messages stay borrowed from
+    // the sources for the whole batch (parameters are taken after it, from final templates).
+    let mut names = IndexNames::default();
+    let targets: Vec<(Arc<str>, String)> =
+        hits.iter_mut().map(|h| (names.get(&h.index), std::mem::take(&mut h.id))).collect();
+    let empty: Arc<str> = Arc::from("");
+    // (op index, cluster, message, document time) of each label, filled in after the batch.
+    let mut labelled_here: Vec<(usize, ClusterId, Cow<'_, str>, Option<i64>)> = Vec::with_capacity(hits.len());
+    let mut max_ms: Option<i64> = None;
+    for (hit, (index, id)) in hits.iter().zip(targets) {
+        let time = lookup(&hit.source, input.timestamp_field).and_then(time_millis);
+        max_ms = max_ms.max(time);
+        let guard = hit.seq_no.zip(hit.primary_term);
+        // `logsift.*` can only be under a top-level key starting with `logsift`: one cheap look
+        // at the keys spares most documents the two path lookups.
+        let has_logsift = hit.source.as_object().is_some_and(|o| o.keys().any(|k| k.starts_with("logsift")));
+        if let Some(existing) =
+            has_logsift.then(|| lookup(&hit.source, "logsift.cluster_id")).flatten().and_then(Value::as_str)
+        {
+            out.already_labelled += 1;
+            if !out.touched.iter().any(|t| t == existing) {
+                out.touched.push(existing.to_string());
+                out.needs_recount.push(existing.to_string());
+            }
+            continue;
+        }
+        if has_logsift && lookup(&hit.source, "logsift.skipped").is_some() {
+            continue;
+        }
+        match input.extractor.extract(&hit.source) {
+            Err(reason) => {
+                *out.skipped.entry(reason.kind()).or_default() += 1;
+                out.ops.push(BulkOp::Update {
+                    index: index.to_string(),
+                    id,
+                    guard,
+                    doc: json!({"logsift": {"skipped": reason.kind()}}),
+                    upsert: false,
+                });
+                out.is_label.push(false);
+            }
+            Ok(msg) => {
+                let a = live.write().as_mut().expect("the live miner is loaded").add(&msg);
+                match a.change {
+                    Change::Created => {
+                        changed = true;
+                        out.created += 1;
+                    }
+                    Change::Generalized => changed = true,
+                    Change::Unchanged => {}
+                }
+                touched.insert(a.cluster_id);
+                let n_examples = examples_taken.entry(a.cluster_id).or_insert(0usize);
+                if *n_examples < input.examples {
+                    *n_examples += 1;
+                    let known = out.known.entry(cluster_key(input.source, a.cluster_id)).or_default();
+                    if known.examples.len() < input.examples {
+                        known.examples.push(msg.to_string());
+                    }
+                }
+                out.ops.push(BulkOp::UpdateRaw { index, id, guard, doc_head: empty.clone(), doc_tail: String::new() });
+                out.is_label.push(true);
+                labelled_here.push((out.ops.len() - 1, a.cluster_id, msg, time));
+            }
+        }
+    }
+    out.max_timestamp = max_ms.and_then(format_millis);
+    // Templates as they stand after the whole batch (a later message may have generalised one);
+    // the shared part of each cluster's update is serialised once.
+    let mut head: HashMap<ClusterId, (Arc<str>, Arc<str>)> = HashMap::new();
+    for id in &touched {
+        let mut t = String::new();
+        with(&mut |m| t = m.template(*id).unwrap_or_default());
+        let key = cluster_key(input.source, *id);
+        let json_str = |v: &str| serde_json::to_string(v).expect("string to json");
+        let close = if input.params { "" } else { "}}" };
+        let h = format!(r#"{{"logsift":{{"cluster_id":{},"template":{}{close}"#, json_str(&key), json_str(&t));
+        head.insert(*id, (Arc::from(h), Arc::from(key.as_str())));
+        out.known.entry(key.clone()).or_default().template = Some(t);
+        out.touched.push(key);
+    }
+    out.labels.reserve(labelled_here.len());
+    for (i, id, msg, time_ms) in labelled_here {
+        let (h, key) = &head[&id];
+        let tail = if input.params {
+            let mut t = Vec::with_capacity(16 + msg.len());
+            t.extend_from_slice(br#","params":"#);
+            let mut params = Vec::new();
+            with(&mut |m| params = m.params(id, &msg));
+            serde_json::to_writer(&mut t, &params).expect("params to json");
+            t.extend_from_slice(b"}}");
+            String::from_utf8(t).expect("json is UTF-8")
+        } else {
+            String::new()
+        };
+        if let BulkOp::UpdateRaw { doc_head, doc_tail, .. } = &mut out.ops[i] {
+            *doc_head = h.clone();
+            *doc_tail = tail;
+        }
+        out.labels.push(LabelOp { op: i, key: key.clone(), time_ms });
+    }
+    if changed {
+        with(&mut |m| out.snapshot = Some((m.snapshot(), m.len() as u64)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineConfig;
+    use crate::ids::parse_cluster_key;
+    use crate::message::ExtractConfig;
+
+    fn hit(id: &str, source: Value) -> Hit {
+        Hit { index: "logs-1".into(), id: id.into(), seq_no: Some(7), primary_term: Some(1), source }
+    }
+
+    #[test]
+    fn labels_skips_and_recounts() {
+        let miner = LiveMiner::new(Some(Miner::new(EngineConfig::default()).unwrap()));
+        let ex = Extractor::new(&ExtractConfig::default()).unwrap();
+        let input =
+            BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params: true, examples: 1 };
+        let hits = vec![
+            hit("a", json!({"message": "open file 1", "@timestamp": "2024-01-02T00:00:00Z"})),
+            hit("b", json!({"message": "open file 2", "@timestamp": "2024-01-03T00:00:00+01:00"})),
+            hit("c", json!({"msg": "x"})),
+            hit("d", json!({"message": "y", "logsift": {"cluster_id": "s-9"}, "@timestamp": 1704412800000i64})),
+        ];
+        let m = mine_batch(&miner, &input, hits);
+        assert_eq!(m.ops.len(), 3);
+        assert_eq!(m.is_label, vec![true, true, false]);
+        let doc_of = |op: &BulkOp| match op {
+            BulkOp::UpdateRaw { doc_head, doc_tail, guard, .. } => {
+                (serde_json::from_str::<Value>(&format!("{doc_head}{doc_tail}")).unwrap(), *guard)
+            }
+            BulkOp::Update { doc, guard, .. } => (doc.clone(), *guard),
+            other => panic!("{other:?}"),
+        };
+        let (doc, guard) = doc_of(&m.ops[0]);
+        assert_eq!(guard, Some((7, 1)));
+        let id = doc["logsift"]["cluster_id"].as_str().unwrap().to_string();
+        let (doc1, _) = doc_of(&m.ops[1]);
+        assert_eq!(
+            doc1,
+            json!({"logsift": {"cluster_id": id, "template": doc["logsift"]["template"], "params": ["2"]}})
+        );
+        let BulkOp::Update { doc, .. } = &m.ops[2] else { panic!() };
+        assert_eq!(doc["logsift"]["skipped"], "missing_field");
+        assert_eq!(m.skipped["missing_field"], 1);
+        assert_eq!(m.already_labelled, 1);
+        assert!(m.touched.contains(&"s-9".to_string()) && m.touched.contains(&id));
+        assert_eq!(m.known[&id].examples, vec!["open file 1"]);
+        assert_eq!(m.max_timestamp.as_deref(), Some("2024-01-05T00:00:00.000Z"));
+        let key: Arc<str> = Arc::from(id.as_str());
+        assert_eq!(
+            m.labels,
+            vec![
+                LabelOp { op: 0, key: key.clone(), time_ms: Some(1_704_153_600_000) },
+                LabelOp { op: 1, key, time_ms: Some(1_704_236_400_000) },
+            ]
+        );
+        assert_eq!(
+            normalise_time(&json!("2024-01-03T00:00:00.123456+01:00")).as_deref(),
+            Some("2024-01-02T23:00:00.123Z")
+        );
+        assert_eq!(normalise_time(&json!(1704412800000i64)).as_deref(), Some("2024-01-05T00:00:00.000Z"));
+        assert_eq!(normalise_time(&json!("yesterday")), None);
+        assert!(m.snapshot.is_some());
+        assert_eq!(parse_cluster_key("s", &id).map(|c| cluster_key("s", c)), Some(id));
+    }
+}

@@ -1,0 +1,499 @@
+//! Wiring of the sidecar: reader tasks → bounded channel → batches mined on a blocking thread →
+//! write-back → exact cluster counts → checkpoint.
+//!
+//! Per batch, in this order (see ARCHITECTURE.md, "The path of a document"):
+//! 1. mine the batch (engine on a blocking thread);
+//! 2. save the engine snapshot when a cluster was created or generalised;
+//! 3. record the clusters about to change (`pending_recount`) in the checkpoint;
+//! 4. bulk-update the documents (guarded by `if_seq_no`/`if_primary_term`);
+//! 5. recount the touched clusters from the documents and upsert their cluster documents;
+//! 6. move the checkpoint.
+//! A crash anywhere leaves documents unlabelled (read again) or labelled with ids the saved
+//! engine knows; step 3 lets the next start finish an interrupted recount.
+
+pub mod counters;
+pub mod live;
+pub mod mine;
+pub mod rebuild;
+
+pub use counters::{Counters, CountersSnapshot};
+pub use live::LiveMiner;
+
+use crate::config::{Config, Paging};
+use crate::engine::Miner;
+use crate::es::indices::{logsift_fields_mapping, ClusterCount};
+use crate::es::reader::{spawn_readers, ReadEvent};
+use crate::es::search::{pending_query, PagingMode, SearchSpec};
+use crate::es::{EsClient, EsError, ServerInfo};
+use crate::ids::parse_cluster_key;
+use crate::message::Extractor;
+use crate::metrics::Metrics;
+use crate::shutdown::Shutdown;
+use crate::store::state::{Checkpoint, StateError, StateStore};
+use crate::store::{setup, BulkUpdateSink, ClusterIndexSink, SinkError};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::{info, warn};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Es(#[from] EsError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("no usable engine snapshot and the engine cannot be rebuilt with the same ids ({0}): refusing to go on, cluster ids could collide")]
+    Rebuild(String),
+    #[error("engine: {0}")]
+    Engine(String),
+}
+
+impl PipelineError {
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            PipelineError::Es(e) => e.is_retriable(),
+            PipelineError::Sink(e) => e.is_retriable(),
+            PipelineError::State(e) => e.is_retriable(),
+            _ => false,
+        }
+    }
+}
+
+/// What a run did, printed at the end.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub server: Option<String>,
+    pub paging: Option<String>,
+    pub metrics: CountersSnapshot,
+    pub clusters: u64,
+    pub read_errors: Vec<String>,
+    pub elapsed_secs: f64,
+}
+
+pub struct Sidecar {
+    cfg: Arc<Config>,
+    client: EsClient,
+    pub counters: Arc<Counters>,
+    pub miner: Arc<LiveMiner>,
+    extractor: Extractor,
+    state: StateStore,
+    sink: BulkUpdateSink,
+    clusters: ClusterIndexSink,
+    mapped: HashSet<String>,
+    checkpoint: Checkpoint,
+    /// Exact figures of the clusters this process has counted (see `sink::clusters`).
+    counts: HashMap<String, ClusterCount>,
+}
+
+impl Sidecar {
+    /// A sidecar for the configured source, counting into `metrics`.
+    pub fn new(cfg: Arc<Config>, client: EsClient, metrics: &Metrics) -> Result<Sidecar, PipelineError> {
+        let extractor = Extractor::new(&cfg.source.extract).map_err(|e| PipelineError::Engine(e.to_string()))?;
+        let state = StateStore::new(client.clone(), &cfg.state_index, &cfg.source.name);
+        let counters = Arc::new(Counters::register(metrics, &cfg.source.name));
+        let sink = BulkUpdateSink::new(client.clone(), cfg.write.bulk_size, cfg.connection.retry.clone())
+            .counting_retries(counters.bulk_item_retries.clone())
+            .counting_retries(counters.bulk_retries.clone());
+        let clusters = ClusterIndexSink::new(
+            client.clone(),
+            &cfg.clusters_index,
+            &cfg.source.index_expr(),
+            &cfg.source.timestamp_field,
+            &cfg.source.name,
+        );
+        Ok(Sidecar {
+            cfg,
+            client,
+            counters,
+            miner: Arc::new(LiveMiner::default()),
+            extractor,
+            state,
+            sink,
+            clusters,
+            mapped: HashSet::new(),
+            checkpoint: Checkpoint::default(),
+            counts: HashMap::new(),
+        })
+    }
+
+    /// Runs until done (`once`) or until shutdown is signalled. The reader tasks it starts hold
+    /// clones of `shutdown`, so the controller's owner waits for them too.
+    pub async fn run(&mut self, once: bool, mut shutdown: Shutdown) -> Result<RunSummary, PipelineError> {
+        let started = Instant::now();
+        let info = self.client.server_info().await?;
+        info!(server = %info, "connected to search server");
+        let caps = info.capabilities();
+        if self.cfg.setup_on_start {
+            setup::install(
+                &self.client,
+                &caps,
+                &self.cfg.clusters_index,
+                &self.cfg.state_index,
+                &self.cfg.source.index_expr(),
+            )
+            .await?;
+        }
+        self.checkpoint = self.state.load_checkpoint().await?.unwrap_or_default();
+        self.counters.set_newest_doc(self.checkpoint.max_timestamp.as_deref());
+        if !self.checkpoint.pending_recount.is_empty() {
+            let ids = self.checkpoint.pending_recount.clone();
+            info!(n = ids.len(), "finishing the cluster recount of an interrupted batch");
+            self.ensure_miner().await?;
+            let known = self.known_templates(&ids);
+            let counts = self.clusters.recount(&ids).await?;
+            self.clusters.upsert(&self.sink, &counts, &known).await?;
+            self.counters.clusters_recounted.add(counts.len() as u64);
+            self.counts.extend(counts.into_iter().map(|c| (c.cluster_id.clone(), c)));
+            self.checkpoint.pending_recount.clear();
+            self.state.save_checkpoint(&self.checkpoint).await?;
+        }
+        let mode = match self.cfg.read.paging {
+            Paging::Scroll => PagingMode::Scroll,
+            Paging::Pit => PagingMode::Pit,
+            // PIT on Elasticsearch, where an open PIT is cheap; scroll on OpenSearch, where PIT is
+            // recent (2.4+), `_shard_doc` more so (3.3+), and writes under an open PIT measured 6×
+            // slower on the test server. Scroll works on every version of both.
+            Paging::Auto => {
+                let c = info.capabilities();
+                if info.distribution == crate::es::Distribution::Elasticsearch && c.pit && c.shard_doc {
+                    PagingMode::Pit
+                } else {
+                    PagingMode::Scroll
+                }
+            }
+        };
+        let mut summary = RunSummary {
+            server: Some(info.to_string()),
+            paging: Some(format!("{mode:?}").to_lowercase()),
+            ..Default::default()
+        };
+        loop {
+            self.pass(&info, mode, &caps, &shutdown, &mut summary).await?;
+            if once || shutdown.is_shutdown() {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.cfg.poll_interval) => {}
+                _ = shutdown.recv() => break,
+            }
+        }
+        summary.metrics = self.counters.snapshot();
+        summary.clusters = self.miner.cluster_count() as u64;
+        summary.elapsed_secs = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    /// Restores the engine from the state index on first need; rebuilds it from the labelled
+    /// documents when the snapshot is missing or unusable ([`rebuild`]).
+    async fn ensure_miner(&mut self) -> Result<(), PipelineError> {
+        if self.miner.is_loaded() {
+            return Ok(());
+        }
+        let miner = match self.state.load_snapshot().await {
+            Ok(Some(saved)) => match Miner::restore(saved.snapshot) {
+                Ok(m) if m.len() as u64 >= saved.n_clusters => {
+                    info!(clusters = m.len(), "engine restored from snapshot");
+                    Some(m)
+                }
+                Ok(m) => {
+                    warn!(
+                        restored = m.len(),
+                        saved = saved.n_clusters,
+                        "engine snapshot incomplete; rebuilding from documents"
+                    );
+                    None
+                }
+                Err(e) => {
+                    warn!(error = %e, "engine snapshot unusable; rebuilding from documents");
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(StateError::Corrupt { id, reason }) => {
+                warn!(id = %id, reason = %reason, "engine snapshot unreadable; rebuilding from documents");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let miner = match miner {
+            Some(m) => m,
+            None => self.rebuild_miner().await?,
+        };
+        *self.miner.write() = Some(miner);
+        Ok(())
+    }
+
+    async fn rebuild_miner(&self) -> Result<Miner, PipelineError> {
+        let src = &self.cfg.source;
+        let prefix = format!("{}-", src.name);
+        let fields = self.extractor.fields();
+        let examples =
+            self.client.one_doc_per_value(&src.index_expr(), "logsift.cluster_id", &prefix, &fields, 65_536).await?;
+        if examples.is_empty() {
+            return Miner::new(self.cfg.engine.clone()).map_err(|e| PipelineError::Engine(e.to_string()));
+        }
+        let n = examples.len();
+        let (cfg, name, ex) = (self.cfg.engine.clone(), src.name.clone(), self.extractor.clone());
+        let m = tokio::task::spawn_blocking(move || rebuild::replay(cfg, &name, &ex, examples))
+            .await
+            .map_err(|e| PipelineError::Engine(e.to_string()))?
+            .map_err(PipelineError::Rebuild)?;
+        info!(clusters = n, "engine rebuilt from labelled documents, ids kept");
+        Ok(m)
+    }
+
+    fn known_templates(&self, ids: &[String]) -> HashMap<String, crate::store::ClusterDoc> {
+        let guard = self.miner.read();
+        let Some(m) = guard.as_ref() else { return HashMap::new() };
+        ids.iter()
+            .filter_map(|k| {
+                let t = m.template(parse_cluster_key(&self.cfg.source.name, k)?)?;
+                Some((k.clone(), crate::store::ClusterDoc { template: Some(t), examples: vec![] }))
+            })
+            .collect()
+    }
+
+    async fn pass(
+        &mut self,
+        info: &ServerInfo,
+        mode: PagingMode,
+        caps: &crate::es::Capabilities,
+        shutdown: &Shutdown,
+        summary: &mut RunSummary,
+    ) -> Result<(), PipelineError> {
+        let src = &self.cfg.source;
+        let query = pending_query(src.query.as_ref(), &src.timestamp_field, self.checkpoint.max_timestamp.as_deref());
+        // Only what extraction, the checkpoint and the already-labelled check read.
+        let mut source_fields: Vec<String> = self.extractor.fields().into_iter().map(String::from).collect();
+        source_fields.extend([src.timestamp_field.clone(), "logsift.cluster_id".into(), "logsift.skipped".into()]);
+        let spec = SearchSpec {
+            indices: src.index_expr(),
+            query,
+            source_fields,
+            page_size: self.cfg.read.page_size,
+            slice: None,
+        };
+        let mut rx = spawn_readers(
+            &self.client,
+            info,
+            spec,
+            mode,
+            self.cfg.read.slices,
+            self.cfg.read.queue_pages,
+            shutdown.clone(),
+        );
+        let started = Instant::now();
+        let mut open = true;
+        while open {
+            let mut hits = Vec::with_capacity(self.cfg.write.batch_docs + self.cfg.read.page_size);
+            while hits.len() < self.cfg.write.batch_docs {
+                match rx.recv().await {
+                    Some(ReadEvent::Page(p)) if hits.is_empty() && p.len() >= self.cfg.write.batch_docs => hits = p,
+                    Some(ReadEvent::Page(p)) => hits.extend(p),
+                    Some(ReadEvent::Failed { slice, error }) => {
+                        self.counters.read_failures.add(1);
+                        warn!(slice, error = %error, "read failed; documents not read stay pending for the next run");
+                        summary.read_errors.push(error.to_string());
+                    }
+                    None => {
+                        open = false;
+                        break;
+                    }
+                }
+            }
+            if hits.is_empty() {
+                break;
+            }
+            self.process_batch(hits, caps).await?;
+            let m = self.counters.snapshot();
+            let rate = m.docs_read as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            info!(
+                read = m.docs_read,
+                labelled = m.docs_labelled,
+                skipped = m.skipped(),
+                docs_per_sec = rate as u64,
+                "progress"
+            );
+            if shutdown.is_shutdown() {
+                info!("shutdown requested: stopping after the batch in hand");
+                break;
+            }
+        }
+        drop(rx); // readers see the closed channel, close their scroll/PIT and end
+        Ok(())
+    }
+
+    /// Step 5: acknowledged labels are added to exact figures; clusters without exact figures in
+    /// this process (new, seen on already-labelled documents, or with a 409 that may be our own
+    /// resent write) are recounted from the documents. Then their cluster documents are written.
+    async fn update_cluster_counts(
+        &mut self,
+        mined: &mine::MinedBatch,
+        report: &crate::store::WriteReport,
+    ) -> Result<(), PipelineError> {
+        let mut recount: HashSet<&str> = mined.needs_recount.iter().map(String::as_str).collect();
+        for k in &recount {
+            self.counts.remove(*k);
+        }
+        // This batch's acknowledged labels per cluster: (count, first, last document time).
+        let mut added: HashMap<&str, (u64, Option<i64>, Option<i64>)> = HashMap::new();
+        for l in &mined.labels {
+            let key: &str = &l.key;
+            if report.conflicted[l.op] {
+                self.counts.remove(key);
+                recount.insert(key);
+                continue;
+            }
+            if !report.applied[l.op] {
+                continue;
+            }
+            let a = added.entry(key).or_default();
+            a.0 += 1;
+            if let Some(t) = l.time_ms {
+                a.1 = Some(a.1.map_or(t, |f| f.min(t)));
+                a.2 = Some(a.2.map_or(t, |x| x.max(t)));
+            }
+        }
+        let mut incremental: Vec<&str> = Vec::new();
+        for (key, (n, first, last)) in added {
+            if recount.contains(key) {
+                continue;
+            }
+            match self.counts.get_mut(key) {
+                Some(c) => {
+                    c.count += n;
+                    if let Some(t) = first.and_then(mine::format_millis) {
+                        if c.first_seen.as_ref().is_none_or(|f| t < *f) {
+                            c.first_seen = Some(t);
+                        }
+                    }
+                    if let Some(t) = last.and_then(mine::format_millis) {
+                        if c.last_seen.as_ref().is_none_or(|l| t > *l) {
+                            c.last_seen = Some(t);
+                        }
+                    }
+                    incremental.push(key);
+                }
+                None => {
+                    recount.insert(key);
+                }
+            }
+        }
+        let mut ids: Vec<String> = recount.into_iter().map(str::to_string).collect();
+        ids.sort();
+        let fresh = self.clusters.recount(&ids).await?;
+        self.counters.clusters_recounted.add(fresh.len() as u64);
+        let mut write: Vec<ClusterCount> = fresh.clone();
+        self.counts.extend(fresh.into_iter().map(|c| (c.cluster_id.clone(), c)));
+        write.extend(incremental.iter().filter_map(|k| self.counts.get(*k).cloned()));
+        self.clusters.upsert(&self.sink, &write, &mined.known).await?;
+        Ok(())
+    }
+
+    async fn process_batch(
+        &mut self,
+        hits: Vec<crate::es::search::Hit>,
+        caps: &crate::es::Capabilities,
+    ) -> Result<(), PipelineError> {
+        self.counters.docs_read.add(hits.len() as u64);
+        let mut t = Instant::now();
+        self.ensure_miner().await?;
+        // Put the logsift.* mapping on every concrete index before its first write.
+        let mut new_indices: Vec<String> = Vec::new();
+        for h in &hits {
+            if !self.mapped.contains(&h.index) && !new_indices.contains(&h.index) {
+                new_indices.push(h.index.clone());
+            }
+        }
+        for index in new_indices {
+            match self.client.put_mapping(&index, &logsift_fields_mapping(caps)).await {
+                Ok(()) => {}
+                Err(e) if e.status() == Some(404) => warn!(index = %index, "index disappeared before write-back"),
+                Err(e) => return Err(e.into()),
+            }
+            self.mapped.insert(index);
+        }
+        tracing::debug!(step = "mapping", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 1. mine on a blocking thread
+        let miner = self.miner.clone();
+        let (ex, cfg) = (self.extractor.clone(), self.cfg.clone());
+        let mined = tokio::task::spawn_blocking(move || {
+            let input = mine::BatchInput {
+                source: &cfg.source.name,
+                extractor: &ex,
+                timestamp_field: &cfg.source.timestamp_field,
+                params: cfg.write.params,
+                examples: cfg.write.examples,
+            };
+            mine::mine_batch(&miner, &input, hits)
+        })
+        .await
+        .map_err(|e| PipelineError::Engine(e.to_string()))?;
+        self.counters.docs_already_labelled.add(mined.already_labelled);
+        self.counters.clusters_created.add(mined.created);
+        tracing::debug!(step = "mine", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 2. engine snapshot
+        if let Some((snap, n)) = &mined.snapshot {
+            self.state.save_snapshot(snap, *n).await?;
+        }
+        tracing::debug!(step = "snapshot", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 3. clusters about to change
+        if !mined.touched.is_empty() {
+            self.checkpoint.pending_recount = mined.touched.clone();
+            self.state.save_checkpoint(&self.checkpoint).await?;
+        }
+        tracing::debug!(step = "pending", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 4. write-back
+        let report = self.sink.write(&mined.ops).await?;
+        self.counters.bulk_requests.add(mined.ops.len().div_ceil(self.cfg.write.bulk_size) as u64);
+        let (mut labelled, mut skipped) = (0u64, 0u64);
+        for (applied, is_label) in report.applied.iter().zip(&mined.is_label) {
+            match (applied, is_label) {
+                (true, true) => labelled += 1,
+                (true, false) => skipped += 1,
+                _ => {}
+            }
+        }
+        self.counters.docs_labelled.add(labelled);
+        for (kind, n) in &mined.skipped {
+            self.counters.skipped_counter(kind).add(*n);
+        }
+        self.counters.write_conflicts.add(report.conflicts);
+        self.counters.write_missing.add(report.missing);
+        self.counters.add_write_failed(report.failed);
+        if report.conflicts + report.missing + report.failed > 0 {
+            warn!(
+                conflicts = report.conflicts,
+                missing = report.missing,
+                failed = report.failed,
+                "some documents were not updated; they stay pending"
+            );
+        }
+        tracing::debug!(step = "write", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 5. exact cluster documents
+        self.update_cluster_counts(&mined, &report).await?;
+        tracing::debug!(step = "recount", ms = t.elapsed().as_millis() as u64, "batch step done");
+        t = Instant::now();
+        // 6. checkpoint
+        let cp = &mut self.checkpoint;
+        cp.pending_recount.clear();
+        if mined.max_timestamp > cp.max_timestamp {
+            cp.max_timestamp = mined.max_timestamp;
+        }
+        cp.docs_labelled += labelled;
+        cp.docs_skipped += skipped;
+        cp.batches += 1;
+        self.state.save_checkpoint(&self.checkpoint).await?;
+        self.counters.set_newest_doc(self.checkpoint.max_timestamp.as_deref());
+        tracing::debug!(step = "checkpoint", ms = t.elapsed().as_millis() as u64, "batch step done");
+        self.counters.batches.add(1);
+        Ok(())
+    }
+}

@@ -1,0 +1,22 @@
+//! The integration tests: one binary (`cargo test --test it`), one module per area, one
+//! support module. They start real servers (osmem-server from `.venv`, made by `make venv` on
+//! first use) on free loopback ports and run the `logsift` binary against them.
+
+mod support;
+
+mod api_http;
+mod api_jobs_cancel;
+mod api_openapi;
+mod api_sidecar;
+mod docker_stack;
+mod jobs_copy;
+mod jobs_reindex;
+mod jobs_remine;
+mod jobs_schedule;
+mod kibana_bundle;
+mod kibana_install;
+mod sidecar_bad_input;
+mod sidecar_crash;
+mod sidecar_follow;
+mod sidecar_openssh;
+mod sidecar_paging;

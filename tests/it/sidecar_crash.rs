@@ -1,0 +1,132 @@
+//! Crash safety: `run --once` killed with SIGKILL several times mid-run (after a batch completed,
+//! plus a random delay so the kill lands at different steps) and restarted until it finishes:
+//! every document labelled, every cluster count exact, every document's message matching the
+//! template of the cluster it was given (ids never reused for another template).
+//! Size: `LOGSIFT_CRASH_DOCS` (default 30,000; the 100,000-document bar is run the same way).
+
+use crate::support::*;
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn template_regex(t: &str) -> regex::Regex {
+    let parts: Vec<String> = t.split_whitespace().map(|tok| regex::escape(tok).replace(r"<\*>", ".*?")).collect();
+    regex::Regex::new(&format!(r"^\s*{}\s*$", parts.join(r"\s+"))).unwrap()
+}
+
+#[test]
+fn sigkill_mid_run_then_restart_ends_exact() {
+    let n: usize = std::env::var("LOGSIFT_CRASH_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(30_000);
+    let server = Server::start();
+    let http = Http::new(&server.url);
+    let mut lines = Vec::new();
+    for system in ["OpenSSH", "Linux", "Apache", "HDFS", "Zookeeper"] {
+        lines.extend(loghub(system).into_iter().map(|(m, _)| m));
+    }
+    http.load((0..n).map(|i| {
+        let ts =
+            format!("2024-05-{:02}T{:02}:{:02}:{:02}Z", 1 + (i / 86_400) % 28, (i / 3600) % 24, (i / 60) % 60, i % 60);
+        ("crash-logs".to_string(), json!({"message": lines[i % lines.len()], "@timestamp": ts}))
+    }));
+
+    let args = [
+        "run",
+        "--once",
+        "--url",
+        &server.url,
+        "--index",
+        "crash-logs",
+        "--source-name",
+        "crash",
+        "--set",
+        "write.batch_docs=2000",
+        "--set",
+        "read.page_size=1000",
+        "--set",
+        "write.bulk_size=500",
+    ];
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut kills = 0;
+    let mut labelled_after_kills = Vec::new();
+    for round in 0..4 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let reader = BufReader::new(child.stderr.take().unwrap());
+        let mut progressed = false;
+        for line in reader.lines() {
+            let line = line.unwrap();
+            if line.contains("progress") {
+                progressed = true;
+                break;
+            }
+        }
+        if !progressed {
+            let st = child.wait().unwrap();
+            assert!(st.success(), "run {round} ended before a batch: {st}");
+            break; // finished already: nothing left to kill
+        }
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(seed % 400));
+        let _ = child.kill(); // SIGKILL on unix
+        let _ = child.wait();
+        kills += 1;
+        let done =
+            http.ok("POST", "/crash-logs/_count", Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})));
+        labelled_after_kills.push(done["count"].as_u64().unwrap());
+    }
+    assert!(kills >= 2, "the corpus was too small to kill twice mid-run");
+    assert!(
+        labelled_after_kills.iter().any(|&c| c > 0 && (c as usize) < n),
+        "no kill landed mid-run: {labelled_after_kills:?}"
+    );
+
+    // Restart until a run finishes.
+    let mut finished = false;
+    for _ in 0..5 {
+        let out = logsift(&args);
+        if out.status.success() {
+            finished = true;
+            break;
+        }
+        eprintln!("restart failed: {}", stderr(&out));
+    }
+    assert!(finished, "no restart finished");
+
+    let docs = http.all_docs("crash-logs");
+    assert_eq!(docs.len(), n);
+    let unlabelled = docs.iter().filter(|d| d["_source"]["logsift"]["cluster_id"].is_null()).count();
+    assert_eq!(unlabelled, 0);
+    let (from_docs, from_index) = counts(&http, "crash-logs", "logsift-clusters");
+    assert_eq!(from_docs, from_index, "cluster counts differ from the documents");
+    assert_eq!(from_index.values().sum::<u64>(), n as u64);
+
+    // Every message matches the current template of its cluster.
+    let templates: std::collections::HashMap<String, regex::Regex> = http
+        .all_docs("logsift-clusters")
+        .iter()
+        .map(|c| (c["_id"].as_str().unwrap().to_string(), template_regex(c["_source"]["template"].as_str().unwrap())))
+        .collect();
+    let mismatched: Vec<String> = docs
+        .iter()
+        .filter_map(|d| {
+            let s = &d["_source"];
+            let id = s["logsift"]["cluster_id"].as_str().unwrap();
+            let msg = s["message"].as_str().unwrap();
+            (!templates[id].is_match(msg)).then(|| format!("{id}: {msg}"))
+        })
+        .take(5)
+        .collect();
+    assert!(mismatched.is_empty(), "messages not matching their cluster's template: {mismatched:?}");
+    eprintln!(
+        "{n} documents, {kills} kills (labelled after each: {labelled_after_kills:?}), {} clusters",
+        from_index.len()
+    );
+}
