@@ -5,11 +5,10 @@
 use super::classify::query_or_error;
 use super::error::RequestError;
 use super::state::{ApiState, SourceEndpoint};
-use crate::es::{path_part, Body, EsClient, Idempotent};
+use crate::es::EsClient;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use elasticsearch::http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -114,25 +113,14 @@ pub async fn list(
         _ => json!([{"first_seen": {"order": "desc", "missing": "_last"}}, {"cluster_id": "asc"}]),
     };
     let body = json!({"size": size, "query": {"bool": {"filter": filter}}, "sort": sort});
-    let path = format!("/{}/_search", path_part(&ci.index));
-    let qs = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
-    let r = ci.client.request(Method::Post, &path, &qs, Some(Body::Json(body)), Idempotent::Yes).await.map_err(
-        |e| match e.status() {
-            Some(400) => RequestError::InvalidQuery(format!("the search server refused the filter: {e}")),
-            _ => unavailable(e),
-        },
-    )?;
-    let clusters = r
-        .pointer("/hits/hits")
-        .and_then(Value::as_array)
-        .map(|hs| {
-            hs.iter()
-                .map(|h| {
-                    view(h.get("_id").and_then(Value::as_str).unwrap_or(""), h.get("_source").unwrap_or(&Value::Null))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let hits = ci.client.search_hits(&ci.index, &body).await.map_err(|e| match e.status() {
+        Some(400) => RequestError::InvalidQuery(format!("the search server refused the filter: {e}")),
+        _ => unavailable(e),
+    })?;
+    let clusters = hits
+        .iter()
+        .map(|h| view(h.get("_id").and_then(Value::as_str).unwrap_or(""), h.get("_source").unwrap_or(&Value::Null)))
+        .collect();
     Ok(Json(ClusterList { order, clusters }))
 }
 

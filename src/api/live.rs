@@ -91,7 +91,7 @@ impl LiveEngine for RwLock<Miner> {
     }
 }
 
-/// The sidecar's [`crate::sidecar::SharedMiner`]: `None` until its snapshot is restored.
+/// A miner that may not be loaded yet (`None`), for tests of the not-ready answers.
 #[cfg(test)]
 impl LiveEngine for RwLock<Option<Miner>> {
     fn learn(&self, message: &str) -> Result<Labelled, NotReady> {

@@ -11,6 +11,7 @@
 //! - [`indices`]: mappings, index templates, refresh, counts and terms aggregations.
 
 pub mod bulk;
+pub mod docs;
 pub mod indices;
 pub mod info;
 pub mod reader;
@@ -71,7 +72,7 @@ pub use crate::config::{Auth, ConnectOptions, RetryPolicy};
 
 /// Whether a request may be sent again after a failure that might have reached the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Idempotent {
+pub(in crate::es) enum Idempotent {
     Yes,
     /// Only retried when the server surely did nothing (429).
     No,
@@ -124,7 +125,7 @@ impl EsClient {
     }
 
     /// One request with retries; the answer's JSON body (`null` for an empty body).
-    pub async fn request(
+    pub(in crate::es) async fn request(
         &self,
         method: Method,
         path: &str,
@@ -140,7 +141,7 @@ impl EsClient {
     }
 
     /// [`EsClient::request`] returning the raw body bytes (for typed decoding by the caller).
-    pub async fn request_raw(
+    pub(in crate::es) async fn request_raw(
         &self,
         method: Method,
         path: &str,
@@ -206,13 +207,13 @@ impl EsClient {
 
 /// A request body.
 #[derive(Clone, Debug)]
-pub enum Body {
+pub(in crate::es) enum Body {
     Json(Value),
     NdJson(Vec<u8>),
 }
 
 /// Percent-encodes an index name or pattern list for a URL path (commas and `*` stay).
-pub fn path_part(s: &str) -> String {
+pub(in crate::es) fn path_part(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

@@ -21,8 +21,7 @@
 
 use super::{Cancel, JobContext, JobError};
 use crate::es::indices::logsift_fields_mapping;
-use crate::es::{path_part, Body, EsError, Idempotent};
-use elasticsearch::http::Method;
+use crate::es::EsError;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -115,12 +114,7 @@ pub async fn prepare_dest(ctx: &JobContext, dest: &str) -> Result<(), JobError> 
 
 /// The mappings of the source when it names exactly one concrete index.
 async fn source_mappings(ctx: &JobContext) -> Result<Option<Value>, JobError> {
-    let path = format!("/{}/_mapping", path_part(&ctx.source.index_expr()));
-    let r = match ctx.client.request(Method::Get, &path, &[], None, Idempotent::Yes).await {
-        Ok(r) => r,
-        Err(e) if e.status() == Some(404) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
+    let Some(r) = ctx.client.get_mapping(&ctx.source.index_expr()).await? else { return Ok(None) };
     let Some(obj) = r.as_object().filter(|o| o.len() == 1) else { return Ok(None) };
     Ok(obj.values().next().and_then(|v| v.get("mappings")).cloned())
 }
@@ -167,9 +161,7 @@ pub async fn copy(ctx: &JobContext, dest: &str, docs_per_sec: u64, cancel: &Canc
 async fn run_copy(ctx: &JobContext, dest: &str, docs_per_sec: u64, cancel: &Cancel) -> Result<CopyReport, JobError> {
     let rps = if docs_per_sec > 0 { docs_per_sec.to_string() } else { "-1".to_string() };
     let body = reindex_body(ctx, dest);
-    let q = [("wait_for_completion", "false".to_string()), ("requests_per_second", rps.clone())];
-    let started =
-        ctx.client.request(Method::Post, "/_reindex", &q, Some(Body::Json(body.clone())), Idempotent::Yes).await?;
+    let started = ctx.client.reindex(&body, &rps, false).await?;
     if let Some(task) = started.get("task").and_then(Value::as_str) {
         match poll_task(ctx, task, cancel).await {
             Ok(Some(report)) => return Ok(report),
@@ -182,9 +174,7 @@ async fn run_copy(ctx: &JobContext, dest: &str, docs_per_sec: u64, cancel: &Canc
     }
     // Synchronous copy: cancellation stops waiting (the server may finish the copy; the next
     // run's copy is then a no-op).
-    let q =
-        [("wait_for_completion", "true".to_string()), ("requests_per_second", rps), ("refresh", "true".to_string())];
-    let sync = ctx.client.request(Method::Post, "/_reindex", &q, Some(Body::Json(body)), Idempotent::Yes);
+    let sync = ctx.client.reindex(&body, &rps, true);
     let watch_cancel = async {
         while !cancel.is_cancelled() {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -198,16 +188,14 @@ async fn run_copy(ctx: &JobContext, dest: &str, docs_per_sec: u64, cancel: &Canc
 
 /// Polls the copy task until it ends; `None` when the server has no tasks API.
 async fn poll_task(ctx: &JobContext, task: &str, cancel: &Cancel) -> Result<Option<CopyReport>, JobError> {
-    let path = format!("/_tasks/{}", path_part(task));
     loop {
         if cancel.is_cancelled() {
-            let cancel_path = format!("{path}/_cancel");
-            if let Err(error) = ctx.client.request(Method::Post, &cancel_path, &[], None, Idempotent::Yes).await {
+            if let Err(error) = ctx.client.cancel_task(task).await {
                 tracing::warn!(job = %ctx.job, task, %error, "cancelling the copy task failed");
             }
             return Err(JobError::Cancelled);
         }
-        let r = match ctx.client.request(Method::Get, &path, &[], None, Idempotent::Yes).await {
+        let r = match ctx.client.task(task).await {
             Ok(r) => r,
             Err(e) if no_tasks_api(&e) => return Ok(None),
             Err(e) => return Err(e.into()),

@@ -7,9 +7,9 @@
 //! process of this host that no longer exists (a killed run) is taken over at once. Release deletes
 //! it with the same guard.
 
-use crate::es::{path_part, Body, EsClient, EsError, Idempotent};
+use crate::es::docs::DocWrite;
+use crate::es::{EsClient, EsError};
 use chrono::{DateTime, Utc};
-use elasticsearch::http::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -71,13 +71,9 @@ impl JobLock {
         lease: Duration,
     ) -> Result<JobLock, LockError> {
         let id = doc_id(job);
-        let path = format!("/{}/_doc/{}", path_part(index), path_part(&id));
         let now = Utc::now();
-        let create = [("op_type", "create".to_string()), ("refresh", "wait_for".to_string())];
-        match client
-            .request(Method::Put, &path, &create, Some(Body::Json(lock_doc(job, holder, lease, now))), Idempotent::No)
-            .await
-        {
+        let create = DocWrite { create: true, guard: None, wait_for_refresh: true };
+        match client.write_doc(index, &id, &lock_doc(job, holder, lease, now), create).await {
             Ok(v) => {
                 let (seq_no, primary_term) = guard_of(&v)?;
                 return Ok(JobLock {
@@ -92,7 +88,7 @@ impl JobLock {
             Err(e) => return Err(e.into()),
         }
         // Someone holds it: take it over only if the lease has expired.
-        let cur = client.request(Method::Get, &path, &[], None, Idempotent::Yes).await?;
+        let cur = client.get_doc(index, &id).await?;
         let src = cur.get("_source").cloned().unwrap_or(Value::Null);
         let expires_at = src.get("expires_at").and_then(Value::as_str).unwrap_or("").to_string();
         let cur_holder = src.get("holder").and_then(Value::as_str).unwrap_or("?").to_string();
@@ -102,15 +98,8 @@ impl JobLock {
             return Err(LockError::Held { job: job.into(), holder: cur_holder, expires_at });
         }
         let (seq, term) = guard_of(&cur)?;
-        let q = [
-            ("if_seq_no", seq.to_string()),
-            ("if_primary_term", term.to_string()),
-            ("refresh", "wait_for".to_string()),
-        ];
-        match client
-            .request(Method::Put, &path, &q, Some(Body::Json(lock_doc(job, holder, lease, now))), Idempotent::No)
-            .await
-        {
+        let takeover = DocWrite { create: false, guard: Some((seq, term)), wait_for_refresh: true };
+        match client.write_doc(index, &id, &lock_doc(job, holder, lease, now), takeover).await {
             Ok(v) => {
                 let (seq_no, primary_term) = guard_of(&v)?;
                 tracing::warn!(job, previous = %cur_holder, "took over an expired job lock");
@@ -125,30 +114,18 @@ impl JobLock {
 
     /// Extends the lease; fails with 409 if the lock was taken over meanwhile.
     pub async fn renew(&mut self, client: &EsClient, lease: Duration) -> Result<(), EsError> {
-        let path = format!("/{}/_doc/{}", path_part(&self.index), path_part(&doc_id(&self.job)));
-        let q = [("if_seq_no", self.seq_no.to_string()), ("if_primary_term", self.primary_term.to_string())];
-        let v = client
-            .request(
-                Method::Put,
-                &path,
-                &q,
-                Some(Body::Json(lock_doc(&self.job, &self.holder, lease, Utc::now()))),
-                Idempotent::No,
-            )
-            .await?;
+        let guarded =
+            DocWrite { create: false, guard: Some((self.seq_no, self.primary_term)), wait_for_refresh: false };
+        let doc = lock_doc(&self.job, &self.holder, lease, Utc::now());
+        let v = client.write_doc(&self.index, &doc_id(&self.job), &doc, guarded).await?;
         (self.seq_no, self.primary_term) = guard_of(&v)?;
         Ok(())
     }
 
     /// Gives the lock back (a lock already taken over by someone else is left alone).
     pub async fn release(self, client: &EsClient) -> Result<(), EsError> {
-        let path = format!("/{}/_doc/{}", path_part(&self.index), path_part(&doc_id(&self.job)));
-        let q = [
-            ("if_seq_no", self.seq_no.to_string()),
-            ("if_primary_term", self.primary_term.to_string()),
-            ("refresh", "wait_for".to_string()),
-        ];
-        match client.request(Method::Delete, &path, &q, None, Idempotent::No).await {
+        let guarded = DocWrite { create: false, guard: Some((self.seq_no, self.primary_term)), wait_for_refresh: true };
+        match client.delete_doc(&self.index, &doc_id(&self.job), guarded).await {
             Ok(_) => Ok(()),
             Err(e) if matches!(e.status(), Some(404) | Some(409)) => Ok(()),
             Err(e) => Err(e),

@@ -4,8 +4,6 @@
 
 use super::record::RunCounts;
 use super::{Cancel, JobContext, JobError};
-use crate::es::{path_part, Body, Idempotent};
-use elasticsearch::http::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -16,8 +14,6 @@ pub async fn run(
     counts: &mut RunCounts,
 ) -> Result<(), JobError> {
     let cutoff = chrono::Utc::now() - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
-    let path = format!("/{}/_search", path_part(&ctx.clusters_index));
-    let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
     loop {
         if cancel.is_cancelled() {
             return Err(JobError::Cancelled);
@@ -29,12 +25,8 @@ pub async fn run(
                 {"range": {"last_seen": {"lt": cutoff.to_rfc3339()}}}
             ]}}
         });
-        let r = ctx.client.request(Method::Post, &path, &q, Some(Body::Json(body)), Idempotent::Yes).await?;
-        let ids: Vec<String> = r
-            .pointer("/hits/hits")
-            .and_then(Value::as_array)
-            .map(|hs| hs.iter().filter_map(|h| h.get("_id")?.as_str().map(str::to_string)).collect())
-            .unwrap_or_default();
+        let hits = ctx.client.search_hits(&ctx.clusters_index, &body).await?;
+        let ids: Vec<String> = hits.iter().filter_map(|h| h.get("_id")?.as_str().map(str::to_string)).collect();
         if ids.is_empty() {
             return Ok(());
         }
@@ -44,8 +36,7 @@ pub async fn run(
                 .map_err(|e| JobError::Write(e.to_string()))?;
             nd.push(b'\n');
         }
-        let bq = [("refresh", "wait_for".to_string())];
-        let resp = ctx.client.request(Method::Post, "/_bulk", &bq, Some(Body::NdJson(nd)), Idempotent::Yes).await?;
+        let resp = ctx.client.bulk_ndjson(nd, true).await?;
         let items = resp.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
         let deleted = items
             .iter()

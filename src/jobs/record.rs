@@ -2,8 +2,8 @@
 //! latest run of each job (`job-last-{job}`), so `jobs status` and `GET /v1/jobs/{name}` need no
 //! search. A run is written when it starts (`running`), as it progresses, and when it ends.
 
-use crate::es::{path_part, Body, EsClient, EsError, Idempotent};
-use elasticsearch::http::Method;
+use crate::es::docs::DocWrite;
+use crate::es::{EsClient, EsError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -93,10 +93,9 @@ impl RunRecord {
     pub async fn save(&mut self, client: &EsClient, state_index: &str) -> Result<(), EsError> {
         self.updated_at = chrono::Utc::now().to_rfc3339();
         let doc = serde_json::to_value(&*self).map_err(|e| EsError::Decode(e.to_string()))?;
-        let q = [("refresh", "wait_for".to_string())];
+        let visible = DocWrite { wait_for_refresh: true, ..DocWrite::default() };
         for id in [format!("job-run-{}-{}", self.job, self.run_id), format!("job-last-{}", self.job)] {
-            let path = format!("/{}/_doc/{}", path_part(state_index), path_part(&id));
-            client.request(Method::Put, &path, &q, Some(Body::Json(doc.clone())), Idempotent::Yes).await?;
+            client.write_doc(state_index, &id, &doc, visible).await?;
         }
         Ok(())
     }

@@ -26,10 +26,8 @@ use super::relabel::{recount, write_labels, ClusterMeta, Label, Relabel};
 use super::{Cancel, JobContext, JobError};
 use crate::config::jobs::ReindexSpec;
 use crate::engine::Miner;
-use crate::es::{path_part, Body, Idempotent};
 use crate::ids::cluster_key;
 use crate::store::state::StateStore;
-use elasticsearch::http::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -62,18 +60,9 @@ async fn read_docs(ctx: &JobContext, counts: &mut RunCounts, cancel: &Cancel) ->
 
 /// Ids of the source's clusters in the cluster index.
 async fn indexed_cluster_ids(ctx: &JobContext) -> Result<Vec<String>, JobError> {
-    let path = format!("/{}/_search", path_part(&ctx.clusters_index));
-    let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
-    let body = json!({"size": 10000, "_source": false, "query": {"term": {"source": ctx.source.name}}});
-    let r = match ctx.client.request(Method::Post, &path, &q, Some(Body::Json(body)), Idempotent::Yes).await {
-        Ok(r) => r,
-        Err(e) if e.status() == Some(404) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(r.pointer("/hits/hits")
-        .and_then(Value::as_array)
-        .map(|hs| hs.iter().filter_map(|h| h.get("_id")?.as_str().map(str::to_string)).collect())
-        .unwrap_or_default())
+    let query = json!({"term": {"source": ctx.source.name}});
+    let hits = ctx.client.scan_all(&ctx.clusters_index, query, vec!["cluster_id".into()]).await?;
+    Ok(hits.into_iter().map(|h| h.id).collect())
 }
 
 pub async fn run(
@@ -192,8 +181,7 @@ async fn delete_empty(ctx: &JobContext, ids: &[String]) -> Result<(), JobError> 
         nd.push(b'\n');
     }
     if !nd.is_empty() {
-        let q = [("refresh", "wait_for".to_string())];
-        ctx.client.request(Method::Post, "/_bulk", &q, Some(Body::NdJson(nd)), Idempotent::Yes).await?;
+        ctx.client.bulk_ndjson(nd, true).await?;
     }
     Ok(())
 }

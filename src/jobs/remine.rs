@@ -55,30 +55,13 @@ async fn read_docs(
 
 /// Templates of the source's clusters in the cluster index (empty when it does not exist yet).
 async fn existing_templates(ctx: &JobContext) -> Result<HashMap<String, String>, JobError> {
-    let path = format!("/{}/_search", crate::es::path_part(&ctx.clusters_index));
-    let body =
-        json!({"size": 10000, "query": {"term": {"source": ctx.source.name}}, "_source": ["cluster_id", "template"]});
-    let q = [("ignore_unavailable", "true".to_string()), ("allow_no_indices", "true".to_string())];
-    let r = match ctx
-        .client
-        .request(
-            elasticsearch::http::Method::Post,
-            &path,
-            &q,
-            Some(crate::es::Body::Json(body)),
-            crate::es::Idempotent::Yes,
-        )
-        .await
-    {
-        Ok(r) => r,
-        Err(e) if e.status() == Some(404) => return Ok(HashMap::new()),
-        Err(e) => return Err(e.into()),
-    };
-    let hits = r.pointer("/hits/hits").and_then(Value::as_array).cloned().unwrap_or_default();
+    let query = json!({"term": {"source": ctx.source.name}});
+    let fields = vec!["cluster_id".to_string(), "template".to_string()];
+    let hits = ctx.client.scan_all(&ctx.clusters_index, query, fields).await?;
     Ok(hits
         .iter()
         .filter_map(|h| {
-            let s = h.get("_source")?;
+            let s = &h.source;
             Some((s.get("cluster_id")?.as_str()?.to_string(), s.get("template")?.as_str()?.to_string()))
         })
         .collect())
