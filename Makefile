@@ -6,7 +6,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 SHARED ?= ../shared
 
-.PHONY: all build release run test test-rust accuracy bench memory venv clean
+.PHONY: all build release run check test test-rust accuracy bench memory venv clean
 
 all: build
 
@@ -29,16 +29,24 @@ venv: $(VENV)/.stamp
 run: release venv
 	VPY=$(VPY) tools/demo.sh
 
+# Formatting, lints (warnings are errors) and the engine's own tests (no Python, no server).
+check:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) test -p logsift-engine --release
+
+# Everything: the engine's tests, the logsift unit tests and the integration binary (tests/it,
+# which starts osmem-server from .venv), then the dashboards.
 test: venv
-	$(CARGO) test --release
+	$(CARGO) test --release --workspace
 	$(MAKE) test-dashboards
 
 # Template accuracy on the bundled labelled samples (tools/accuracy.py; uses ../shared/tools/eval.py when present).
 accuracy: release
 	$(PYTHON) tools/accuracy.py --bin target/release/logsift
 
-bench: release
-	$(CARGO) bench --bench engine
+bench:
+	$(CARGO) bench -p logsift-engine --bench engine
 
 # Peak RSS of `logsift cluster --format summary` on 1M vs 5M generated lines (tools/memory.py).
 memory: release
@@ -67,6 +75,10 @@ test-dashboards: venv $(DASH)/node_modules/.stamp
 	LOGSIFT_BIN=target/release/logsift node --test $(DASH)/
 
 # HTTP API throughput/latency: `logsift serve` + wrk, 16 connections, real Loghub message mix.
-.PHONY: bench-api
+.PHONY: bench-api bench-api-busy
+# Classify latency while `logsift run` labels a 100k-document backlog (8 connections).
+bench-api-busy: release venv
+	$(VPY) bench/api/busy.py --docs $(or $(DOCS),100000) --conns $(or $(CONNS),8)
+
 bench-api: release
 	bench/api/run.sh $(or $(DURATION),20s) $(or $(CONNS),16)

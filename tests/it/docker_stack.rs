@@ -227,6 +227,92 @@ fn dockerfile_is_multi_stage_and_runs_as_non_root() {
     assert!(!user.starts_with('0') && !user.starts_with("root"), "runs as {user}");
 }
 
+/// The build stage's COPY sources, copied alone into an empty directory, are enough to build:
+/// cargo resolves the workspace there (every manifest and declared target, the lock file, offline)
+/// and every file the sources embed (`include_str!`/`include_bytes!`) is inside the copy.
+#[test]
+fn the_build_stage_copies_what_the_build_needs() {
+    let text = read(&docker().join("Dockerfile"));
+    let build_stage: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with("FROM"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("FROM"))
+        .collect();
+    let ctx = tempfile::tempdir().unwrap();
+    let mut copied = 0;
+    for line in build_stage.iter().filter(|l| l.starts_with("COPY ") && !l.contains("--from=")) {
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let (srcs, dest) = args.split_at(args.len() - 1);
+        for src in srcs {
+            let from = root().join(src);
+            let to = if dest[0] == "./" { ctx.path().join(src) } else { ctx.path().join(dest[0]) };
+            copy_tree(&from, &to);
+            copied += 1;
+        }
+    }
+    assert!(copied >= 4, "the build stage copies too little: {build_stage:?}");
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--offline", "--format-version", "1", "--locked"])
+        .current_dir(ctx.path())
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        out.status.success(),
+        "cargo cannot resolve the copied workspace:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let members = meta["workspace_members"].as_array().unwrap().len();
+    assert_eq!(members, 2, "both crates are workspace members in the copy");
+    // Every embedded file resolves inside the copy.
+    let mut sources = Vec::new();
+    for dir in ["src", "crates"] {
+        collect_rs(&ctx.path().join(dir), &mut sources);
+    }
+    let mut embedded = 0;
+    for f in sources {
+        let code = std::fs::read_to_string(&f).unwrap();
+        for (i, _) in code.match_indices("include_str!(\"").chain(code.match_indices("include_bytes!(\"")) {
+            let start = code[i..].find('"').unwrap() + i + 1;
+            let rel = &code[start..start + code[start..].find('"').unwrap()];
+            let target = f.parent().unwrap().join(rel);
+            assert!(target.exists(), "{} embeds {rel}, which the build stage does not copy", f.display());
+            embedded += 1;
+        }
+    }
+    assert!(embedded >= 2, "expected the API description and the dashboards bundle to be embedded");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name();
+            if name == "target" || name == "node_modules" {
+                continue;
+            }
+            copy_tree(&e.path(), &to.join(name));
+        }
+    } else {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+    }
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            collect_rs(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
 // ---------------------------------------------------------------- grok
 
 /// The legacy (ecs_compatibility: disabled) grok patterns SYSLOGBASE needs, as Rust regexes.

@@ -15,6 +15,7 @@ mod jobs_remine;
 mod jobs_schedule;
 mod kibana_bundle;
 mod kibana_install;
+mod layering;
 mod sidecar_bad_input;
 mod sidecar_crash;
 mod sidecar_follow;
