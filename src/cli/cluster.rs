@@ -351,7 +351,7 @@ impl LineReader {
             }
         }
         self.count += 1;
-        if !self.quiet && self.count % 65_536 == 0 && self.last_report.elapsed() >= Duration::from_secs(2) {
+        if !self.quiet && self.count.is_multiple_of(65_536) && self.last_report.elapsed() >= Duration::from_secs(2) {
             self.last_report = Instant::now();
             let rate = self.count as f64 / self.started.elapsed().as_secs_f64();
             eprintln!("{} lines read ({:.0} lines/s)", self.count, rate);

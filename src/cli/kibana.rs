@@ -14,6 +14,8 @@ pub struct KibanaArgs {
 }
 
 #[derive(Subcommand, Debug)]
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum KibanaCommand {
     /// Import the dashboards into Kibana or OpenSearch Dashboards (overwrites earlier imports).
     Install(InstallArgs),

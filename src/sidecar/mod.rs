@@ -8,6 +8,7 @@
 //! 4. bulk-update the documents (guarded by `if_seq_no`/`if_primary_term`);
 //! 5. recount the touched clusters from the documents and upsert their cluster documents;
 //! 6. move the checkpoint.
+//!
 //! A crash anywhere leaves documents unlabelled (read again) or labelled with ids the saved
 //! engine knows; step 3 lets the next start finish an interrupted recount.
 

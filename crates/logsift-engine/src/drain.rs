@@ -18,6 +18,9 @@ use super::snapshot::{self, MinerSnapshot, SnapshotError};
 use super::{ClusterId, ConfigError, EngineConfig, WILDCARD};
 use rustc_hash::FxHashMap;
 
+/// A bucket: (token count, first token's id or the wildcard).
+type BucketKey = (u32, u32);
+
 /// Settings of the online miner.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DrainConfig {
@@ -249,7 +252,7 @@ impl Miner {
     /// Assigns tokenised `toks` to a cluster. Also returns the bucket and its generation
     /// when a fresh search in the state left behind picks the same cluster (what the
     /// message caches may remember), else `None`.
-    fn assign(&mut self, toks: &Tokens) -> (Assignment, Option<((u32, u32), u64)>) {
+    fn assign(&mut self, toks: &Tokens) -> (Assignment, Option<(BucketKey, u64)>) {
         let (ids, epoch) = (toks.ids(), self.interner.epoch());
         let key = bucket_key(ids, first_masked(toks));
         if let Some(&(c, generation)) = self.cache_get(ids, key) {
@@ -260,8 +263,8 @@ impl Miner {
         let (c, change) = match self.find(key, ids, toks) {
             Some(c) => {
                 let mut changed = false;
-                for i in 0..ids.len() {
-                    let new = match self.relate_at(&self.clusters[c].tokens, i, ids[i], toks.masked(i)) {
+                for (i, &id) in ids.iter().enumerate() {
+                    let new = match self.relate_at(&self.clusters[c].tokens, i, id, toks.masked(i)) {
                         Relation::Same => continue,
                         Relation::Widen(s) => self.interner.intern(&s),
                         Relation::Value | Relation::Differ | Relation::Distinct => WILD,

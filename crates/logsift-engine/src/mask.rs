@@ -576,12 +576,11 @@ impl Masker {
                 i += 1;
                 while i < b.len() {
                     let c = b[i];
-                    if is_word_byte(c) {
-                        i += 1;
-                    } else if c == b'.' && i + 1 < b.len() && is_word_byte(b[i + 1]) && is_word_byte(b[i - 1]) {
-                        i += 1;
-                    } else if c == b'-' && b[i - 1] == b'_' && i + 1 < b.len() && b[i + 1].is_ascii_digit() {
-                        // `blk_-1608`: a signed number glued to a name.
+                    // A word byte; a dot between word bytes; or `-` after `_` before a digit
+                    // (`blk_-1608`: a signed number glued to a name).
+                    let dot_inside = c == b'.' && i + 1 < b.len() && is_word_byte(b[i + 1]) && is_word_byte(b[i - 1]);
+                    let signed = c == b'-' && b[i - 1] == b'_' && i + 1 < b.len() && b[i + 1].is_ascii_digit();
+                    if is_word_byte(c) || dot_inside || signed {
                         i += 1;
                     } else {
                         break;
