@@ -1,8 +1,8 @@
 //! Engine throughput: logsift's online [`Miner`] (default config) against the `drain3`
 //! crate (the Rust port of Drain3, default config) on the same lines, in the same run.
 //!
-//!     make bench                        # = cargo bench --bench engine
-//!     LOGSIFT_BENCH_CORPUS=/tmp/corpus_1M.txt LOGSIFT_BENCH_REPS=5 cargo bench --bench engine
+//!     make bench                        # = cargo bench -p logsift-engine --bench engine
+//!     LOGSIFT_BENCH_CORPUS=/tmp/corpus_1M.txt LOGSIFT_BENCH_REPS=5 cargo bench -p logsift-engine --bench engine
 //!
 //! The corpus, in order of preference:
 //! 1. the file named by `LOGSIFT_BENCH_CORPUS` (one message per line);

@@ -1,7 +1,7 @@
 //! Predictions of the batch miners (SLCT, LogCluster) on the labelled loghub-2k systems,
 //! in the format of `../shared/tools/eval.py` (`LineId,ClusterId,Template`).
 //!
-//!     cargo run --release --example batch_eval -- slct 0.5% ../shared/data/loghub-2k /tmp/pred
+//!     cargo run --release -p logsift-engine --example batch_eval -- slct 0.5% ../shared/data/loghub-2k /tmp/pred
 //!     python3 ../shared/tools/eval.py --truth ../shared/data/loghub-2k --pred /tmp/pred
 //!
 //! Each system's `Content` column is read in `LineId` order and mined with the default
