@@ -253,8 +253,15 @@ fn the_build_stage_copies_what_the_build_needs() {
         }
     }
     assert!(copied >= 4, "the build stage copies too little: {build_stage:?}");
+    // The host platform only: a build resolves the dependencies of the platform it builds for
+    // (the others are never downloaded here, offline).
+    let rustc = std::process::Command::new("rustc").arg("-vV").output().expect("rustc -vV");
+    let host = String::from_utf8_lossy(&rustc.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("rustc reports its host");
     let out = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--offline", "--format-version", "1", "--locked"])
+        .args(["metadata", "--offline", "--format-version", "1", "--locked", "--filter-platform", &host])
         .current_dir(ctx.path())
         .output()
         .expect("run cargo metadata");
@@ -266,6 +273,14 @@ fn the_build_stage_copies_what_the_build_needs() {
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let members = meta["workspace_members"].as_array().unwrap().len();
     assert_eq!(members, 2, "both crates are workspace members in the copy");
+    // Every target a manifest declares has its source file in the copy (cargo reads them when it
+    // builds, not when it resolves).
+    for pkg in meta["packages"].as_array().unwrap().iter().filter(|p| p["source"].is_null()) {
+        for t in pkg["targets"].as_array().unwrap() {
+            let src = Path::new(t["src_path"].as_str().unwrap());
+            assert!(src.exists(), "{} declares {}, which the build stage does not copy", pkg["name"], src.display());
+        }
+    }
     // Every embedded file resolves inside the copy.
     let mut sources = Vec::new();
     for dir in ["src", "crates"] {
