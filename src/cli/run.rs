@@ -30,6 +30,12 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
     let rt = if args.once { tokio::runtime::Builder::new_current_thread().enable_all().build()? } else { runtime()? };
     let summary = rt.block_on(app::run(cfg.clone(), args.once))?;
     eprint!("{}", render_summary(&summary, &cfg.source.name));
+    if summary.left_unread {
+        anyhow::bail!(
+            "reading failed {} time(s) and documents were left unread (they stay pending; run again)",
+            summary.read_errors.len()
+        );
+    }
     Ok(())
 }
 

@@ -159,27 +159,31 @@ impl Pager {
                 c.request_raw(Method::Post, "/_search", &[], Some(Body::Json(b)), Idempotent::Yes).await?
             }
         };
-        let resp: SearchAnswer<'_> =
-            serde_json::from_slice(&resp).map_err(|e| EsError::Decode(format!("search answer: {e}")))?;
-        // Only a PIT read needs the last hit's sort values (the next `search_after`).
-        let last_sort = match resp.hits.hits.last().and_then(|h| h.sort) {
-            Some(raw) if matches!(self.state, PagerState::Pit { .. }) => {
-                Some(serde_json::from_str(raw.get()).map_err(|e| EsError::Decode(format!("sort values: {e}")))?)
-            }
-            _ => None,
+        let pit = matches!(self.state, PagerState::Pit { .. });
+        let page = match decode_page(&resp, pit) {
+            Ok(p) => p,
+            Err(error) => match repair_json(&resp) {
+                // Bytes a JSON parser rejects (invalid UTF-8, a lone surrogate escape) in one
+                // document must not fail the page, and with it every document behind it, on every
+                // run: they are replaced by U+FFFD and the page is read (the message is labelled
+                // as it reads then; the stored document is not changed).
+                Some(fixed) => {
+                    let page = decode_page(fixed.as_bytes(), pit)?;
+                    let ids: Vec<&str> = page
+                        .hits
+                        .iter()
+                        .filter(|h| h.source.to_string().contains('\u{FFFD}'))
+                        .map(|h| h.id.as_str())
+                        .take(10)
+                        .collect();
+                    warn!(%error, ?ids, "undecodable bytes in a page replaced by U+FFFD");
+                    page
+                }
+                None => return Err(error),
+            },
         };
-        let hits: Vec<Hit> = resp
-            .hits
-            .hits
-            .into_iter()
-            .map(|h| Hit {
-                index: h.index.into_owned(),
-                id: h.id.into_owned(),
-                seq_no: h.seq_no,
-                primary_term: h.primary_term,
-                source: h.source,
-            })
-            .collect();
+        let (hits, last_sort) = (page.hits, page.last_sort);
+        let resp = PageIds { scroll_id: page.scroll_id, pit_id: page.pit_id };
         match &mut self.state {
             PagerState::ScrollNew | PagerState::Scroll { .. } => {
                 if let Some(id) = resp.scroll_id {
@@ -225,6 +229,95 @@ impl Pager {
     }
 }
 
+struct PageIds {
+    scroll_id: Option<String>,
+    pit_id: Option<String>,
+}
+
+/// A decoded page: its hits, the ids to go on with, and (PIT) the last hit's sort values.
+struct Page {
+    hits: Vec<Hit>,
+    scroll_id: Option<String>,
+    pit_id: Option<String>,
+    last_sort: Option<Value>,
+}
+
+fn decode_page(bytes: &[u8], pit: bool) -> Result<Page, EsError> {
+    let resp: SearchAnswer<'_> =
+        serde_json::from_slice(bytes).map_err(|e| EsError::Decode(format!("search answer: {e}")))?;
+    // Only a PIT read needs the last hit's sort values (the next `search_after`).
+    let last_sort = match resp.hits.hits.last().and_then(|h| h.sort) {
+        Some(raw) if pit => {
+            Some(serde_json::from_str(raw.get()).map_err(|e| EsError::Decode(format!("sort values: {e}")))?)
+        }
+        _ => None,
+    };
+    let hits = resp
+        .hits
+        .hits
+        .into_iter()
+        .map(|h| Hit {
+            index: h.index.into_owned(),
+            id: h.id.into_owned(),
+            seq_no: h.seq_no,
+            primary_term: h.primary_term,
+            source: h.source,
+        })
+        .collect();
+    Ok(Page { hits, scroll_id: resp.scroll_id, pit_id: resp.pit_id, last_sort })
+}
+
+/// `bytes` with what a JSON parser refuses inside otherwise well-formed JSON replaced by U+FFFD:
+/// invalid UTF-8 sequences and `\u` escapes of a lone surrogate. `None` when there was nothing
+/// to replace (the answer is broken in another way, e.g. truncated).
+pub fn repair_json(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut changed = matches!(text, Cow::Owned(_));
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut copied = 0;
+    let hex = |at: usize| -> Option<u32> {
+        let h = b.get(at..at + 4)?;
+        u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+    };
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if b.get(i + 1) != Some(&b'u') {
+            i += 2; // any other escape, `\\` included
+            continue;
+        }
+        let Some(u) = hex(i + 2) else {
+            i += 2;
+            continue;
+        };
+        let lone = match u {
+            0xD800..=0xDBFF => {
+                let low = (b.get(i + 6) == Some(&b'\\') && b.get(i + 7) == Some(&b'u')).then(|| hex(i + 8)).flatten();
+                if matches!(low, Some(0xDC00..=0xDFFF)) {
+                    i += 12; // a valid pair
+                    continue;
+                }
+                true
+            }
+            0xDC00..=0xDFFF => true,
+            _ => false,
+        };
+        if lone {
+            out.push_str(&text[copied..i]);
+            out.push_str("\\ufffd");
+            copied = i + 6;
+            changed = true;
+        }
+        i += 6;
+    }
+    out.push_str(&text[copied..]);
+    changed.then_some(out)
+}
+
 /// The parts of a search answer paging needs (typed and borrowing from the answer's bytes where
 /// it can: cheaper than a `Value` tree; this runs once per document).
 #[derive(serde::Deserialize)]
@@ -256,4 +349,47 @@ struct HitAnswer<'a> {
     source: Value,
     #[serde(borrow)]
     sort: Option<&'a RawValue>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page_with(source: &[u8]) -> Vec<u8> {
+        let mut b = br#"{"_scroll_id":"s1","hits":{"hits":[{"_index":"i","_id":"good","_source":{"message":"ok"}},{"_index":"i","_id":"bad","_source":{"message":""#.to_vec();
+        b.extend_from_slice(source);
+        b.extend_from_slice(br#""}},{"_index":"i","_id":"after","_source":{"message":"fine"}}]}}"#);
+        b
+    }
+
+    #[test]
+    fn a_lone_surrogate_or_a_raw_invalid_byte_fails_the_page_and_repair_reads_every_hit() {
+        for bad in [&br"x \ud800 y"[..], &b"x \xff y"[..], &br"x \udc00"[..], &br"\ud800\ud800"[..]] {
+            let bytes = page_with(bad);
+            assert!(decode_page(&bytes, false).is_err(), "{:?} decodes as is", String::from_utf8_lossy(bad));
+            let fixed = repair_json(&bytes).expect("something to repair");
+            let page = decode_page(fixed.as_bytes(), false).unwrap();
+            let ids: Vec<&str> = page.hits.iter().map(|h| h.id.as_str()).collect();
+            assert_eq!(ids, ["good", "bad", "after"]);
+            assert!(page.hits[1].source["message"].as_str().unwrap().contains('\u{FFFD}'));
+            assert_eq!(page.hits[2].source["message"], "fine");
+            assert_eq!(page.scroll_id.as_deref(), Some("s1"));
+        }
+    }
+
+    #[test]
+    fn valid_escapes_are_left_alone() {
+        // A surrogate pair, an escaped backslash before `u`, other escapes: nothing to repair.
+        let bytes = page_with(br#"\ud83d\ude00 \\ud800 \n \" \u00e9"#);
+        assert!(decode_page(&bytes, false).is_ok());
+        assert_eq!(repair_json(&bytes), None);
+        let page = decode_page(&bytes, false).unwrap();
+        assert_eq!(page.hits[1].source["message"], "\u{1F600} \\ud800 \n \" \u{e9}");
+    }
+
+    #[test]
+    fn a_truncated_answer_is_not_repaired() {
+        let bytes = page_with(b"x");
+        assert_eq!(repair_json(&bytes[..bytes.len() - 10]), None);
+    }
 }

@@ -62,6 +62,17 @@ impl PipelineError {
     }
 }
 
+/// How a pass's reading ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReadOutcome {
+    /// Every slice read to its end.
+    Complete,
+    /// A slice failed with an error that may pass (5xx, 429, timeout, cut connection, expired scroll).
+    Retriable,
+    /// A slice failed with an error that will not pass by waiting (a refused query, a mapping).
+    Permanent,
+}
+
 /// What a run did, printed at the end.
 #[derive(Debug, Default)]
 pub struct RunSummary {
@@ -70,6 +81,8 @@ pub struct RunSummary {
     pub metrics: CountersSnapshot,
     pub clusters: u64,
     pub read_errors: Vec<String>,
+    /// Reading kept failing: documents were left unread (still pending). `run --once` exits non-zero.
+    pub left_unread: bool,
     pub elapsed_secs: f64,
 }
 
@@ -170,9 +183,41 @@ impl Sidecar {
             paging: Some(format!("{mode:?}").to_lowercase()),
             ..Default::default()
         };
+        // A pass whose reading failed (a scroll or PIT page that could not be read even after the
+        // client's retries, an expired scroll, a connection cut) leaves documents pending; the next
+        // pass reopens the read from the checkpoint (labelled documents are filtered out of it, so
+        // nothing is read twice). Such passes are repeated with backoff, the retry policy's
+        // number of times; `--once` then reports the documents left unread (non-zero exit).
+        let mut failed_passes = 0u32;
         loop {
-            self.pass(&info, mode, &caps, &shutdown, &mut summary).await?;
-            if once || shutdown.is_shutdown() {
+            let read_before = self.counters.docs_read.get();
+            let read = self.pass(&info, mode, &caps, &shutdown, &mut summary).await?;
+            if shutdown.is_shutdown() {
+                break;
+            }
+            if read != ReadOutcome::Complete {
+                // Only passes that read nothing count towards giving up: one that made progress
+                // before its read failed starts the count again.
+                let progressed = self.counters.docs_read.get() > read_before;
+                failed_passes = if progressed { 1 } else { failed_passes + 1 };
+                if read == ReadOutcome::Retriable && failed_passes <= self.cfg.connection.retry.max_retries {
+                    let wait = self.cfg.connection.retry.backoff(failed_passes);
+                    warn!(attempt = failed_passes, wait_ms = wait.as_millis() as u64, "reading failed; reading again");
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = shutdown.recv() => break,
+                    }
+                    continue;
+                }
+                if once {
+                    summary.left_unread = true;
+                    break;
+                }
+            } else {
+                failed_passes = 0;
+                summary.left_unread = false;
+            }
+            if once {
                 break;
             }
             tokio::select! {
@@ -263,7 +308,8 @@ impl Sidecar {
         caps: &crate::es::Capabilities,
         shutdown: &Shutdown,
         summary: &mut RunSummary,
-    ) -> Result<(), PipelineError> {
+    ) -> Result<ReadOutcome, PipelineError> {
+        let mut read = ReadOutcome::Complete;
         let src = &self.cfg.source;
         let query = pending_query(src.query.as_ref(), &src.timestamp_field, self.checkpoint.max_timestamp.as_deref());
         // Only what extraction, the checkpoint and the already-labelled check read.
@@ -295,7 +341,14 @@ impl Sidecar {
                     Some(ReadEvent::Page(p)) => hits.extend(p),
                     Some(ReadEvent::Failed { slice, error }) => {
                         self.counters.read_failures.add(1);
-                        warn!(slice, error = %error, "read failed; documents not read stay pending for the next run");
+                        // An expired scroll/PIT (404) or a garbled answer is worth reading again too.
+                        let again =
+                            error.is_retriable() || error.status() == Some(404) || matches!(error, EsError::Decode(_));
+                        read = match (read, again) {
+                            (ReadOutcome::Permanent, _) | (_, false) => ReadOutcome::Permanent,
+                            _ => ReadOutcome::Retriable,
+                        };
+                        warn!(slice, error = %error, "read failed; documents not read stay pending and are read again");
                         summary.read_errors.push(error.to_string());
                     }
                     None => {
@@ -323,7 +376,7 @@ impl Sidecar {
             }
         }
         drop(rx); // readers see the closed channel, close their scroll/PIT and end
-        Ok(())
+        Ok(read)
     }
 
     /// Step 5: acknowledged labels are added to exact figures; clusters without exact figures in

@@ -18,6 +18,7 @@ mod kibana_install;
 mod layering;
 mod sidecar_bad_input;
 mod sidecar_crash;
+mod sidecar_faults;
 mod sidecar_follow;
 mod sidecar_openssh;
 mod sidecar_paging;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 pub mod api;
+pub mod fault_proxy;
 pub mod logstash_conf;
 
 pub fn root() -> PathBuf {
