@@ -30,11 +30,38 @@ use serde_json::Value;
 use std::sync::Arc;
 use tracing::warn;
 
+/// A transport error with its whole chain of causes (the client's own message only says
+/// "error sending request"); certificate problems become [`EsError::Tls`], never retried.
+fn transport_error(e: &(dyn std::error::Error + 'static)) -> EsError {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let s = c.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        cause = c.source();
+    }
+    let lower = text.to_ascii_lowercase();
+    if ["certificate", "unknownissuer", "tls handshake", "invalid peer", "badsignature", "notvalidforname"]
+        .iter()
+        .any(|k| lower.contains(k))
+    {
+        EsError::Tls(text)
+    } else {
+        EsError::Transport(text)
+    }
+}
+
 /// An error talking to the search server.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EsError {
     #[error("cannot reach the search server: {0}")]
     Transport(String),
+    /// The TLS handshake failed (an untrusted or invalid certificate): waiting does not help.
+    #[error("TLS connection to the search server failed: {0}")]
+    Tls(String),
     #[error("search server answered {status}: {body}")]
     Status { status: u16, body: String },
     #[error("unexpected answer from the search server: {0}")]
@@ -49,7 +76,7 @@ impl EsError {
         match self {
             EsError::Transport(_) => true,
             EsError::Status { status, .. } => *status == 429 || (*status >= 500 && *status != 501),
-            EsError::Decode(_) | EsError::Setup(_) => false,
+            EsError::Decode(_) | EsError::Setup(_) | EsError::Tls(_) => false,
         }
     }
 
@@ -104,6 +131,7 @@ impl EsClient {
             Auth::Bearer(t) => builder.auth(Credentials::Bearer(t.clone())),
         };
         if opts.insecure {
+            warn!("connection.insecure = true: the search server's TLS certificate is not checked");
             builder = builder.cert_validation(CertificateValidation::None);
         } else if let Some(path) = &opts.ca_file {
             let pem = std::fs::read(path).map_err(|e| setup(&format!("{}: {e}", path.display())))?;
@@ -192,10 +220,10 @@ impl EsClient {
         };
         let resp = resp.map_err(|e| match e.status_code() {
             Some(s) => EsError::Status { status: s.as_u16(), body: e.to_string() },
-            None => EsError::Transport(e.to_string()),
+            None => transport_error(&e),
         })?;
         let status = resp.status_code().as_u16();
-        let bytes = resp.bytes().await.map_err(|e| EsError::Transport(e.to_string()))?;
+        let bytes = resp.bytes().await.map_err(|e| transport_error(&e))?;
         if status >= 300 {
             let mut body = String::from_utf8_lossy(&bytes).into_owned();
             body.truncate(2000);

@@ -82,3 +82,19 @@ fn a_server_gone_for_good_mid_run_gives_a_non_zero_exit() {
     assert!(!out.status.success(), "documents were left unread, yet exit 0: {err}");
     assert!(labelled(&http) < 3_000, "{err}");
 }
+
+#[test]
+fn a_refused_connection_names_its_cause_and_stderr_to_a_pipe_has_no_colour() {
+    let url = format!("http://127.0.0.1:{}", free_port());
+    // Without NO_COLOR, stderr a pipe: no ANSI escapes.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(["run", "--once", "--url", &url, "--set", "connection.max_retries=0"])
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{err}");
+    assert!(!err.contains('\u{1b}'), "colour codes on a pipe: {err:?}");
+    assert!(err.to_ascii_lowercase().contains("connection refused"), "the cause is named: {err}");
+}
