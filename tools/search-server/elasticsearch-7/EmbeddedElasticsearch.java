@@ -11,15 +11,19 @@ import org.elasticsearch.node.InternalSettingsPreparer;
 import org.elasticsearch.node.Node;
 import org.elasticsearch.plugins.Plugin;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 public final class EmbeddedElasticsearch {
     /** Plugin classes tried in order; those whose module jar is not on the classpath are skipped. */
@@ -34,6 +38,22 @@ public final class EmbeddedElasticsearch {
     static final class EmbeddedNode extends Node {
         EmbeddedNode(Environment environment, Collection<Class<? extends Plugin>> plugins) {
             super(environment, plugins, true);
+        }
+    }
+
+    /**
+     * Removes -Dsearch.server.tmp (the start script's temporary directory: home, and data unless DATA_DIR was
+     * given) once the node is closed. The script removes it too, but cannot when it was killed with SIGKILL.
+     */
+    static void deleteTemporaryDir() {
+        String tmp = System.getProperty("search.server.tmp");
+        if (tmp == null || tmp.isEmpty()) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(Paths.get(tmp))) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("search-server: could not remove " + tmp + ": " + e);
         }
     }
 
@@ -86,6 +106,7 @@ public final class EmbeddedElasticsearch {
             } catch (Exception e) {
                 System.err.println("search-server: close failed: " + e);
             } finally {
+                deleteTemporaryDir();
                 stopped.countDown();
             }
         }, "search-server-shutdown"));

@@ -11,15 +11,19 @@ import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
 import org.opensearch.plugins.Plugin;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 public final class EmbeddedOpenSearch {
     /** Plugin classes tried in order; those whose module jar is not on the classpath are skipped. */
@@ -36,6 +40,22 @@ public final class EmbeddedOpenSearch {
     static final class EmbeddedNode extends Node {
         EmbeddedNode(Environment environment, Collection<Class<? extends Plugin>> plugins) {
             super(environment, plugins, true);
+        }
+    }
+
+    /**
+     * Removes -Dsearch.server.tmp (the start script's temporary directory: home, and data unless DATA_DIR was
+     * given) once the node is closed. The script removes it too, but cannot when it was killed with SIGKILL.
+     */
+    static void deleteTemporaryDir() {
+        String tmp = System.getProperty("search.server.tmp");
+        if (tmp == null || tmp.isEmpty()) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(Paths.get(tmp))) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("search-server: could not remove " + tmp + ": " + e);
         }
     }
 
@@ -88,6 +108,7 @@ public final class EmbeddedOpenSearch {
             } catch (Exception e) {
                 System.err.println("search-server: close failed: " + e);
             } finally {
+                deleteTemporaryDir();
                 stopped.countDown();
             }
         }, "search-server-shutdown"));
