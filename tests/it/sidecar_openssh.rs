@@ -8,7 +8,21 @@ use std::collections::BTreeMap;
 
 #[test]
 fn openssh_2k_labelled_exact_and_idempotent() {
-    let server = Server::start();
+    openssh_2k_on(&Server::start());
+}
+
+/// The same bar on each real server (`support::real_servers`), one after the other.
+#[test]
+fn openssh_2k_on_real_servers() {
+    for kind in real_servers() {
+        eprintln!("real server {kind}: starting");
+        let server = Server::start_kind(&kind);
+        openssh_2k_on(&server);
+        eprintln!("real server {kind}: 2,000 OpenSSH documents labelled, counts exact, rerun rewrote nothing");
+    }
+}
+
+fn openssh_2k_on(server: &Server) {
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
     assert_eq!(rows.len(), 2000);

@@ -60,6 +60,26 @@ impl Server {
     pub fn start() -> Server {
         Server::start_on("127.0.0.1:0")
     }
+
+    /// A real single-node server of `kind` (`opensearch-2`, `opensearch-3`, `elasticsearch-7`,
+    /// `elasticsearch-8`: `tools/search-server/start`, built from Maven Central on first use), or
+    /// osmem-server for `osmem`. Waits for its `ready` line (first builds take a minute).
+    pub fn start_kind(kind: &str) -> Server {
+        if kind == "osmem" {
+            return Server::start();
+        }
+        let port = free_port();
+        let mut child = Command::new(root().join("tools/search-server/start"))
+            .args([kind, &port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tools/search-server/start");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("search-server ready line");
+        assert!(line.starts_with("ready "), "{kind} did not start: `{line}` (its stderr is above)");
+        Server { child, url: line["ready ".len()..].trim().to_string() }
+    }
 }
 
 impl Drop for Server {
@@ -67,6 +87,23 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The real servers the suite runs its real-server tests on: `LOGSIFT_TEST_SERVERS` (a comma
+/// list of `tools/search-server/start` kinds), by default every kind that starts here with its
+/// features when Java is present (Elasticsearch 8 is left out by default: Maven Central lacks
+/// its mapper-extras module, so the embedded node refuses `match_only_text`; see
+/// tools/search-server/README.md), and none without Java (said on stderr).
+pub fn real_servers() -> Vec<String> {
+    if let Ok(list) = std::env::var("LOGSIFT_TEST_SERVERS") {
+        return list.split(',').map(str::trim).filter(|k| !k.is_empty() && *k != "osmem").map(String::from).collect();
+    }
+    let java = Command::new("java").arg("-version").output().is_ok_and(|o| o.status.success());
+    if !java {
+        eprintln!("real servers: no Java here, so the real-server tests run on osmem-server only");
+        return Vec::new();
+    }
+    ["opensearch-2", "opensearch-3", "elasticsearch-7"].map(String::from).to_vec()
 }
 
 /// A free loopback port (bound and released).
