@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Classify latency while the sidecar is busy: `logsift run` (follow mode, API on) labels a
-backlog of N documents on a fresh osmem-server, and 8 keep-alive connections post
-`/v1/classify` messages for the whole time. Reports p50/p99/max latency and non-2xx answers, for
-the busy phase (until the backlog is labelled) and, for comparison, an idle phase after it.
-Not a test: figures go into BENCHMARKS.md.
+backlog of N documents on a fresh osmem-server while wrk (8 connections, 2 threads, the message
+mix of bench/api/classify.lua) posts `/v1/classify` for --busy-secs; then the same wrk run on the
+idle sidecar once the backlog is labelled. Prints wrk's latency distribution and non-2xx count
+for both. Without wrk (`apt-get install wrk`), 8 Python threads do the posting (their figures
+include the interpreter's own waits). Not a test: figures go into BENCHMARKS.md.
 
-Usage: .venv/bin/python bench/api/busy.py [--docs 100000] [--conns 8] [--bin target/release/logsift]
+Usage: .venv/bin/python bench/api/busy.py [--docs 100000] [--conns 8] [--busy-secs 20] [--bin target/release/logsift]
 """
+import re, shutil
 import argparse, http.client, json, os, socket, statistics, subprocess, sys, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,6 +59,7 @@ def main():
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--conns", type=int, default=8)
     ap.add_argument("--idle-secs", type=float, default=5.0)
+    ap.add_argument("--busy-secs", type=int, default=20)
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "logsift"))
     a = ap.parse_args()
     msgs = lines()
@@ -80,6 +83,8 @@ def main():
             except OSError:
                 pass
             time.sleep(0.05)
+        if shutil.which("wrk"):
+            return with_wrk(a, port, es, sidecar)
         stop = threading.Event()
         outs = [[] for _ in range(a.conns)]
         threads = [threading.Thread(target=hammer, args=(port, msgs, stop, outs[i], i)) for i in range(a.conns)]
@@ -111,6 +116,40 @@ def main():
             sidecar.wait(timeout=30)
         server.kill()
         server.wait()
+
+
+def wrk(a, port, secs):
+    bodies = os.path.join(ROOT, "target", "bench-api", "bodies.ndjson")
+    if not os.path.exists(bodies):
+        subprocess.run([sys.executable, os.path.join(HERE, "make_bodies.py"), os.path.join(ROOT, "tests", "data", "loghub-2k"), bodies], check=True)
+    out = subprocess.run(["wrk", "-t2", f"-c{a.conns}", f"-d{secs}s", "--latency", "-s", os.path.join(HERE, "classify.lua"),
+                          f"http://127.0.0.1:{port}"], env={**os.environ, "BODIES": bodies}, capture_output=True, text=True).stdout
+    def pct(p):
+        m = re.search(rf"^\s+{p}%\s+(\S+)", out, re.M)
+        return m.group(1) if m else "?"
+    reqs = re.search(r"(\d+) requests in", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    mx = re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out)
+    return (f"requests {reqs.group(1) if reqs else '?'}  p50 {pct(50)}  p90 {pct(90)}  p99 {pct(99)}  "
+            f"max {mx.group(1) if mx else '?'}  non-2xx {non2xx.group(1) if non2xx else 0}")
+
+
+def with_wrk(a, port, es, sidecar):
+    query = {"query": {"bool": {"must_not": {"exists": {"field": "logsift.cluster_id"}}}}}
+    es.indices.refresh(index="bench-logs")
+    before = es.count(index="bench-logs", body=query)["count"]
+    busy = wrk(a, port, a.busy_secs)
+    es.indices.refresh(index="bench-logs")
+    left = es.count(index="bench-logs", body=query)["count"]
+    print(f"busy: {before} documents pending at the start, {left} still pending at the end "
+          f"(the sidecar labelled {before - left} during the run); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"  busy  {busy}")
+    t0 = time.monotonic()
+    while left > 0 and time.monotonic() - t0 < 600:
+        time.sleep(1)
+        es.indices.refresh(index="bench-logs")
+        left = es.count(index="bench-logs", body=query)["count"]
+    print(f"  idle  {wrk(a, port, a.busy_secs)}")
 
 
 if __name__ == "__main__":

@@ -106,15 +106,36 @@ async fn spawn_services(
     if let Some(r) = runner {
         b = b.jobs(Arc::new(live::Jobs(r)));
     }
-    let server = match ApiServer::bind(b.build()).await {
-        Ok(s) => s,
-        Err(error) => {
-            tracing::error!(%error, "api not started; the sidecar goes on without it");
-            return Ok(tasks);
-        }
-    };
-    tasks.push(spawn_server(server, controller.listener()));
+    tasks.push(spawn_api_runtime(b.build(), controller.listener()));
     Ok(tasks)
+}
+
+/// Serves the API of `logsift run` on a runtime of its own (its own threads), so that the
+/// sidecar's async work (decoding search pages, building bulk bodies) never delays a request
+/// on a shared worker. A port that cannot be bound is logged; labelling goes on.
+fn spawn_api_runtime(state: ApiState, listener: Shutdown) -> JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("logsift-api")
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(error) => {
+                tracing::error!(%error, "api not started (no runtime); the sidecar goes on without it");
+                return;
+            }
+        };
+        rt.block_on(async move {
+            match ApiServer::bind(state).await {
+                Ok(server) => {
+                    let _ = spawn_server(server, listener).await;
+                }
+                Err(error) => tracing::error!(%error, "api not started; the sidecar goes on without it"),
+            }
+        });
+    })
 }
 
 /// Runs `server` until shutdown; the listener is dropped only once the server has stopped.
