@@ -28,6 +28,7 @@ use elasticsearch::http::Method;
 use elasticsearch::Elasticsearch;
 use serde_json::Value;
 use std::sync::Arc;
+use std::time::Duration;
 use tracing::warn;
 
 /// A transport error with its whole chain of causes (the client's own message only says
@@ -63,7 +64,12 @@ pub enum EsError {
     #[error("TLS connection to the search server failed: {0}")]
     Tls(String),
     #[error("search server answered {status}: {body}")]
-    Status { status: u16, body: String },
+    Status {
+        status: u16,
+        body: String,
+        /// The answer's `Retry-After` (seconds), honoured by the retry loop up to `max_backoff`.
+        retry_after: Option<u64>,
+    },
     #[error("unexpected answer from the search server: {0}")]
     Decode(String),
     #[error("client setup failed: {0}")]
@@ -188,7 +194,13 @@ impl EsClient {
                     }
                     attempt += 1;
                     self.retries.inc();
-                    let wait = self.retry.backoff(attempt);
+                    // The server's own `Retry-After`, when it sent one (bounded by `max_backoff`).
+                    let wait = match &e {
+                        EsError::Status { retry_after: Some(secs), .. } => {
+                            Duration::from_secs(*secs).min(self.retry.max_backoff).max(self.retry.backoff(1))
+                        }
+                        _ => self.retry.backoff(attempt),
+                    };
                     warn!(path, attempt, max = self.retry.max_retries, wait_ms = wait.as_millis() as u64,
                           error = %e, "search server request failed, retrying");
                     tokio::time::sleep(wait).await;
@@ -219,15 +231,17 @@ impl EsClient {
             }
         };
         let resp = resp.map_err(|e| match e.status_code() {
-            Some(s) => EsError::Status { status: s.as_u16(), body: e.to_string() },
+            Some(s) => EsError::Status { status: s.as_u16(), body: e.to_string(), retry_after: None },
             None => transport_error(&e),
         })?;
         let status = resp.status_code().as_u16();
+        let retry_after =
+            resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
         let bytes = resp.bytes().await.map_err(|e| transport_error(&e))?;
         if status >= 300 {
             let mut body = String::from_utf8_lossy(&bytes).into_owned();
             body.truncate(2000);
-            return Err(EsError::Status { status, body });
+            return Err(EsError::Status { status, body, retry_after });
         }
         Ok(bytes)
     }

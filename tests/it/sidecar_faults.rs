@@ -98,3 +98,23 @@ fn a_refused_connection_names_its_cause_and_stderr_to_a_pipe_has_no_colour() {
     assert!(!err.contains('\u{1b}'), "colour codes on a pipe: {err:?}");
     assert!(err.to_ascii_lowercase().contains("connection refused"), "the cause is named: {err}");
 }
+
+#[test]
+fn retry_after_is_honoured() {
+    let server = Server::start();
+    let http = Http::new(&server.url);
+    load_logs(&http, 100);
+    // Every bulk request is refused with `Retry-After: 2`: logsift waits what it was told
+    // (bounded by connection.max_backoff_ms), not its own 20 ms first backoff.
+    let proxy = FaultProxy::start(
+        &server.url,
+        vec![Rule { path: "/_bulk", every: 1, fault: Fault::TooManyRequests { retry_after: 2 } }],
+    );
+    let mut args = vec!["run", "--once", "--url", &proxy.url, "--index", "fault-logs"];
+    args.extend(PAGING);
+    args.extend(["--set", "connection.max_retries=1"]);
+    let out = logsift(&args);
+    let err = stderr(&out);
+    assert!(err.contains("wait_ms=2000"), "Retry-After: 2 was not honoured: {err}");
+    assert!(!out.status.success(), "every write was refused, yet exit 0: {err}");
+}

@@ -14,6 +14,8 @@ use std::time::Duration;
 pub enum Fault {
     /// Answer 503 without forwarding.
     Unavailable,
+    /// Answer 429 with `Retry-After: N` (seconds) without forwarding.
+    TooManyRequests { retry_after: u32 },
     /// Close the connection without an answer.
     Reset,
     /// Forward, then append `\ud800` to the first `"message":"` string of the answer.
@@ -125,6 +127,13 @@ fn serve(
             injected.fetch_add(1, Ordering::SeqCst);
             let msg = br#"{"error":{"type":"injected","reason":"fault proxy"},"status":503}"#;
             write!(client, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", msg.len())?;
+            client.write_all(msg)?;
+            return Ok(());
+        }
+        Some(Fault::TooManyRequests { retry_after }) => {
+            injected.fetch_add(1, Ordering::SeqCst);
+            let msg = br#"{"error":{"type":"es_rejected_execution_exception","reason":"fault proxy"},"status":429}"#;
+            write!(client, "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {retry_after}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", msg.len())?;
             client.write_all(msg)?;
             return Ok(());
         }
