@@ -27,6 +27,23 @@ fn route(method: Method, path: &'static str, auth: bool, handler: MethodRouter<A
     Route { method, path, auth, handler }
 }
 
+/// A body limit: [`DefaultBodyLimit`] for bodies sent without a length, and a check of the
+/// `Content-Length` header before any of the body is read, so an announced over-limit body gets
+/// its 413 at once instead of the server waiting for bytes it will refuse.
+fn limited(handler: MethodRouter<ApiState>, limit: usize) -> MethodRouter<ApiState> {
+    handler.layer(DefaultBodyLimit::max(limit)).layer(middleware::from_fn(move |req: Request, next: Next| async move {
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match announced {
+            Some(n) if n > limit as u64 => RequestError::BodyTooLarge { limit }.into_response(),
+            _ => next.run(req).await,
+        }
+    }))
+}
+
 /// Every route the API serves. Adding a route here without documenting it in
 /// `api/openapi.json` fails the `api_openapi` test.
 pub fn route_table(state: &ApiState) -> Vec<Route> {
@@ -35,29 +52,14 @@ pub fn route_table(state: &ApiState) -> Vec<Route> {
         route(Method::GET, "/health", false, get(health)),
         route(Method::GET, "/health/live", false, get(live)),
         route(Method::GET, "/metrics", true, get(metrics)),
-        route(Method::POST, "/v1/classify", true, post(classify).layer(DefaultBodyLimit::max(cfg.max_body_bytes))),
+        route(Method::POST, "/v1/classify", true, limited(post(classify), cfg.max_body_bytes)),
         route(Method::GET, "/v1/clusters", true, get(clusters::list)),
         route(Method::GET, "/v1/clusters/{id}", true, get(clusters::get_cluster)),
         route(Method::GET, "/v1/jobs", true, get(jobs::list)),
         route(Method::GET, "/v1/jobs/{name}", true, get(jobs::get_job)),
-        route(
-            Method::POST,
-            "/v1/jobs/{name}/run",
-            true,
-            post(jobs::run).layer(DefaultBodyLimit::max(cfg.max_body_bytes)),
-        ),
-        route(
-            Method::POST,
-            "/v1/jobs/{name}/cancel",
-            true,
-            post(jobs::cancel).layer(DefaultBodyLimit::max(cfg.max_body_bytes)),
-        ),
-        route(
-            Method::POST,
-            "/v1/classify/_bulk",
-            true,
-            post(classify_bulk).layer(DefaultBodyLimit::max(cfg.max_bulk_bytes)),
-        ),
+        route(Method::POST, "/v1/jobs/{name}/run", true, limited(post(jobs::run), cfg.max_body_bytes)),
+        route(Method::POST, "/v1/jobs/{name}/cancel", true, limited(post(jobs::cancel), cfg.max_body_bytes)),
+        route(Method::POST, "/v1/classify/_bulk", true, limited(post(classify_bulk), cfg.max_bulk_bytes)),
     ]
 }
 

@@ -273,6 +273,27 @@ async fn huge_bodies_are_413() {
 }
 
 #[tokio::test]
+async fn an_announced_oversized_body_is_refused_before_it_is_sent() {
+    let api = TestApi::start(Options { max_body_bytes: 1024, ..Options::default() }).await;
+    let addr = api.base.trim_start_matches("http://").to_string();
+    // Headers only: a client that announces 100 MB and waits for an answer before sending it.
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        write!(s, "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n").unwrap();
+        let mut buf = [0u8; 4096];
+        let n = s.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).to_string()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "no 413 from the headers alone: {answer:?}");
+    assert!(answer.contains("body_too_large"), "{answer}");
+    api.stop().await;
+}
+
+#[tokio::test]
 async fn missing_and_wrong_tokens_are_401() {
     let api = TestApi::start(Options { token: Some("s3cret-token".into()), ..Options::default() }).await;
     let body = json!({"message": SSH_OK});
