@@ -30,6 +30,13 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
     let rt = if args.once { tokio::runtime::Builder::new_current_thread().enable_all().build()? } else { runtime()? };
     let summary = rt.block_on(app::run(cfg.clone(), args.once))?;
     eprint!("{}", render_summary(&summary, &cfg.source.name));
+    if !summary.refused_indices.is_empty() {
+        anyhow::bail!(
+            "{} document(s) not labelled: these indices refuse the logsift.* mapping: {}",
+            summary.metrics.docs_unmappable,
+            summary.refused_indices.join("; ")
+        );
+    }
     if summary.left_unread {
         anyhow::bail!(
             "reading failed {} time(s) and documents were left unread (they stay pending; run again)",
@@ -73,6 +80,12 @@ pub fn render_summary(s: &RunSummary, source: &str) -> String {
         "  batches             {:>10}  (bulk requests {}, items resent {})\n",
         m.batches, m.bulk_requests, m.bulk_item_retries
     );
+    if m.docs_unmappable > 0 {
+        out += &format!(
+            "  mapping refused     {:>10}  (documents of indices that refuse logsift.*): left pending\n",
+            m.docs_unmappable
+        );
+    }
     for e in &s.read_errors {
         out += &format!("  read error: {e}\n");
     }

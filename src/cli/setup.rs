@@ -35,8 +35,17 @@ pub fn main(args: SetupArgs) -> anyhow::Result<()> {
         println!(
             "logsift.* mappings on `{}`: {}",
             cfg.source.index_expr(),
-            if r.mapped_source_indices { "yes" } else { "no index matches yet" }
+            if r.mapped_source_indices {
+                "yes"
+            } else if r.refused_indices.is_empty() {
+                "no index matches yet"
+            } else {
+                "refused by some (below)"
+            }
         );
+        for index in &r.refused_indices {
+            println!("mapping refused by `{index}`: its documents cannot be labelled (see the warning above)");
+        }
         anyhow::Ok(())
     })
 }

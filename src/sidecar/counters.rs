@@ -30,6 +30,8 @@ pub struct Counters {
     pub clusters_recounted: Arc<Counter>,
     pub clusters_created: Arc<Counter>,
     pub read_failures: Arc<Counter>,
+    /// Documents of indices that refused the `logsift.*` mapping (left unlabelled).
+    pub docs_unmappable: Arc<Counter>,
     /// Time (Unix seconds) of the newest document the checkpoint covers; 0 = none yet.
     /// `/metrics` exports `now − this` as `logsift_lag_seconds`.
     newest_doc: Arc<Gauge>,
@@ -53,6 +55,7 @@ pub struct CountersSnapshot {
     pub clusters_recounted: u64,
     pub clusters_created: u64,
     pub read_failures: u64,
+    pub docs_unmappable: u64,
 }
 
 impl CountersSnapshot {
@@ -83,6 +86,7 @@ impl Counters {
             clusters_recounted: metrics.clusters_recounted.with(&[source]),
             clusters_created: metrics.clusters_created.with(&[source]),
             read_failures: metrics.read_failures.with(&[source]),
+            docs_unmappable: skipped("mapping_refused"),
             newest_doc: metrics.newest_document.with(&[source]),
         }
     }
@@ -126,6 +130,7 @@ impl Counters {
             clusters_recounted: self.clusters_recounted.get(),
             clusters_created: self.clusters_created.get(),
             read_failures: self.read_failures.get(),
+            docs_unmappable: self.docs_unmappable.get(),
         }
     }
 }

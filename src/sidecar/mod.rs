@@ -81,8 +81,11 @@ pub struct RunSummary {
     pub metrics: CountersSnapshot,
     pub clusters: u64,
     pub read_errors: Vec<String>,
-    /// Reading kept failing: documents were left unread (still pending). `run --once` exits non-zero.
+    /// Reading kept failing, or an index refused the mapping: documents were left unread or
+    /// unlabelled (still pending). `run --once` exits non-zero.
     pub left_unread: bool,
+    /// Indices whose documents could not be labelled (`index: server answer`).
+    pub refused_indices: Vec<String>,
     pub elapsed_secs: f64,
 }
 
@@ -96,6 +99,8 @@ pub struct Sidecar {
     sink: BulkUpdateSink,
     clusters: ClusterIndexSink,
     mapped: HashSet<String>,
+    /// Indices that refused the `logsift.*` mapping, with the server's answer.
+    refused: std::collections::BTreeMap<String, String>,
     checkpoint: Checkpoint,
     /// Exact figures of the clusters this process has counted (see `sink::clusters`).
     counts: HashMap<String, ClusterCount>,
@@ -127,6 +132,7 @@ impl Sidecar {
             sink,
             clusters,
             mapped: HashSet::new(),
+            refused: std::collections::BTreeMap::new(),
             checkpoint: Checkpoint::default(),
             counts: HashMap::new(),
         })
@@ -224,6 +230,10 @@ impl Sidecar {
                 _ = tokio::time::sleep(self.cfg.poll_interval) => {}
                 _ = shutdown.recv() => break,
             }
+        }
+        summary.refused_indices = self.refused.iter().map(|(i, e)| format!("{i}: {e}")).collect();
+        if !summary.refused_indices.is_empty() {
+            summary.left_unread = true;
         }
         summary.metrics = self.counters.snapshot();
         summary.clusters = self.miner.cluster_count() as u64;
@@ -465,9 +475,26 @@ impl Sidecar {
             match self.client.put_mapping(&index, &logsift_fields_mapping(caps)).await {
                 Ok(()) => {}
                 Err(e) if e.status() == Some(404) => warn!(index = %index, "index disappeared before write-back"),
+                // The index's own mapping conflicts with `logsift.*`: its documents cannot be
+                // labelled; they are skipped (left pending) and the index named, the others go on.
+                Err(e) if e.status() == Some(400) => {
+                    warn!(index = %index, error = %e, "the logsift.* mapping is refused: this index's documents are left unlabelled");
+                    self.refused.insert(index.clone(), e.to_string());
+                }
                 Err(e) => return Err(e.into()),
             }
             self.mapped.insert(index);
+        }
+        let hits: Vec<crate::es::search::Hit> = if self.refused.is_empty() {
+            hits
+        } else {
+            let before = hits.len();
+            let kept: Vec<_> = hits.into_iter().filter(|h| !self.refused.contains_key(&h.index)).collect();
+            self.counters.docs_unmappable.add((before - kept.len()) as u64);
+            kept
+        };
+        if hits.is_empty() {
+            return Ok(());
         }
         tracing::debug!(step = "mapping", ms = t.elapsed().as_millis() as u64, "batch step done");
         t = Instant::now();

@@ -20,6 +20,8 @@ pub struct SetupReport {
     pub index_templates: Vec<String>,
     pub created_indices: Vec<String>,
     pub mapped_source_indices: bool,
+    /// Source indices that refuse the `logsift.*` mapping (a conflicting field of their own).
+    pub refused_indices: Vec<String>,
 }
 
 fn component(mappings: Value) -> Value {
@@ -66,6 +68,20 @@ pub async fn install(
     match client.put_mapping(source_indices, &logsift_fields_mapping(caps)).await {
         Ok(()) => r.mapped_source_indices = true,
         Err(e) if e.status() == Some(404) => debug!(indices = source_indices, "no source index yet"),
+        // One index whose own mapping conflicts (e.g. `logsift` mapped as a keyword) must not stop
+        // the others: map them one by one, and leave the refused ones to the sidecar, which names
+        // them and skips their documents.
+        Err(e) if e.status() == Some(400) => {
+            let per_index = client.get_mapping(source_indices).await?.unwrap_or_default();
+            let names: Vec<String> = per_index.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+            for index in names {
+                if let Err(error) = client.put_mapping(&index, &logsift_fields_mapping(caps)).await {
+                    tracing::warn!(index = %index, %error, "the logsift.* mapping is refused on this index");
+                    r.refused_indices.push(index);
+                }
+            }
+            r.mapped_source_indices = r.refused_indices.is_empty();
+        }
         Err(e) => return Err(e),
     }
     Ok(r)

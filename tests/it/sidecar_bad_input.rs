@@ -153,3 +153,24 @@ fn index_deleted_mid_run_is_reported_not_fatal() {
     assert!(gone > 0 || read_errors > 0, "the deletion was not reported:\n{all}");
     assert!(summary_field(&all, "labelled") < 8000, "{all}");
 }
+
+#[test]
+fn an_index_whose_mapping_conflicts_is_named_and_the_others_are_labelled() {
+    let server = Server::start();
+    let http = Http::new(&server.url);
+    // `logsift` mapped as a keyword: the logsift.* object mapping can never be put on this index.
+    http.ok("PUT", "/conf-kw", Some(json!({"mappings": {"properties": {"logsift": {"type": "keyword"}}}})));
+    let lines = loghub("OpenSSH");
+    http.load((0..300).map(|i| {
+        let index = if i % 3 == 0 { "conf-kw" } else { "conf-good" };
+        (index.to_string(), json!({"message": lines[i].0, "@timestamp": sample_time(i)}))
+    }));
+    let out = logsift(&["run", "--once", "--url", &server.url, "--index", "conf-*"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "documents were left unlabelled, yet exit 0: {err}");
+    assert!(err.contains("conf-kw"), "the error names the index: {err}");
+    let docs = http.all_docs("conf-good");
+    assert_eq!(docs.len(), 200);
+    assert!(docs.iter().all(|d| d["_source"]["logsift"]["cluster_id"].is_string()), "conf-good fully labelled: {err}");
+    assert_eq!(summary_field(&err, "mapping refused"), 100, "{err}");
+}
