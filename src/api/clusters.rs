@@ -74,6 +74,31 @@ fn view(id: &str, s: &Value) -> ClusterView {
     }
 }
 
+/// An RFC 3339 time, a plain date, or Elasticsearch/OpenSearch date math (`now`, `now-1h`,
+/// `now-7d/d`), the forms `since`/`until` accept.
+fn is_time(v: &str) -> bool {
+    if chrono::DateTime::parse_from_rfc3339(v).is_ok() || chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok() {
+        return true;
+    }
+    let Some(mut rest) = v.strip_prefix("now") else { return false };
+    let unit = |c: char| "yMwdhHms".contains(c);
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '+' | '-' => {
+                let digits = rest[1..].chars().take_while(char::is_ascii_digit).count();
+                let u = rest[1 + digits..].chars().next();
+                if digits == 0 || !u.is_some_and(unit) {
+                    return false;
+                }
+                rest = &rest[2 + digits..];
+            }
+            '/' => return rest.len() == 2 && rest[1..].chars().all(unit),
+            _ => return false,
+        }
+    }
+    true
+}
+
 fn unavailable(e: crate::es::EsError) -> RequestError {
     RequestError::Unavailable(format!("cluster index: {e}"))
 }
@@ -90,6 +115,13 @@ pub async fn list(
     let size = q.size.unwrap_or(20);
     if !(1..=1000).contains(&size) {
         return Err(RequestError::InvalidQuery("size must be between 1 and 1000".into()));
+    }
+    for (name, v) in [("since", &q.since), ("until", &q.until)] {
+        if let Some(v) = v.as_deref().filter(|v| !is_time(v)) {
+            return Err(RequestError::InvalidQuery(format!(
+                "{name} `{v}`: expected an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or date math (now-1h)"
+            )));
+        }
     }
     let Some(ci) = &state.inner.clusters else { return from_miner(&state, &q, order, size) };
     let time_field = if order == "new" { "first_seen" } else { "last_seen" };
@@ -176,4 +208,27 @@ pub async fn get_cluster(
         }
     }
     Err(RequestError::UnknownCluster(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_time;
+
+    #[test]
+    fn since_and_until_accept_times_dates_and_date_math_only() {
+        for ok in [
+            "2026-01-02T03:04:05Z",
+            "2026-01-02T03:04:05.5+01:00",
+            "2026-01-02",
+            "now",
+            "now-1h",
+            "now-7d/d",
+            "now+15m",
+        ] {
+            assert!(is_time(ok), "{ok}");
+        }
+        for bad in ["garbage", "now-", "now-1", "now-1x", "2026-13-40", "now/", "now/dd", "1h", ""] {
+            assert!(!is_time(bad), "{bad}");
+        }
+    }
 }

@@ -420,6 +420,12 @@ async fn metrics_count_requests_and_clusters() {
 #[tokio::test]
 async fn clusters_from_the_live_miner_without_a_search_server() {
     let api = TestApi::start(Options::default()).await;
+    // A time that is not one is refused by the API itself, with its own words.
+    let r = client().get(api.url("/v1/clusters?since=garbage")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_query", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("since `garbage`"), "{body}");
     for m in [SSH_OK, SSH_BAD, SSH_OK, SSH_OK] {
         client().post(api.url("/v1/classify")).json(&json!({"message": m})).send().await.unwrap();
     }
