@@ -510,6 +510,24 @@ impl Masker {
             out.push_str(&tok[e..]);
             return;
         }
+        // `SHA256:Qx0a…+Xfe…`, `MD5:ab:cd:…`: a key fingerprint or digest is one value, not
+        // words to mask one by one (which leaves pieces of it in the template).
+        if self.on.hex && e > s {
+            let core = &tok[s..e];
+            let (name, value) = match core.find(':') {
+                Some(c) if c > 0 && c <= 10 && core[..c].bytes().all(|x| x.is_ascii_alphanumeric()) => {
+                    (&core[..=c], &core[c + 1..])
+                }
+                _ => ("", core),
+            };
+            if is_blob(value) || is_colon_hex(value) {
+                out.push_str(&tok[..s]);
+                out.push_str(name);
+                out.push_str(WILDCARD);
+                out.push_str(&tok[e..]);
+                return;
+            }
+        }
         // `rhost=host8.example.net`: the value of a key=value pair on its own.
         if let Some(eq) = b[s..e].iter().position(|&c| c == b'=').map(|p| p + s) {
             let key = &tok[s..eq];
@@ -576,9 +594,9 @@ impl Masker {
                 i += 1;
                 while i < b.len() {
                     let c = b[i];
-                    if is_word_byte(c) {
-                        i += 1;
-                    } else if c == b'.' && i + 1 < b.len() && is_word_byte(b[i + 1]) && is_word_byte(b[i - 1]) {
+                    if is_word_byte(c)
+                        || (c == b'.' && i + 1 < b.len() && is_word_byte(b[i + 1]) && is_word_byte(b[i - 1]))
+                    {
                         i += 1;
                     } else if c == b'-' && b[i - 1] == b'_' && i + 1 < b.len() && b[i + 1].is_ascii_digit() {
                         // `blk_-1608`: a signed number glued to a name.
@@ -589,7 +607,9 @@ impl Masker {
                 }
                 let word = &tok[ws..i];
                 let after_eq = ws > 0 && b[ws - 1] == b'=';
-                if self.word_is_variable(word) || (self.on.kv && after_eq) {
+                // `AH02648:`: a message code that labels the message is part of the event.
+                let code = ws == 0 && i + 1 == b.len() && b[i] == b':' && is_message_code(word);
+                if !code && (self.word_is_variable(word) || (self.on.kv && after_eq)) {
                     // Fold a wildcard joined to the previous one by a single '.' or '-',
                     // or a port joined to an address by ':'.
                     if let Some(end) = last_wild_end {
@@ -695,6 +715,36 @@ fn split_tokens(b: &[u8], out: &mut Vec<(u32, u32, u8)>) {
             out.push((start as u32, i as u32, class));
         }
     }
+}
+
+/// A message code: one to four capital letters, three to six digits, maybe a capital
+/// letter (`AH02648`, `E1203`, `IEC0412W`).
+fn is_message_code(w: &str) -> bool {
+    let b = w.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let digits = b[letters..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let rest = &b[letters + digits..];
+    (1..=4).contains(&letters)
+        && (3..=6).contains(&digits)
+        && (rest.is_empty() || (rest.len() == 1 && rest[0].is_ascii_uppercase()))
+}
+
+/// A base64 blob (a key fingerprint, a digest): at least 16 characters of the base64
+/// alphabet (`=` only as padding at the end) with upper- and lower-case letters and digits.
+fn is_blob(s: &str) -> bool {
+    let b = s.trim_end_matches('=').as_bytes();
+    b.len() >= 16
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/'))
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().any(u8::is_ascii_uppercase)
+        && b.iter().any(u8::is_ascii_lowercase)
+        && !b.starts_with(b"/")
+}
+
+/// Hex bytes joined by colons, at least eight of them (`ab:cd:…`, a digest).
+fn is_colon_hex(s: &str) -> bool {
+    let groups = s.split(':');
+    s.len() >= 23 && groups.clone().all(|g| g.len() == 2 && g.bytes().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn is_literal(w: &str) -> bool {
@@ -1181,6 +1231,14 @@ mod tests {
     #[test]
     fn masks_values_and_keeps_words() {
         let cases = [
+            // A leading message code is a constant; the same shape elsewhere is a value.
+            ("QV02648: worker 1234 exited", "QV02648: worker <*> exited"),
+            ("key type XK25519 unknown", "key type <*> unknown"),
+            // A fingerprint or digest is one value.
+            ("host key SHA256:Qx0aZ9fG5Xf+XfeZK2co0kq/abT ok", "host key SHA256:<*> ok"),
+            ("key MD5:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89", "key MD5:<*>"),
+            ("blob q9ZxW2bLm4Kp8Rt3Yv== sent", "blob <*> sent"),
+            ("totalCalories=1267750 today", "totalCalories=<*> today"),
             (
                 "Accepted password for root from 10.1.2.3 port 22 ssh2",
                 "Accepted password for root from <*> port <*> ssh2",
