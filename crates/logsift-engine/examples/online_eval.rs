@@ -50,10 +50,11 @@ fn main() {
         let ids: Vec<_> = lines.iter().map(|(_, c)| miner.add(c).cluster_id).collect();
         let mut csv = String::from("LineId,ClusterId,Template\n");
         for ((line_id, _), id) in lines.iter().zip(&ids) {
-            let template = miner.template(*id).unwrap_or_default();
+            let id = miner.resolve(*id);
+            let template = miner.template(id).unwrap_or_default();
             let _ = writeln!(csv, "{line_id},{id},{}", quote(&template));
         }
-        eprintln!("{name}: {} lines, {} clusters alive", lines.len(), miner.clusters().len());
+        eprintln!("{name}: {} lines, {} clusters, {} merged", lines.len(), miner.len(), miner.merges().len());
         std::fs::write(out.join(format!("{name}.csv")), csv).unwrap_or_else(|e| fail(&e.to_string()));
     }
 }

@@ -5,6 +5,15 @@
 //! of positions where both carry the same token reaches `similarity`; positions that differ
 //! become `<*>`. Otherwise a new cluster is born with the next id.
 //!
+//! The miner also learns which positions are variables from the messages themselves:
+//! clusters that differ from a message only in the same positions (siblings, also across
+//! first tokens when the first word is a label that varies) are *merged*: the earliest
+//! survives, the others are recorded as merged into it ([`Miner::merges`],
+//! [`Miner::merged_into`], [`Miner::resolve`]) and their ids are never given again. A
+//! message of another length joins a template it aligns with around one `<*>`, which then
+//! stands for several words (a variable's *gap*). Matching respects punctuation framing a
+//! value (`<*>,` holds `LOCAL,`; `"a"` and `"b"` make `"<*>"`).
+//!
 //! Speed comes from interning tokens to `u32` and from a bounded cache from a message's
 //! masked token sequence to its cluster. The cache is *transparent*: an entry is used only
 //! while its bucket is unchanged since the entry was written, and written only when a fresh
@@ -74,6 +83,13 @@ pub struct ClusterInfo {
 /// the message) show that those positions are variables.
 const SIBLINGS: usize = 3;
 
+/// Constant words siblings must share outside the positions where they differ: in a short
+/// message (`VM Started`, `VM Paused`) the one word that differs is the event.
+const MIN_CONSTANTS: usize = 2;
+
+/// A bucket and the generation an answer holds for (see `Miner::remember`).
+type Fresh = ((u32, u32), u64);
+
 /// Id of the wildcard token.
 const WILD: u32 = 0;
 /// Id of a token that no template holds (never interned).
@@ -132,6 +148,10 @@ pub(crate) struct Cluster {
     /// White space around the tokens of the first message (len + 1 entries).
     pub(crate) seps: Vec<Box<str>>,
     pub(crate) size: u64,
+    /// The one position (a `<*>`) whose variable has been seen spanning several words.
+    pub(crate) gap: Option<u32>,
+    /// The cluster this one was merged into; a merged cluster is in no bucket.
+    pub(crate) merged_into: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -148,6 +168,12 @@ pub struct Miner {
     interner: Interner,
     clusters: Vec<Cluster>,
     buckets: FxHashMap<(u32, u32), Bucket>,
+    /// Live clusters by token count (where a variable first token is looked for).
+    by_len: FxHashMap<u32, Vec<u32>>,
+    /// Live clusters by bucket first token (where a message of another length is aligned).
+    by_first: FxHashMap<u32, Vec<u32>>,
+    /// Every merge, in order: (merged cluster, the cluster it was merged into).
+    merges: Vec<(ClusterId, ClusterId)>,
     cache: FxHashMap<Box<[u32]>, (u32, u64)>,
     generation: u64,
     scratch: Tokens,
@@ -166,6 +192,9 @@ impl Miner {
             interner: Interner::new(),
             clusters: Vec::new(),
             buckets: FxHashMap::default(),
+            by_len: FxHashMap::default(),
+            by_first: FxHashMap::default(),
+            merges: Vec::new(),
             cache: FxHashMap::default(),
             generation: 0,
             scratch,
@@ -234,7 +263,7 @@ impl Miner {
         if let Some(&(c, _)) = self.cache_get(ids, key) {
             return Some(ClusterId(c as u64 + 1));
         }
-        self.find(key, ids, &toks).map(|c| ClusterId(c as u64 + 1))
+        self.find(key, ids, &toks).map(|(c, _)| ClusterId(c as u64 + 1))
     }
 
     fn cache_get(&self, ids: &[u32], key: (u32, u32)) -> Option<&(u32, u64)> {
@@ -249,7 +278,7 @@ impl Miner {
     /// Assigns tokenised `toks` to a cluster. Also returns the bucket and its generation
     /// when a fresh search in the state left behind picks the same cluster (what the
     /// message caches may remember), else `None`.
-    fn assign(&mut self, toks: &Tokens) -> (Assignment, Option<((u32, u32), u64)>) {
+    fn assign(&mut self, toks: &Tokens) -> (Assignment, Option<Fresh>) {
         let (ids, epoch) = (toks.ids(), self.interner.epoch());
         let key = bucket_key(ids, first_masked(toks));
         if let Some(&(c, generation)) = self.cache_get(ids, key) {
@@ -258,19 +287,23 @@ impl Miner {
             return (a, Some((key, generation)));
         }
         let (c, change) = match self.find(key, ids, toks) {
-            Some(c) => {
+            Some((c, route)) => {
                 let mut changed = false;
-                for i in 0..ids.len() {
-                    let new = match self.relate_at(&self.clusters[c].tokens, i, ids[i], toks.masked(i)) {
-                        Relation::Same => continue,
-                        Relation::Widen(s) => self.interner.intern(&s),
-                        Relation::Value | Relation::Differ | Relation::Distinct => WILD,
-                    };
-                    self.clusters[c].tokens[i] = new;
-                    changed = true;
+                match route {
+                    Route::Own | Route::Wild => {}
+                    Route::Merge(others) => {
+                        self.merge(c, &others);
+                        changed = true;
+                    }
+                    Route::Elastic(j) => {
+                        self.stretch(c, j, ids.len());
+                        changed = true;
+                    }
                 }
+                changed |= self.generalize(c, ids, toks);
                 self.clusters[c].size += 1;
                 if changed {
+                    let key = self.cluster_key(c);
                     self.bump(key);
                 }
                 (c, if changed { Change::Generalized } else { Change::Unchanged })
@@ -278,17 +311,15 @@ impl Miner {
             None => {
                 let tokens: Vec<u32> = (0..toks.len()).map(|i| self.interner.intern(toks.masked(i))).collect();
                 let seps = (0..=toks.len()).map(|i| toks.separator(i).into()).collect();
-                self.clusters.push(Cluster { tokens, seps, size: 1 });
+                self.clusters.push(Cluster { tokens, seps, size: 1, gap: None, merged_into: None });
                 let c = self.clusters.len() - 1;
-                // The key is recomputed: the first token may have been interned just now.
-                let key = self.cluster_key(c);
-                self.buckets.entry(key).or_default().members.push(c as u32);
-                self.bump(key);
+                self.place(c);
                 (c, Change::Created)
             }
         };
         // Unchanged, the state is as the search found it, and would be found again.
-        let fresh = self.remember(key, ids, toks, c, epoch, change == Change::Unchanged);
+        let found = change == Change::Unchanged && self.cluster_key(c) == key;
+        let fresh = self.remember(key, ids, toks, c, epoch, found);
         (Assignment { cluster_id: ClusterId(c as u64 + 1), change }, fresh)
     }
 
@@ -311,10 +342,11 @@ impl Miner {
         c: usize,
         epoch: u32,
         found: bool,
-    ) -> Option<((u32, u32), u64)> {
+    ) -> Option<Fresh> {
         let cap = self.config.drain.cache_capacity;
         let known = !ids.contains(&UNKNOWN);
-        if cap == 0 || !(known || self.interner.epoch() == epoch) || !(found || self.find(key, ids, toks) == Some(c)) {
+        let again = || matches!(self.find(key, ids, toks), Some((f, Route::Own)) if f == c);
+        if cap == 0 || !(known || self.interner.epoch() == epoch) || !(found || again()) {
             return None;
         }
         let generation = self.buckets.get(&key).map_or(0, |b| b.generation);
@@ -346,30 +378,60 @@ impl Miner {
         bucket_key(t, t.first().map(|&f| self.interner.str(f)))
     }
 
-    /// The cluster a message joins: the best match within the allowance, else a sibling
-    /// whose differences the bucket has shown to be variables.
-    fn find(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<usize> {
-        match self.best_match(key, ids, toks) {
-            None if !self.exact() => self.sibling_match(key, ids, toks),
-            found => found,
+    /// The cluster a message joins, and how: the best match of its bucket within the
+    /// allowance; else siblings of the bucket whose differences show variables (merged);
+    /// else the best match among templates of its length with a variable first token; else a
+    /// template its tokens align with around one variable of another word count; else
+    /// clusters of other buckets that differ from it only in the first token (merged).
+    fn find(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<(usize, Route)> {
+        if let Some(c) = self.best_match(key, ids, toks) {
+            return Some((c, Route::Own));
         }
+        if self.exact() {
+            return None;
+        }
+        if let Some(group) = self.sibling_match(key, ids, toks) {
+            return Some((group[0], Route::Merge(group[1..].to_vec())));
+        }
+        if key.1 != WILD {
+            if let Some(c) = self.best_match((key.0, WILD), ids, toks) {
+                return Some((c, Route::Wild));
+            }
+        }
+        if let Some((c, j)) = self.elastic_match(key, ids, toks) {
+            return Some((c, Route::Elastic(j)));
+        }
+        if let Some(group) = self.first_siblings(key, ids, toks) {
+            return Some((group[0], Route::Merge(group[1..].to_vec())));
+        }
+        None
+    }
+
+    /// Whether template `t` and the message agree at position `i` (template) / `k` (message).
+    fn agrees(&self, t: &[u32], i: usize, ids: &[u32], toks: &Tokens, k: usize) -> bool {
+        matches!(self.relate_at(t, i, ids[k], toks.masked(k)), Relation::Same | Relation::Widen(_) | Relation::Value)
     }
 
     /// When [`SIBLINGS`] − 1 clusters of the bucket each differ from the message in
-    /// exactly the same positions (and nowhere else, at most half of them), those positions
-    /// hold variables: the earliest of those clusters is the match, and generalises there.
-    fn sibling_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<usize> {
+    /// exactly the same positions (and nowhere else, at most half of them, with at least two
+    /// constant words left), those positions hold variables: every cluster that differs
+    /// there is one event with the message. Returns them, earliest first.
+    fn sibling_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<Vec<usize>> {
         let bucket = self.buckets.get(&key)?;
         let limit = ids.len() / 2;
-        let mut groups: Vec<(Vec<u16>, usize, usize)> = Vec::new();
+        let mut groups: Vec<(Vec<u16>, Vec<usize>)> = Vec::new();
         let mut diff: Vec<u16> = Vec::new();
+        let mut best: Option<usize> = None;
         'clusters: for &c in &bucket.members {
             let cluster = &self.clusters[c as usize];
             diff.clear();
+            let mut constants = 0;
             for (i, &b) in ids.iter().enumerate() {
                 match self.relate_at(&cluster.tokens, i, b, toks.masked(i)) {
-                    Relation::Same | Relation::Widen(_) | Relation::Value => {}
-                    Relation::Differ => {
+                    Relation::Same | Relation::Widen(_) | Relation::Value => {
+                        constants += usize::from(!self.interner.str(cluster.tokens[i]).contains(WILDCARD));
+                    }
+                    Relation::Differ | Relation::Vary(_) => {
                         diff.push(i as u16);
                         if diff.len() > limit {
                             continue 'clusters;
@@ -378,20 +440,202 @@ impl Miner {
                     Relation::Distinct => continue 'clusters,
                 }
             }
-            if diff.is_empty() {
+            if diff.is_empty() || constants < MIN_CONSTANTS {
                 continue;
             }
-            match groups.iter_mut().find(|g| g.0 == diff) {
+            match groups.iter().position(|g| g.0 == diff) {
                 Some(g) => {
-                    g.2 += 1;
-                    if g.2 + 1 >= SIBLINGS {
-                        return Some(g.1);
+                    groups[g].1.push(c as usize);
+                    if best.is_none() && groups[g].1.len() + 1 >= SIBLINGS {
+                        best = Some(g);
                     }
                 }
-                None => groups.push((diff.clone(), c as usize, 1)),
+                None => groups.push((diff.clone(), vec![c as usize])),
             }
         }
-        None
+        best.map(|g| std::mem::take(&mut groups[g].1))
+    }
+
+    /// Clusters of the message's length but other buckets that agree with it everywhere but
+    /// in the first token (at least [`MIN_CONSTANTS`] constant words elsewhere): with
+    /// [`SIBLINGS`] − 1 of them, the first position holds a variable. Earliest first.
+    fn first_siblings(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<Vec<usize>> {
+        if key.1 == WILD || ids.len() < 2 {
+            return None;
+        }
+        let mut group = Vec::new();
+        'clusters: for &c in self.by_len.get(&key.0)? {
+            let t = &self.clusters[c as usize].tokens;
+            if !matches!(self.relate(t[0], ids[0], toks.masked(0)), Relation::Differ | Relation::Vary(_)) {
+                continue;
+            }
+            let mut constants = 0;
+            for i in 1..ids.len() {
+                if !self.agrees(t, i, ids, toks, i) {
+                    continue 'clusters;
+                }
+                constants += usize::from(!self.interner.str(t[i]).contains(WILDCARD));
+            }
+            if constants >= MIN_CONSTANTS {
+                group.push(c as usize);
+            }
+        }
+        if group.len() + 1 < SIBLINGS {
+            return None;
+        }
+        // A word whose value varies stands first mostly as a label (`name:`); a plain first
+        // word varies with the event (`cupsd startup succeeded`) unless much else is constant.
+        let constants = (1..ids.len()).filter(|&i| !toks.masked(i).contains(WILDCARD)).count();
+        if !toks.masked(0).ends_with(':') && constants < 2 * MIN_CONSTANTS {
+            return None;
+        }
+        group.sort_unstable();
+        Some(group)
+    }
+
+    /// A template of another length that the message aligns with around one variable: the
+    /// same constants before and after one `<*>` of the template, which stands for one or
+    /// more words of the message (or a run of `<*>` that stands for fewer). Returns the
+    /// cluster and the position of that variable in the template.
+    fn elastic_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<(usize, usize)> {
+        let n = ids.len();
+        let mut best: Option<(usize, usize, usize)> = None;
+        for &c in self.by_first.get(&key.1)? {
+            let cluster = &self.clusters[c as usize];
+            let t = &cluster.tokens;
+            let m = t.len();
+            if m == n || m == 0 || n == 0 {
+                continue;
+            }
+            let short = m.min(n);
+            let p = (0..short).take_while(|&i| self.agrees(t, i, ids, toks, i)).count();
+            let s = (0..short).take_while(|&k| self.agrees(t, m - 1 - k, ids, toks, n - 1 - k)).count();
+            // The template run t[j..j + w] stands for the message run ids[j..j + v].
+            let w = if n > m { 1 } else { m - n + 1 };
+            let fits = |j: usize| {
+                j <= p
+                    && m - j - w <= s
+                    && t[j..j + w].iter().all(|&x| x == WILD)
+                    && cluster.gap.is_none_or(|g| (j..j + w).contains(&(g as usize)))
+            };
+            let Some(j) = (0..=m - w).find(|&j| fits(j)) else { continue };
+            let constants = t.iter().enumerate().filter(|&(i, &x)| (i < j || i >= j + w) && x != WILD).count();
+            if constants < MIN_CONSTANTS || 2 * constants < m - w {
+                continue;
+            }
+            if best.is_none_or(|(_, _, k)| constants > k) {
+                best = Some((c as usize, j, constants));
+            }
+        }
+        best.map(|(c, j, _)| (c, j))
+    }
+
+    /// Puts live cluster `c` in its bucket and indexes, and bumps the bucket.
+    /// Lists stay in order of birth (a moved cluster too), as a restored miner has them.
+    fn place(&mut self, c: usize) {
+        let key = self.cluster_key(c);
+        let add = |v: &mut Vec<u32>| {
+            let at = v.partition_point(|&x| x < c as u32);
+            v.insert(at, c as u32);
+        };
+        add(&mut self.buckets.entry(key).or_default().members);
+        add(self.by_len.entry(key.0).or_default());
+        add(self.by_first.entry(key.1).or_default());
+        self.bump(key);
+    }
+
+    /// Takes cluster `c`, in bucket `key`, out of its bucket and indexes (before it is
+    /// moved or merged), and bumps the bucket.
+    fn unplace(&mut self, c: usize, key: (u32, u32)) {
+        let drop = |v: &mut Vec<u32>| v.retain(|&x| x != c as u32);
+        if let Some(b) = self.buckets.get_mut(&key) {
+            drop(&mut b.members);
+        }
+        if let Some(v) = self.by_len.get_mut(&key.0) {
+            drop(v);
+        }
+        if let Some(v) = self.by_first.get_mut(&key.1) {
+            drop(v);
+        }
+        self.bump(key);
+    }
+
+    /// Generalises position `i` of the template of `c` to admit token `m` (text `m_str`).
+    fn widen(&mut self, c: usize, i: usize, m: u32, m_str: &str) -> bool {
+        let new = match self.relate_at(&self.clusters[c].tokens, i, m, m_str) {
+            Relation::Same => return false,
+            Relation::Widen(s) => self.interner.intern(&s),
+            Relation::Vary(s) => self.interner.intern(&s),
+            Relation::Value | Relation::Differ | Relation::Distinct => WILD,
+        };
+        self.clusters[c].tokens[i] = new;
+        true
+    }
+
+    /// Moves cluster `c` to the bucket of its template if that is no longer `old`.
+    fn rebucket(&mut self, c: usize, old: (u32, u32)) {
+        if self.cluster_key(c) != old {
+            self.unplace(c, old);
+            self.place(c);
+        }
+    }
+
+    /// Generalises the template of `c` wherever the message differs; a message longer than
+    /// the template is aligned around the template's gap.
+    fn generalize(&mut self, c: usize, ids: &[u32], toks: &Tokens) -> bool {
+        let old = self.cluster_key(c);
+        let m = self.clusters[c].tokens.len();
+        let (gap, extra) = (self.clusters[c].gap.map_or(usize::MAX, |g| g as usize), ids.len().saturating_sub(m));
+        let mut changed = false;
+        for i in 0..m {
+            let k = if i > gap { i + extra } else { i };
+            changed |= self.widen(c, i, ids[k], toks.masked(k));
+        }
+        if changed {
+            self.rebucket(c, old);
+        }
+        changed
+    }
+
+    /// Merges `others` (of the same length) into `survivor`: its template generalises
+    /// wherever theirs differ, it takes their sizes, and they are recorded as merged into it.
+    fn merge(&mut self, survivor: usize, others: &[usize]) {
+        let old = self.cluster_key(survivor);
+        for &o in others {
+            let key = self.cluster_key(o);
+            self.unplace(o, key);
+            self.clusters[o].merged_into = Some(survivor as u32);
+            self.merges.push((ClusterId(o as u64 + 1), ClusterId(survivor as u64 + 1)));
+            for i in 0..self.clusters[o].tokens.len() {
+                let t = self.clusters[o].tokens[i];
+                let t_str = self.interner.str(t).to_string();
+                self.widen(survivor, i, t, &t_str);
+            }
+            let (size, gap) = (self.clusters[o].size, self.clusters[o].gap);
+            let s = &mut self.clusters[survivor];
+            s.size += size;
+            s.gap = s.gap.or(gap);
+        }
+        self.rebucket(survivor, old);
+    }
+
+    /// Lets the variable at `j` of cluster `c` stand for several words, so that a message
+    /// of `n` tokens aligns with it: a longer message leaves the template as it is; a shorter
+    /// one collapses the template's run of `<*>` at `j` into one.
+    fn stretch(&mut self, c: usize, j: usize, n: usize) {
+        let m = self.clusters[c].tokens.len();
+        if n < m {
+            let key = self.cluster_key(c);
+            self.unplace(c, key);
+            let d = m - n;
+            let cl = &mut self.clusters[c];
+            cl.tokens.drain(j + 1..j + 1 + d);
+            cl.seps.drain(j + 1..j + 1 + d);
+            cl.gap = Some(j as u32);
+            self.place(c);
+        } else {
+            self.clusters[c].gap = Some(j as u32);
+        }
     }
 
     /// The cluster of the bucket with the fewest mismatched constant tokens, if that is
@@ -406,7 +650,7 @@ impl Miner {
             for (i, &b) in ids.iter().enumerate() {
                 match self.relate_at(t, i, b, toks.masked(i)) {
                     Relation::Same | Relation::Widen(_) | Relation::Value => {}
-                    Relation::Differ => {
+                    Relation::Differ | Relation::Vary(_) => {
                         cost += 1;
                         if cost > allowed || best.is_some_and(|(_, best_cost)| cost >= best_cost) {
                             continue 'clusters;
@@ -429,7 +673,7 @@ impl Miner {
     /// after a name key such as `user` a different word is a value, not another event.
     fn relate_at(&self, t: &[u32], i: usize, m: u32, m_str: &str) -> Relation {
         match self.relate(t[i], m, m_str) {
-            Relation::Differ
+            Relation::Differ | Relation::Vary(_)
                 if !self.exact() && i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) =>
             {
                 Relation::Value
@@ -463,10 +707,25 @@ impl Miner {
         if m_str.contains(WILDCARD) && m_str.replace(WILDCARD, "") == t_str {
             return Relation::Widen(m_str.to_string());
         }
-        if is_enum_like(t_str) && is_enum_like(m_str) {
+        // `<*>,` holds `LOCAL,`: the template's variable is only framed by punctuation.
+        if t_str.contains(WILDCARD) {
+            return if glob(t_str, m_str) { Relation::Same } else { Relation::Differ };
+        }
+        if m_str.contains(WILDCARD) {
+            return if glob(m_str, t_str) { Relation::Vary(m_str.to_string()) } else { Relation::Differ };
+        }
+        // A name in brackets (`[LNKE]`) is a value; a bare upper-case name a state.
+        let framed = frame(t_str, m_str);
+        if is_enum_like(t_str)
+            && is_enum_like(m_str)
+            && !framed.as_ref().is_some_and(|f| !f.starts_with(WILDCARD) && !f.ends_with(WILDCARD))
+        {
             return Relation::Distinct;
         }
-        Relation::Differ
+        match framed {
+            Some(pattern) => Relation::Vary(pattern),
+            None => Relation::Differ,
+        }
     }
 
     fn render(&self, c: &Cluster) -> String {
@@ -480,51 +739,93 @@ impl Miner {
         s
     }
 
-    fn get(&self, id: ClusterId) -> Option<&Cluster> {
-        self.clusters.get((id.0 as usize).checked_sub(1)?)
+    /// The cluster of `id`, or of the cluster it was merged into.
+    fn get(&self, id: ClusterId) -> Option<(ClusterId, &Cluster)> {
+        let id = self.resolve(id);
+        Some((id, self.clusters.get((id.0 as usize).checked_sub(1)?)?))
     }
 
+    /// The cluster that `id` now is: `id` itself, or the live cluster it was merged into
+    /// (through every later merge). Unknown ids are returned as they are.
+    pub fn resolve(&self, id: ClusterId) -> ClusterId {
+        let mut c = id;
+        while let Some(into) = self.merged_into(c) {
+            c = into;
+        }
+        c
+    }
+
+    /// The cluster `id` was merged into, if it was (one step; see [`Miner::resolve`]).
+    pub fn merged_into(&self, id: ClusterId) -> Option<ClusterId> {
+        let c = self.clusters.get((id.0 as usize).checked_sub(1)?)?;
+        c.merged_into.map(|s| ClusterId(s as u64 + 1))
+    }
+
+    /// Every merge so far, in order: (merged cluster, the cluster it was merged into). The
+    /// merged id is never given again; its messages belong to the other. A caller keeps how
+    /// many it has seen and reads the rest after each [`Miner::add`]. (A restored miner
+    /// lists the merges of its snapshot in order of the merged ids.)
+    pub fn merges(&self) -> &[(ClusterId, ClusterId)] {
+        &self.merges
+    }
+
+    /// The template of `id` (of the cluster it was merged into, if it was).
     pub fn template(&self, id: ClusterId) -> Option<String> {
-        self.get(id).map(|c| self.render(c))
+        self.get(id).map(|(_, c)| self.render(c))
     }
 
     /// The values of the template's variables in `message`, in order. Empty when the
     /// message does not have the template's shape.
     pub fn params(&self, id: ClusterId, message: &str) -> Vec<String> {
-        let Some(c) = self.get(id) else { return vec![] };
+        let Some((_, c)) = self.get(id) else { return vec![] };
         let mut toks = Tokens::default();
         self.masker.split(message, &mut toks);
-        if toks.len() != c.tokens.len() {
+        let m = c.tokens.len();
+        let gap = c.gap.map(|g| g as usize).filter(|_| toks.len() > m);
+        if toks.len() != m && gap.is_none() {
             return vec![];
         }
+        let extra = toks.len() - m;
         let mut out = Vec::new();
         for (i, &t) in c.tokens.iter().enumerate() {
             let pattern = self.interner.str(t);
-            if pattern == WILDCARD {
-                out.push(toks.original(i).to_string());
+            let k = if gap.is_some_and(|g| i > g) { i + extra } else { i };
+            if gap == Some(i) {
+                out.push((i..=i + extra).map(|k| toks.original(k)).collect::<Vec<_>>().join(" "));
+            } else if pattern == WILDCARD {
+                out.push(toks.original(k).to_string());
             } else if pattern.contains(WILDCARD) {
-                extract(pattern, toks.original(i), &mut out);
+                extract(pattern, toks.original(k), &mut out);
             }
         }
         out
     }
 
+    /// The cluster `id` (or the cluster it was merged into, whose id the answer carries).
     pub fn cluster(&self, id: ClusterId) -> Option<ClusterInfo> {
-        let c = self.get(id)?;
+        let (id, c) = self.get(id)?;
         Some(ClusterInfo { id, template: self.render(c), size: c.size })
     }
 
-    /// Every cluster, in order of birth.
+    /// Every live cluster (none that was merged into another), in order of birth.
     pub fn clusters(&self) -> Vec<ClusterInfo> {
-        (1..=self.clusters.len() as u64).filter_map(|i| self.cluster(ClusterId(i))).collect()
+        (0..self.clusters.len())
+            .filter(|&c| self.clusters[c].merged_into.is_none())
+            .map(|c| ClusterInfo {
+                id: ClusterId(c as u64 + 1),
+                template: self.render(&self.clusters[c]),
+                size: self.clusters[c].size,
+            })
+            .collect()
     }
 
+    /// Live clusters.
     pub fn len(&self) -> usize {
-        self.clusters.len()
+        self.clusters.len() - self.merges.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.clusters.is_empty()
+        self.len() == 0
     }
 
     pub fn snapshot(&self) -> MinerSnapshot {
@@ -535,6 +836,8 @@ impl Miner {
                 tokens: c.tokens.iter().map(|&t| self.interner.str(t).to_string()).collect(),
                 seps: c.seps.iter().map(|s| s.to_string()).collect(),
                 size: c.size,
+                gap: c.gap,
+                merged_into: c.merged_into.map(|s| s as u64 + 1),
             })
             .collect();
         MinerSnapshot::new(&self.config, clusters)
@@ -546,9 +849,13 @@ impl Miner {
         for s in states {
             let tokens: Vec<u32> = s.tokens.iter().map(|t| m.interner.intern(t)).collect();
             let c = m.clusters.len();
-            m.clusters.push(Cluster { tokens, seps: s.seps.into_iter().map(Into::into).collect(), size: s.size });
-            let key = m.cluster_key(c);
-            m.buckets.entry(key).or_default().members.push(c as u32);
+            let merged_into = s.merged_into.map(|id| (id - 1) as u32);
+            let seps = s.seps.into_iter().map(Into::into).collect();
+            m.clusters.push(Cluster { tokens, seps, size: s.size, gap: s.gap, merged_into });
+            match merged_into {
+                None => m.place(c),
+                Some(into) => m.merges.push((ClusterId(c as u64 + 1), ClusterId(into as u64 + 1))),
+            }
         }
         Ok(m)
     }
@@ -556,6 +863,19 @@ impl Miner {
 
 fn first_masked(toks: &Tokens) -> Option<&str> {
     (!toks.is_empty()).then(|| toks.masked(0))
+}
+
+/// How a message joins the cluster [`Miner::find`] picked.
+#[derive(Debug, PartialEq)]
+enum Route {
+    /// The best match of its own bucket.
+    Own,
+    /// The best match among templates of its length whose first token is a variable.
+    Wild,
+    /// After these clusters are merged into the one picked.
+    Merge(Vec<usize>),
+    /// A template of another length, its variable at this position standing for several words.
+    Elastic(usize),
 }
 
 /// How a template token relates to a message token.
@@ -568,6 +888,9 @@ enum Relation {
     Value,
     /// Different: a mismatch, and a variable if the message joins.
     Differ,
+    /// Different (a mismatch) in a value framed alike (`LOCAL,` and `<*>,`, `"a"` and
+    /// `"b"`): a variable in this frame if the message joins.
+    Vary(String),
     /// Different in a way that means a different event (`RUNNING` vs `FAILED`).
     Distinct,
 }
@@ -596,6 +919,37 @@ fn bucket_key(ids: &[u32], first: Option<&str>) -> (u32, u32) {
         (Some(&id), Some(f)) if !f.contains(WILDCARD) => (ids.len() as u32, id),
         _ => (ids.len() as u32, WILD),
     }
+}
+
+/// Whether `text` (no wildcard) fits `pattern`, each wildcard standing for at least one byte.
+fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split(WILDCARD).collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if text.contains(WILDCARD) || text.len() < first.len() + last.len() + parts.len() - 1 {
+        return false;
+    }
+    let Some(mut rest) = text.strip_prefix(first) else { return false };
+    let Some(r) = rest.strip_suffix(last) else { return false };
+    rest = r;
+    for lit in &parts[1..parts.len() - 1] {
+        // Leave at least one byte to the wildcard before the literal.
+        let Some(at) = rest.get(1..).and_then(|r| r.find(lit)) else { return false };
+        rest = &rest[at + 1 + lit.len()..];
+    }
+    !rest.is_empty()
+}
+
+/// The punctuation two different constant words share around different cores, as a
+/// pattern (`"alice"`, `"bob"` → `"<*>"`; `eth0,` … `lo,` → `<*>,`), if any.
+fn frame(a: &str, b: &str) -> Option<String> {
+    let punct = |c: u8| c.is_ascii_punctuation() && !matches!(c, b'_' | b'-' | b'.' | b'/');
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let lead = x.iter().zip(y).take_while(|(p, q)| p == q && punct(**p)).count();
+    let trail = x[lead..].iter().rev().zip(y[lead..].iter().rev()).take_while(|(p, q)| p == q && punct(**p)).count();
+    if lead + trail == 0 || x.len() == lead + trail || y.len() == lead + trail {
+        return None;
+    }
+    Some(format!("{}{WILDCARD}{}", &a[..lead], &a[a.len() - trail..]))
 }
 
 /// Pushes the parts of `text` that stand where `pattern` has wildcards.
