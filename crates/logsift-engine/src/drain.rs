@@ -301,6 +301,8 @@ impl Miner {
                     }
                 }
                 changed |= self.generalize(c, ids, toks);
+                // Clusters born before the gap was known may align with it now.
+                let c = if self.clusters[c].gap.is_some() && changed { self.absorb_aligned(c) } else { c };
                 self.clusters[c].size += 1;
                 if changed {
                     let key = self.cluster_key(c);
@@ -431,7 +433,7 @@ impl Miner {
                     Relation::Same | Relation::Widen(_) | Relation::Value => {
                         constants += usize::from(!self.interner.str(cluster.tokens[i]).contains(WILDCARD));
                     }
-                    Relation::Differ | Relation::Vary(_) => {
+                    Relation::Differ | Relation::Vary => {
                         diff.push(i as u16);
                         if diff.len() > limit {
                             continue 'clusters;
@@ -466,7 +468,7 @@ impl Miner {
         let mut group = Vec::new();
         'clusters: for &c in self.by_len.get(&key.0)? {
             let t = &self.clusters[c as usize].tokens;
-            if !matches!(self.relate(t[0], ids[0], toks.masked(0)), Relation::Differ | Relation::Vary(_)) {
+            if !matches!(self.relate(t[0], ids[0], toks.masked(0)), Relation::Differ | Relation::Vary) {
                 continue;
             }
             let mut constants = 0;
@@ -520,7 +522,7 @@ impl Miner {
             };
             let Some(j) = (0..=m - w).find(|&j| fits(j)) else { continue };
             let constants = t.iter().enumerate().filter(|&(i, &x)| (i < j || i >= j + w) && x != WILD).count();
-            if constants < MIN_CONSTANTS || 2 * constants < m - w {
+            if constants <= MIN_CONSTANTS || 2 * constants < m - w {
                 continue;
             }
             if best.is_none_or(|(_, _, k)| constants > k) {
@@ -565,7 +567,13 @@ impl Miner {
         let new = match self.relate_at(&self.clusters[c].tokens, i, m, m_str) {
             Relation::Same => return false,
             Relation::Widen(s) => self.interner.intern(&s),
-            Relation::Vary(s) => self.interner.intern(&s),
+            Relation::Vary if m_str.contains(WILDCARD) => self.interner.intern(m_str),
+            Relation::Vary => {
+                let t_str = self.interner.str(self.clusters[c].tokens[i]);
+                let (lead, trail) = frame(t_str, m_str).expect("framed alike");
+                let pattern = format!("{}{WILDCARD}{}", &t_str[..lead], &t_str[t_str.len() - trail..]);
+                self.interner.intern(&pattern)
+            }
             Relation::Value | Relation::Differ | Relation::Distinct => WILD,
         };
         self.clusters[c].tokens[i] = new;
@@ -619,6 +627,57 @@ impl Miner {
         self.rebucket(survivor, old);
     }
 
+    /// Merges into one the clusters of `c`'s first token whose templates align with `c`'s
+    /// around its gap (the gap standing for one or more of their tokens). The earliest
+    /// survives, with `c`'s template; returns it.
+    fn absorb_aligned(&mut self, c: usize) -> usize {
+        let key = self.cluster_key(c);
+        let Some(gap) = self.clusters[c].gap.map(|g| g as usize) else { return c };
+        let t = self.clusters[c].tokens.clone();
+        let m = t.len();
+        let constants = t.iter().enumerate().filter(|&(i, &x)| i != gap && x != WILD).count();
+        if constants <= MIN_CONSTANTS {
+            return c;
+        }
+        let agree = |x: u32, y: u32| {
+            let y_str = self.interner.str(y);
+            matches!(self.relate(x, y, y_str), Relation::Same | Relation::Widen(_) | Relation::Value)
+        };
+        let mut group: Vec<usize> = Vec::new();
+        for &o in self.by_first.get(&key.1).map_or(&[][..], |v| &v[..]) {
+            let (o, u) = (o as usize, &self.clusters[o as usize].tokens);
+            let n = u.len();
+            if o == c || n <= m || self.clusters[o].gap.is_some() {
+                continue;
+            }
+            let fits = (0..gap).all(|i| agree(t[i], u[i])) && (gap + 1..m).all(|i| agree(t[i], u[i + n - m]));
+            if fits {
+                group.push(o);
+            }
+        }
+        if group.is_empty() {
+            return c;
+        }
+        let survivor = group[0].min(c);
+        if survivor != c {
+            // The earliest takes the template that holds them all.
+            let (old, from) = (self.cluster_key(survivor), self.clusters[c].clone());
+            self.unplace(survivor, old);
+            let s = &mut self.clusters[survivor];
+            (s.tokens, s.seps, s.gap) = (from.tokens, from.seps, from.gap);
+            self.place(survivor);
+        }
+        for o in group.into_iter().chain([c]).filter(|&o| o != survivor) {
+            let key = self.cluster_key(o);
+            self.unplace(o, key);
+            self.clusters[o].merged_into = Some(survivor as u32);
+            self.merges.push((ClusterId(o as u64 + 1), ClusterId(survivor as u64 + 1)));
+            let size = self.clusters[o].size;
+            self.clusters[survivor].size += size;
+        }
+        survivor
+    }
+
     /// Lets the variable at `j` of cluster `c` stand for several words, so that a message
     /// of `n` tokens aligns with it: a longer message leaves the template as it is; a shorter
     /// one collapses the template's run of `<*>` at `j` into one.
@@ -650,7 +709,7 @@ impl Miner {
             for (i, &b) in ids.iter().enumerate() {
                 match self.relate_at(t, i, b, toks.masked(i)) {
                     Relation::Same | Relation::Widen(_) | Relation::Value => {}
-                    Relation::Differ | Relation::Vary(_) => {
+                    Relation::Differ | Relation::Vary => {
                         cost += 1;
                         if cost > allowed || best.is_some_and(|(_, best_cost)| cost >= best_cost) {
                             continue 'clusters;
@@ -673,7 +732,7 @@ impl Miner {
     /// after a name key such as `user` a different word is a value, not another event.
     fn relate_at(&self, t: &[u32], i: usize, m: u32, m_str: &str) -> Relation {
         match self.relate(t[i], m, m_str) {
-            Relation::Differ | Relation::Vary(_)
+            Relation::Differ | Relation::Vary
                 if !self.exact() && i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) =>
             {
                 Relation::Value
@@ -712,19 +771,17 @@ impl Miner {
             return if glob(t_str, m_str) { Relation::Same } else { Relation::Differ };
         }
         if m_str.contains(WILDCARD) {
-            return if glob(m_str, t_str) { Relation::Vary(m_str.to_string()) } else { Relation::Differ };
+            return if glob(m_str, t_str) { Relation::Vary } else { Relation::Differ };
         }
         // A name in brackets (`[LNKE]`) is a value; a bare upper-case name a state.
         let framed = frame(t_str, m_str);
-        if is_enum_like(t_str)
-            && is_enum_like(m_str)
-            && !framed.as_ref().is_some_and(|f| !f.starts_with(WILDCARD) && !f.ends_with(WILDCARD))
-        {
+        if is_enum_like(t_str) && is_enum_like(m_str) && !framed.is_some_and(|(lead, trail)| lead > 0 && trail > 0) {
             return Relation::Distinct;
         }
-        match framed {
-            Some(pattern) => Relation::Vary(pattern),
-            None => Relation::Differ,
+        if framed.is_some() {
+            Relation::Vary
+        } else {
+            Relation::Differ
         }
     }
 
@@ -889,8 +946,8 @@ enum Relation {
     /// Different: a mismatch, and a variable if the message joins.
     Differ,
     /// Different (a mismatch) in a value framed alike (`LOCAL,` and `<*>,`, `"a"` and
-    /// `"b"`): a variable in this frame if the message joins.
-    Vary(String),
+    /// `"b"`): a variable in this frame (`<*>,`, `"<*>"`) if the message joins.
+    Vary,
     /// Different in a way that means a different event (`RUNNING` vs `FAILED`).
     Distinct,
 }
@@ -939,9 +996,10 @@ fn glob(pattern: &str, text: &str) -> bool {
     !rest.is_empty()
 }
 
-/// The punctuation two different constant words share around different cores, as a
-/// pattern (`"alice"`, `"bob"` → `"<*>"`; `eth0,` … `lo,` → `<*>,`), if any.
-fn frame(a: &str, b: &str) -> Option<String> {
+/// The punctuation two different constant words share around different cores, as the
+/// lengths of the shared lead and trail (`"alice"`, `"bob"` → `"<*>"`; `eth0,`, `lo,` →
+/// `<*>,`), if any.
+fn frame(a: &str, b: &str) -> Option<(usize, usize)> {
     let punct = |c: u8| c.is_ascii_punctuation() && !matches!(c, b'_' | b'-' | b'.' | b'/');
     let (x, y) = (a.as_bytes(), b.as_bytes());
     let lead = x.iter().zip(y).take_while(|(p, q)| p == q && punct(**p)).count();
@@ -949,7 +1007,7 @@ fn frame(a: &str, b: &str) -> Option<String> {
     if lead + trail == 0 || x.len() == lead + trail || y.len() == lead + trail {
         return None;
     }
-    Some(format!("{}{WILDCARD}{}", &a[..lead], &a[a.len() - trail..]))
+    Some((lead, trail))
 }
 
 /// Pushes the parts of `text` that stand where `pattern` has wildcards.

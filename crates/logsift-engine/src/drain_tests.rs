@@ -244,6 +244,20 @@ fn a_value_of_several_words_is_one_variable() {
         ],
         "Lost contact with the replica during resync, reason: <*>",
     );
+    // A cluster born before the variable was known to span words is merged in later (the
+    // earliest id survives).
+    let m = one_event(
+        &[
+            "Lost contact with the replica during resync, reason: connection reset by peer",
+            "Lost contact with the replica during resync, reason: timeout",
+            "Lost contact with the replica during resync, reason: refused",
+            "Lost contact with the replica during resync, reason: broken pipe",
+            "Lost contact with the replica during resync, reason: connection reset by peer",
+        ],
+        "Lost contact with the replica during resync, reason: <*>",
+    );
+    assert_eq!(m.resolve(ClusterId(2)), ClusterId(1));
+    assert_eq!(m.len(), 1);
     // A shorter message collapses a run of variables of a longer template.
     let m = one_event(
         &[
