@@ -296,7 +296,7 @@ impl Miner {
                         changed = true;
                     }
                     Route::Elastic(j) => {
-                        self.stretch(c, j, ids.len());
+                        self.stretch(c, j);
                         changed = true;
                     }
                 }
@@ -495,13 +495,13 @@ impl Miner {
         Some(group)
     }
 
-    /// A template of another length that the message aligns with around one variable: the
-    /// same constants before and after one `<*>` of the template, which stands for one or
-    /// more words of the message (or a run of `<*>` that stands for fewer). Returns the
-    /// cluster and the position of that variable in the template.
-    fn elastic_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<(usize, usize)> {
+    /// A template of another length that the message aligns with around one run of `<*>`:
+    /// the same constants before and after it (at least three, and half the template), the
+    /// run standing for one or more words of the message. Returns the cluster and the run
+    /// (start, length) in the template.
+    fn elastic_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<(usize, (usize, usize))> {
         let n = ids.len();
-        let mut best: Option<(usize, usize, usize)> = None;
+        let mut best: Option<(usize, usize, usize, usize)> = None;
         for &c in self.by_first.get(&key.1)? {
             let cluster = &self.clusters[c as usize];
             let t = &cluster.tokens;
@@ -512,24 +512,31 @@ impl Miner {
             let short = m.min(n);
             let p = (0..short).take_while(|&i| self.agrees(t, i, ids, toks, i)).count();
             let s = (0..short).take_while(|&k| self.agrees(t, m - 1 - k, ids, toks, n - 1 - k)).count();
-            // The template run t[j..j + w] stands for the message run ids[j..j + v].
-            let w = if n > m { 1 } else { m - n + 1 };
-            let fits = |j: usize| {
-                j <= p
+            // A run of variables t[j..j + w] stands for the message run ids[j..j + n - m + w].
+            let mut run = None;
+            let mut j = 0;
+            while j < m && run.is_none() {
+                let w = t[j..].iter().take_while(|&&x| x == WILD).count();
+                if w > 0
+                    && n + w > m
+                    && j <= p
                     && m - j - w <= s
-                    && t[j..j + w].iter().all(|&x| x == WILD)
                     && cluster.gap.is_none_or(|g| (j..j + w).contains(&(g as usize)))
-            };
-            let Some(j) = (0..=m - w).find(|&j| fits(j)) else { continue };
+                {
+                    run = Some((j, w));
+                }
+                j += w.max(1);
+            }
+            let Some((j, w)) = run else { continue };
             let constants = t.iter().enumerate().filter(|&(i, &x)| (i < j || i >= j + w) && x != WILD).count();
             if constants <= MIN_CONSTANTS || 2 * constants < m - w {
                 continue;
             }
-            if best.is_none_or(|(_, _, k)| constants > k) {
-                best = Some((c as usize, j, constants));
+            if best.is_none_or(|(_, _, _, k)| constants > k) {
+                best = Some((c as usize, j, w, constants));
             }
         }
-        best.map(|(c, j, _)| (c, j))
+        best.map(|(c, j, w, _)| (c, (j, w)))
     }
 
     /// Puts live cluster `c` in its bucket and indexes, and bumps the bucket.
@@ -647,7 +654,7 @@ impl Miner {
         for &o in self.by_first.get(&key.1).map_or(&[][..], |v| &v[..]) {
             let (o, u) = (o as usize, &self.clusters[o as usize].tokens);
             let n = u.len();
-            if o == c || n <= m || self.clusters[o].gap.is_some() {
+            if o == c || n < m || self.clusters[o].gap.is_some() {
                 continue;
             }
             let fits = (0..gap).all(|i| agree(t[i], u[i])) && (gap + 1..m).all(|i| agree(t[i], u[i + n - m]));
@@ -678,15 +685,13 @@ impl Miner {
         survivor
     }
 
-    /// Lets the variable at `j` of cluster `c` stand for several words, so that a message
-    /// of `n` tokens aligns with it: a longer message leaves the template as it is; a shorter
-    /// one collapses the template's run of `<*>` at `j` into one.
-    fn stretch(&mut self, c: usize, j: usize, n: usize) {
-        let m = self.clusters[c].tokens.len();
-        if n < m {
+    /// Lets the run of `w` variables at `j` of cluster `c` become one variable that stands
+    /// for one or more words (the cluster's gap).
+    fn stretch(&mut self, c: usize, (j, w): (usize, usize)) {
+        if w > 1 {
             let key = self.cluster_key(c);
             self.unplace(c, key);
-            let d = m - n;
+            let d = w - 1;
             let cl = &mut self.clusters[c];
             cl.tokens.drain(j + 1..j + 1 + d);
             cl.seps.drain(j + 1..j + 1 + d);
@@ -931,8 +936,9 @@ enum Route {
     Wild,
     /// After these clusters are merged into the one picked.
     Merge(Vec<usize>),
-    /// A template of another length, its variable at this position standing for several words.
-    Elastic(usize),
+    /// A template of another length, its run of variables (start, length) standing for the
+    /// message's words there.
+    Elastic((usize, usize)),
 }
 
 /// How a template token relates to a message token.

@@ -258,6 +258,17 @@ fn a_value_of_several_words_is_one_variable() {
     );
     assert_eq!(m.resolve(ClusterId(2)), ClusterId(1));
     assert_eq!(m.len(), 1);
+    // A run of variables (two-word values seen first) becomes one variable.
+    one_event(
+        &[
+            "Could not write the journal to disk: permission denied",
+            "Could not write the journal to disk: bad descriptor",
+            "Could not write the journal to disk: broken pipe",
+            "Could not write the journal to disk: connection timed out",
+            "Could not write the journal to disk: eof",
+        ],
+        "Could not write the journal to disk: <*>",
+    );
     // A shorter message collapses a run of variables of a longer template.
     let m = one_event(
         &[
