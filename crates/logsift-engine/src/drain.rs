@@ -302,7 +302,7 @@ impl Miner {
                 }
                 changed |= self.generalize(c, ids, toks);
                 // Clusters born before the gap was known may align with it now.
-                let c = if self.clusters[c].gap.is_some() && changed { self.absorb_aligned(c) } else { c };
+                let c = if changed { self.absorb(c) } else { c };
                 self.clusters[c].size += 1;
                 if changed {
                     let key = self.cluster_key(c);
@@ -634,30 +634,33 @@ impl Miner {
         self.rebucket(survivor, old);
     }
 
-    /// Merges into one the clusters of `c`'s first token whose templates align with `c`'s
-    /// around its gap (the gap standing for one or more of their tokens). The earliest
-    /// survives, with `c`'s template; returns it.
-    fn absorb_aligned(&mut self, c: usize) -> usize {
+    /// After the template of `c` generalised: merges into one the clusters that `c`'s
+    /// template now holds, those of its bucket it covers position by position and, when it
+    /// has a gap, those of its first token that align with it around the gap (the gap
+    /// standing for one or more of their tokens). The earliest survives, with `c`'s
+    /// template; returns it.
+    fn absorb(&mut self, c: usize) -> usize {
         let key = self.cluster_key(c);
-        let Some(gap) = self.clusters[c].gap.map(|g| g as usize) else { return c };
         let t = self.clusters[c].tokens.clone();
         let m = t.len();
+        let gap = self.clusters[c].gap.map_or(m, |g| g as usize);
         let constants = t.iter().enumerate().filter(|&(i, &x)| i != gap && x != WILD).count();
-        if constants <= MIN_CONSTANTS {
+        if constants < MIN_CONSTANTS || (gap < m && constants <= MIN_CONSTANTS) {
             return c;
         }
+        let candidates = if gap < m { self.by_first.get(&key.1) } else { self.buckets.get(&key).map(|b| &b.members) };
         let agree = |x: u32, y: u32| {
             let y_str = self.interner.str(y);
             matches!(self.relate(x, y, y_str), Relation::Same | Relation::Widen(_) | Relation::Value)
         };
         let mut group: Vec<usize> = Vec::new();
-        for &o in self.by_first.get(&key.1).map_or(&[][..], |v| &v[..]) {
+        for &o in candidates.map_or(&[][..], |v| &v[..]) {
             let (o, u) = (o as usize, &self.clusters[o as usize].tokens);
             let n = u.len();
-            if o == c || n < m || self.clusters[o].gap.is_some() {
+            if o == c || n < m || (gap == m && n != m) || self.clusters[o].gap.is_some() {
                 continue;
             }
-            let fits = (0..gap).all(|i| agree(t[i], u[i])) && (gap + 1..m).all(|i| agree(t[i], u[i + n - m]));
+            let fits = (0..gap.min(m)).all(|i| agree(t[i], u[i])) && (gap + 1..m).all(|i| agree(t[i], u[i + n - m]));
             if fits {
                 group.push(o);
             }

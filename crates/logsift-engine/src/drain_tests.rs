@@ -298,6 +298,18 @@ fn word_values_merge_once_siblings_show_them() {
         "Recording metrics for store <*>",
     );
     assert_eq!(m.resolve(ClusterId(2)), ClusterId(1));
+    // Two state names were two events until a third value showed a variable there: the
+    // cluster the generalised template now covers is merged in.
+    let m = one_event(
+        &[
+            "Flushing all stores of the state manager: IDLE",
+            "Flushing all stores of the state manager: DRAINING",
+            "Flushing all stores of the state manager: paused",
+            "Flushing all stores of the state manager: DRAINING",
+        ],
+        "Flushing all stores of the state manager: <*>",
+    );
+    assert_eq!(m.merges(), [(ClusterId(2), ClusterId(1))]);
 }
 
 // Class 4: values glued to punctuation keep the punctuation in the template, and a value
