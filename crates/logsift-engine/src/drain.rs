@@ -299,6 +299,10 @@ impl Miner {
                         self.stretch(c, j);
                         changed = true;
                     }
+                    Route::Splice(others, frame) => {
+                        self.splice(c, &others, frame);
+                        changed = true;
+                    }
                 }
                 changed |= self.generalize(c, ids, toks);
                 // Clusters born before the gap was known may align with it now.
@@ -403,10 +407,116 @@ impl Miner {
         if let Some((c, j)) = self.elastic_match(key, ids, toks) {
             return Some((c, Route::Elastic(j)));
         }
+        if let Some((group, frame)) = self.gap_siblings(key, ids, toks) {
+            return Some((group[0], Route::Splice(group[1..].to_vec(), frame)));
+        }
         if let Some(group) = self.first_siblings(key, ids, toks) {
             return Some((group[0], Route::Merge(group[1..].to_vec())));
         }
         None
+    }
+
+    /// Clusters of the message's first token that share with it the same words before and
+    /// after one stretch where they all differ, of several words in at least one of them
+    /// (`failed (98: No route to host)`, `failed (13: Connection reset by peer)`): with
+    /// [`SIBLINGS`] − 1 of them, that stretch is one variable of varying word count.
+    /// Returns them, earliest first, and the frame (words before, words after).
+    fn gap_siblings(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<(Vec<usize>, (usize, usize))> {
+        let n = ids.len();
+        let mut groups: Vec<((usize, usize), Vec<usize>)> = Vec::new();
+        for &c in self.by_first.get(&key.1)? {
+            let cluster = &self.clusters[c as usize];
+            let t = &cluster.tokens;
+            let m = t.len();
+            if cluster.gap.is_some() || m < 2 || n < 2 {
+                continue;
+            }
+            let short = m.min(n);
+            let p = (0..short).take_while(|&i| self.agrees(t, i, ids, toks, i)).count().min(short - 1);
+            let s = (0..short - p - 1).take_while(|&k| self.agrees(t, m - 1 - k, ids, toks, n - 1 - k)).count();
+            if (m - p - s).max(n - p - s) < 2 {
+                continue;
+            }
+            // Upper-case names on both sides (`NEW to RUNNING`, `IDLE`) tell events apart.
+            if t[p..m - s].iter().any(|&x| is_enum_like(self.interner.str(x)))
+                && (p..n - s).any(|k| is_enum_like(toks.masked(k)))
+            {
+                continue;
+            }
+            let constants =
+                t[..p].iter().chain(&t[m - s..]).filter(|&&x| !self.interner.str(x).contains(WILDCARD)).count();
+            if constants <= MIN_CONSTANTS || 2 * constants < short - 1 {
+                continue;
+            }
+            match groups.iter().position(|g| g.0 == (p, s)) {
+                Some(g) => {
+                    groups[g].1.push(c as usize);
+                    if groups[g].1.len() + 1 >= SIBLINGS {
+                        return Some((std::mem::take(&mut groups[g].1), (p, s)));
+                    }
+                }
+                None => groups.push(((p, s), vec![c as usize])),
+            }
+        }
+        None
+    }
+
+    /// Whether the message's words `from..to` fit gap token `t`: its punctuation before the
+    /// first word and after the last (`"<*>"` holds `"no such file"`).
+    fn gap_holds(&self, t: u32, toks: &Tokens, from: usize, to: usize) -> bool {
+        if t == WILD {
+            return true;
+        }
+        let Some((lead, trail)) = self.interner.str(t).split_once(WILDCARD) else { return false };
+        let (first, last) = (toks.masked(from), toks.masked(to - 1));
+        let room = if to - from == 1 { lead.len() + trail.len() < first.len() } else { true };
+        room && first.starts_with(lead) && last.ends_with(trail)
+    }
+
+    /// Makes the template of `survivor` its first `p` and last `s` tokens around one gap,
+    /// and merges `others` (which share that frame) into it.
+    fn splice(&mut self, survivor: usize, others: &[usize], (p, s): (usize, usize)) {
+        // The punctuation every stretch starts and ends with frames the gap (`"<*>"`).
+        let stretches: Vec<(&str, &str)> = [survivor]
+            .iter()
+            .chain(others)
+            .map(|&o| {
+                let t = &self.clusters[o].tokens;
+                (self.interner.str(t[p]), self.interner.str(t[t.len() - s - 1]))
+            })
+            .collect();
+        let punct = |c: char| c.is_ascii_punctuation() && !matches!(c, '<' | '*' | '>' | '_' | '-' | '.' | '/');
+        let lead = stretches.iter().map(|x| x.0.len() - x.0.trim_start_matches(punct).len()).min().unwrap_or(0);
+        let trail = stretches.iter().map(|x| x.1.len() - x.1.trim_end_matches(punct).len()).min().unwrap_or(0);
+        let (lead, trail) = (&stretches[0].0[..lead], &stretches[0].1[stretches[0].1.len() - trail..]);
+        let same = stretches.iter().all(|x| x.0.starts_with(lead) && x.1.ends_with(trail));
+        let gap_token = if same { format!("{lead}{WILDCARD}{trail}") } else { WILDCARD.to_string() };
+        let gap_token = self.interner.intern(&gap_token);
+        let old = self.cluster_key(survivor);
+        self.unplace(survivor, old);
+        let cl = &mut self.clusters[survivor];
+        let m = cl.tokens.len();
+        cl.tokens.splice(p..m - s, [gap_token]);
+        cl.seps.drain(p + 1..m - s);
+        cl.gap = Some(p as u32);
+        self.place(survivor);
+        let placed = self.cluster_key(survivor);
+        let m = p + 1 + s;
+        for &o in others {
+            let key = self.cluster_key(o);
+            self.unplace(o, key);
+            self.clusters[o].merged_into = Some(survivor as u32);
+            self.merges.push((ClusterId(o as u64 + 1), ClusterId(survivor as u64 + 1)));
+            let n = self.clusters[o].tokens.len();
+            for i in (0..p).chain(p + 1..m) {
+                let t = self.clusters[o].tokens[if i < p { i } else { i + n - m }];
+                let t_str = self.interner.str(t).to_string();
+                self.widen(survivor, i, t, &t_str);
+            }
+            let size = self.clusters[o].size;
+            self.clusters[survivor].size += size;
+        }
+        self.rebucket(survivor, placed);
     }
 
     /// Whether template `t` and the message agree at position `i` (template) / `k` (message).
@@ -515,13 +625,15 @@ impl Miner {
             // A run of variables t[j..j + w] stands for the message run ids[j..j + n - m + w].
             let mut run = None;
             let mut j = 0;
+            let gap = cluster.gap.map(|g| g as usize);
             while j < m && run.is_none() {
-                let w = t[j..].iter().take_while(|&&x| x == WILD).count();
+                let w = (j..m).take_while(|&i| t[i] == WILD || gap == Some(i)).count();
                 if w > 0
                     && n + w > m
                     && j <= p
                     && m - j - w <= s
-                    && cluster.gap.is_none_or(|g| (j..j + w).contains(&(g as usize)))
+                    && gap.is_none_or(|g| (j..j + w).contains(&g))
+                    && gap.is_none_or(|g| self.gap_holds(t[g], toks, j, j + n + w - m))
                 {
                     run = Some((j, w));
                 }
@@ -604,6 +716,15 @@ impl Miner {
         let mut changed = false;
         for i in 0..m {
             let k = if i > gap { i + extra } else { i };
+            if i == gap {
+                // A gap framed by punctuation (`"<*>"`) keeps its frame while the words fit it.
+                let t = self.clusters[c].tokens[i];
+                if t != WILD && !self.gap_holds(t, toks, k, k + extra + 1) {
+                    self.clusters[c].tokens[i] = WILD;
+                    changed = true;
+                }
+                continue;
+            }
             changed |= self.widen(c, i, ids[k], toks.masked(k));
         }
         if changed {
@@ -942,6 +1063,9 @@ enum Route {
     /// A template of another length, its run of variables (start, length) standing for the
     /// message's words there.
     Elastic((usize, usize)),
+    /// After these clusters are merged into the one picked around one gap, with this frame
+    /// (words before, words after).
+    Splice(Vec<usize>, (usize, usize)),
 }
 
 /// How a template token relates to a message token.

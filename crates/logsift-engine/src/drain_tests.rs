@@ -269,6 +269,17 @@ fn a_value_of_several_words_is_one_variable() {
         ],
         "Could not write the journal to disk: <*>",
     );
+    // Values of several words that never showed a variable there: three of them framed by
+    // the same words are one variable, and the frame's punctuation stays.
+    one_event(
+        &[
+            "pipe close() failed (98: no route to host)",
+            "pipe close() failed (13: connection reset by peer)",
+            "pipe close() failed (4: interrupted)",
+            "pipe close() failed (11: resource temporarily unavailable)",
+        ],
+        "pipe close() failed (<*>: <*>)",
+    );
     // A shorter message collapses a run of variables of a longer template.
     let m = one_event(
         &[
