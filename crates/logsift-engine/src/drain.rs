@@ -552,7 +552,7 @@ impl Miner {
                     Relation::Distinct => continue 'clusters,
                 }
             }
-            if diff.is_empty() || constants < MIN_CONSTANTS {
+            if diff.is_empty() || constants < MIN_CONSTANTS.max(diff.len()) {
                 continue;
             }
             match groups.iter().position(|g| g.0 == diff) {
@@ -1131,12 +1131,19 @@ fn glob(pattern: &str, text: &str) -> bool {
 
 /// The punctuation two different constant words share around different cores, as the
 /// lengths of the shared lead and trail (`"alice"`, `"bob"` → `"<*>"`; `eth0,`, `lo,` →
-/// `<*>,`), if any.
+/// `<*>,`; in a quoted string also whole shared words: `"Type: a"`, `"Type: b"` →
+/// `"Type: <*>"`), if any.
 fn frame(a: &str, b: &str) -> Option<(usize, usize)> {
     let punct = |c: u8| c.is_ascii_punctuation() && !matches!(c, b'_' | b'-' | b'.' | b'/');
     let (x, y) = (a.as_bytes(), b.as_bytes());
-    let lead = x.iter().zip(y).take_while(|(p, q)| p == q && punct(**p)).count();
-    let trail = x[lead..].iter().rev().zip(y[lead..].iter().rev()).take_while(|(p, q)| p == q && punct(**p)).count();
+    // Words shared before or after white space inside a token (a quoted string) stay too.
+    let common = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+    let words = x[..common].iter().rposition(u8::is_ascii_whitespace).map_or(0, |w| w + 1);
+    let lead = x.iter().zip(y).take_while(|(p, q)| p == q && punct(**p)).count().max(words);
+    let (x2, y2) = (&x[lead..], &y[lead..]);
+    let common = x2.iter().rev().zip(y2.iter().rev()).take_while(|(p, q)| p == q).count();
+    let words = x2[x2.len() - common..].iter().position(u8::is_ascii_whitespace).map_or(0, |w| common - w);
+    let trail = x2.iter().rev().zip(y2.iter().rev()).take_while(|(p, q)| p == q && punct(**p)).count().max(words);
     if lead + trail == 0 || x.len() == lead + trail || y.len() == lead + trail {
         return None;
     }

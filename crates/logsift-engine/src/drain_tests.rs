@@ -228,7 +228,7 @@ fn a_varying_first_label_is_one_variable() {
     assert_eq!(m.clusters().iter().map(|c| (c.id.0, c.size)).collect::<Vec<_>>(), [(1, 6)]);
     // A plain first word that varies is the event when little else is constant.
     let (_, got) = run(&["grommet startup succeeded", "sprocket startup succeeded", "widget startup succeeded"]);
-    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 2, 3], "{got:?}");
 }
 
 // Class 2: a value of varying word count (an error string) is one variable.
@@ -279,6 +279,22 @@ fn a_value_of_several_words_is_one_variable() {
             "pipe close() failed (11: resource temporarily unavailable)",
         ],
         "pipe close() failed (<*>: <*>)",
+    );
+    // A quoted value with spaces is one token.
+    one_event(
+        &[
+            "Couldn't open the folder \"/srv/share/My Files/a.txt\" for sync: denied",
+            "Couldn't open the folder \"/srv/share/b.txt\" for sync: denied",
+            "Couldn't open the folder \"no such place\" for sync: denied",
+        ],
+        "Couldn't open the folder \"<*>\" for sync: denied",
+    );
+    one_event(
+        &[
+            "the header was too long: \"X-Trace: abc\" and was dropped by the proxy",
+            "the header was too long: \"X-Trace: defg\" and was dropped by the proxy",
+        ],
+        "the header was too long: \"X-Trace: <*>\" and was dropped by the proxy",
     );
     // A shorter message collapses a run of variables of a longer template.
     let m = one_event(
@@ -347,6 +363,13 @@ fn the_one_word_of_a_short_message_is_the_event() {
     let (_, got) = run(&["VM Started", "VM Paused", "VM Resumed", "VM Started", "VM Stopped"]);
     assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 2, 3, 1, 4]);
     assert_eq!(got[2].1, "VM Resumed");
+    // Siblings that differ in more words than they share are different events.
+    let (_, got) = run(&[
+        "failed to fetch image spec for container 1f2e3d4c5b6a",
+        "failed to create thin device for snapshot 9a8b7c6d5e4f",
+        "failed to read volume state for mount 0a1b2c3d4e5f",
+    ]);
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 2, 3], "{got:?}");
 }
 
 // Class 6: message codes stay constants; a fingerprint is one variable.

@@ -695,27 +695,49 @@ static CLASS: [u8; 256] = {
 };
 
 /// Token boundaries at white space, with the union of each token's byte classes.
+/// A double-quoted string of up to [`QUOTED_WORDS`] words is one token (`"no such file"`,
+/// `"/home/a/My Documents"`): its words are one value, not a count of tokens.
 fn split_tokens(b: &[u8], out: &mut Vec<(u32, u32, u8)>) {
     let mut i = 0;
+    let mut open: Option<usize> = None;
     while i < b.len() {
         while i < b.len() && CLASS[b[i] as usize] == 0 {
             i += 1;
         }
         let start = i;
         let mut class = 0;
+        let mut quotes = 0;
         while i < b.len() {
             let c = CLASS[b[i] as usize];
             if c == 0 {
                 break;
             }
             class |= c;
+            quotes += usize::from(b[i] == b'"');
             i += 1;
         }
         if i > start {
             out.push((start as u32, i as u32, class));
+            if quotes % 2 == 1 {
+                match open {
+                    // The closing token: the quoted words become one token.
+                    Some(k) => {
+                        let class = out[k..].iter().fold(0, |acc, t| acc | t.2);
+                        out.truncate(k + 1);
+                        out[k] = (out[k].0, i as u32, class);
+                        open = None;
+                    }
+                    None => open = Some(out.len() - 1),
+                }
+            } else if open.is_some_and(|k| out.len() - k > QUOTED_WORDS) {
+                open = None;
+            }
         }
     }
 }
+
+/// The most words a quoted string may have to be one token.
+const QUOTED_WORDS: usize = 6;
 
 /// A message code: one to four capital letters, three to six digits, maybe a capital
 /// letter (`AH02648`, `E1203`, `IEC0412W`).
@@ -1231,6 +1253,10 @@ mod tests {
     #[test]
     fn masks_values_and_keeps_words() {
         let cases = [
+            // A quoted string (a few words) is one token.
+            ("open \"/srv/My Files/a.txt\" failed", "open \"<*>\" failed"),
+            ("reason=\"no such file\" code 2", "reason=\"no such file\" code <*>"),
+            ("a \"b c d e f g h i\" j", "a \"b c d e f g h i\" j"),
             // A leading message code is a constant; the same shape elsewhere is a value.
             ("QV02648: worker 1234 exited", "QV02648: worker <*> exited"),
             ("key type XK25519 unknown", "key type <*> unknown"),

@@ -108,7 +108,11 @@ impl MinerSnapshot {
             if let Some(into) = c.merged_into.filter(|&k| !(1..=i as u64).contains(&k)) {
                 return Err(SnapshotError::Corrupt(format!("cluster {} is merged into {into}", i + 1)));
             }
-            if c.tokens.iter().any(|t| t.is_empty() || t.contains(char::is_whitespace)) {
+            // A token may hold white space inside (a quoted string), not at its ends.
+            if c.tokens
+                .iter()
+                .any(|t| t.is_empty() || t.starts_with(char::is_whitespace) || t.ends_with(char::is_whitespace))
+            {
                 return Err(SnapshotError::Corrupt(format!("cluster {} has an invalid token", i + 1)));
             }
         }
