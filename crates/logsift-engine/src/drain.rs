@@ -686,7 +686,11 @@ impl Miner {
         let new = match self.relate_at(&self.clusters[c].tokens, i, m, m_str) {
             Relation::Same => return false,
             Relation::Widen(s) => self.interner.intern(&s),
-            Relation::Vary if m_str.contains(WILDCARD) => self.interner.intern(m_str),
+            Relation::Vary
+                if m_str.contains(WILDCARD) && glob(m_str, self.interner.str(self.clusters[c].tokens[i])) =>
+            {
+                self.interner.intern(m_str)
+            }
             Relation::Vary => {
                 let t_str = self.interner.str(self.clusters[c].tokens[i]);
                 let (lead, trail) = frame(t_str, m_str).expect("framed alike");
@@ -695,8 +699,9 @@ impl Miner {
             }
             Relation::Value | Relation::Differ | Relation::Distinct => WILD,
         };
+        let changed = self.clusters[c].tokens[i] != new;
         self.clusters[c].tokens[i] = new;
-        true
+        changed
     }
 
     /// Moves cluster `c` to the bucket of its template if that is no longer `old`.
@@ -896,11 +901,16 @@ impl Miner {
             return Relation::Widen(m_str.to_string());
         }
         // `<*>,` holds `LOCAL,`: the template's variable is only framed by punctuation.
-        if t_str.contains(WILDCARD) {
-            return if glob(t_str, m_str) { Relation::Same } else { Relation::Differ };
+        let (t_wild, m_wild) = (t_str.contains(WILDCARD), m_str.contains(WILDCARD));
+        if t_wild && glob(t_str, m_str) {
+            return Relation::Same;
         }
-        if m_str.contains(WILDCARD) {
-            return if glob(m_str, t_str) { Relation::Vary } else { Relation::Differ };
+        if m_wild && glob(m_str, t_str) {
+            return Relation::Vary;
+        }
+        if t_wild || m_wild {
+            // `[a-<*>, b-<*>]` and `[c-<*>]`: a list, in brackets either way.
+            return if frame(t_str, m_str).is_some() { Relation::Vary } else { Relation::Differ };
         }
         // A name in brackets (`[LNKE]`) is a value; a bare upper-case name a state.
         let framed = frame(t_str, m_str);
@@ -1111,11 +1121,12 @@ fn bucket_key(ids: &[u32], first: Option<&str>) -> (u32, u32) {
     }
 }
 
-/// Whether `text` (no wildcard) fits `pattern`, each wildcard standing for at least one byte.
+/// Whether `text` fits `pattern`, each wildcard standing for at least one byte (of text or
+/// of a variable in it: `<*>,` holds `a~<*>,`).
 fn glob(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split(WILDCARD).collect();
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if text.contains(WILDCARD) || text.len() < first.len() + last.len() + parts.len() - 1 {
+    if text.len() < first.len() + last.len() + parts.len() - 1 {
         return false;
     }
     let Some(mut rest) = text.strip_prefix(first) else { return false };
@@ -1134,7 +1145,7 @@ fn glob(pattern: &str, text: &str) -> bool {
 /// `<*>,`; in a quoted string also whole shared words: `"Type: a"`, `"Type: b"` →
 /// `"Type: <*>"`), if any.
 fn frame(a: &str, b: &str) -> Option<(usize, usize)> {
-    let punct = |c: u8| c.is_ascii_punctuation() && !matches!(c, b'_' | b'-' | b'.' | b'/');
+    let punct = |c: u8| c.is_ascii_punctuation() && !matches!(c, b'_' | b'-' | b'.' | b'/' | b'<' | b'*' | b'>');
     let (x, y) = (a.as_bytes(), b.as_bytes());
     // Words shared before or after white space inside a token (a quoted string) stay too.
     let common = x.iter().zip(y).take_while(|(p, q)| p == q).count();

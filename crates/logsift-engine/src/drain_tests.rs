@@ -296,6 +296,14 @@ fn a_value_of_several_words_is_one_variable() {
         ],
         "the header was too long: \"X-Trace: <*>\" and was dropped by the proxy",
     );
+    // So is a list in brackets.
+    one_event(
+        &[
+            "Retrying the fetch of partitions [orders-1, audit-2] after a short delay",
+            "Retrying the fetch of partitions [clicks-7] after a short delay",
+        ],
+        "Retrying the fetch of partitions [<*>] after a short delay",
+    );
     // A shorter message collapses a run of variables of a longer template.
     let m = one_event(
         &[

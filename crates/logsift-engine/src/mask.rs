@@ -700,13 +700,14 @@ static CLASS: [u8; 256] = {
 fn split_tokens(b: &[u8], out: &mut Vec<(u32, u32, u8)>) {
     let mut i = 0;
     let mut open: Option<usize> = None;
+    let mut bracket: Option<(usize, isize)> = None;
     while i < b.len() {
         while i < b.len() && CLASS[b[i] as usize] == 0 {
             i += 1;
         }
         let start = i;
         let mut class = 0;
-        let mut quotes = 0;
+        let (mut quotes, mut depth) = (0usize, 0isize);
         while i < b.len() {
             let c = CLASS[b[i] as usize];
             if c == 0 {
@@ -714,10 +715,43 @@ fn split_tokens(b: &[u8], out: &mut Vec<(u32, u32, u8)>) {
             }
             class |= c;
             quotes += usize::from(b[i] == b'"');
+            depth += match b[i] {
+                b'(' | b'[' | b'{' => 1,
+                b')' | b']' | b'}' => -1,
+                _ => 0,
+            };
             i += 1;
         }
         if i > start {
             out.push((start as u32, i as u32, class));
+            if BRACKETS && open.is_none() && bracket.is_none() && depth > 0 {
+                bracket = Some((out.len() - 1, depth));
+            } else if let Some((k, d)) = bracket {
+                // A quantity inside (`(size 152.0 B, free 4 KB)`) is masked across its tokens.
+                let quantity = |t: &[(u32, u32, u8)]| {
+                    t.windows(2).any(|w| {
+                        let unit = std::str::from_utf8(&b[w[1].0 as usize..w[1].1 as usize]).unwrap_or("");
+                        let number = &b[w[0].0 as usize..w[0].1 as usize];
+                        let number = &number[number.iter().take_while(|c| matches!(c, b'(' | b'[' | b'{')).count()..];
+                        number.first().is_some_and(u8::is_ascii_digit)
+                            && is_unit(unit.trim_end_matches(|c: char| c.is_ascii_punctuation()))
+                    })
+                };
+                if d + depth <= 0 && quantity(&out[k..]) {
+                    bracket = None;
+                } else if d + depth <= 0 {
+                    // The closing token: the bracketed words become one token.
+                    let class = out[k..].iter().fold(0, |acc, t| acc | t.2);
+                    out.truncate(k + 1);
+                    out[k] = (out[k].0, i as u32, class);
+                    bracket = None;
+                } else if out.len() - k > BRACKETED_WORDS {
+                    bracket = None;
+                } else {
+                    bracket = Some((k, d + depth));
+                }
+                continue;
+            }
             if quotes % 2 == 1 {
                 match open {
                     // The closing token: the quoted words become one token.
@@ -738,6 +772,10 @@ fn split_tokens(b: &[u8], out: &mut Vec<(u32, u32, u8)>) {
 
 /// The most words a quoted string may have to be one token.
 const QUOTED_WORDS: usize = 6;
+/// Whether a bracketed list (`[a, b]`, `Node(id: 1 rack: null)`) is one token, and of how
+/// many words at most.
+const BRACKETS: bool = true;
+const BRACKETED_WORDS: usize = 8;
 
 /// A message code: one to four capital letters, three to six digits, maybe a capital
 /// letter (`AH02648`, `E1203`, `IEC0412W`).
@@ -1253,6 +1291,11 @@ mod tests {
     #[test]
     fn masks_values_and_keeps_words() {
         let cases = [
+            // A bracketed list is one token; a quantity's unit in brackets is not.
+            ("sent to [alpha, beta, 42] ok", "sent to [alpha, beta, <*>] ok"),
+            ("sent to [42, beta] ok", "sent to [<*>, beta] ok"),
+            ("node Host(id: 3 rack: null) left", "node Host(id: <*> rack: <*>) left"),
+            ("got 1190 bytes (1.16 KB) now", "got <*> now"),
             // A quoted string (a few words) is one token.
             ("open \"/srv/My Files/a.txt\" failed", "open \"<*>\" failed"),
             ("reason=\"no such file\" code 2", "reason=\"no such file\" code <*>"),
