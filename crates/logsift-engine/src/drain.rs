@@ -295,10 +295,7 @@ impl Miner {
                         self.merge(c, &others);
                         changed = true;
                     }
-                    Route::Elastic(j) => {
-                        self.stretch(c, j);
-                        changed = true;
-                    }
+                    Route::Elastic(j) => changed = self.stretch(c, j),
                     Route::Splice(others, frame) => {
                         self.splice(c, &others, frame);
                         changed = true;
@@ -816,7 +813,7 @@ impl Miner {
 
     /// Lets the run of `w` variables at `j` of cluster `c` become one variable that stands
     /// for one or more words (the cluster's gap).
-    fn stretch(&mut self, c: usize, (j, w): (usize, usize)) {
+    fn stretch(&mut self, c: usize, (j, w): (usize, usize)) -> bool {
         if w > 1 {
             let key = self.cluster_key(c);
             self.unplace(c, key);
@@ -826,8 +823,9 @@ impl Miner {
             cl.seps.drain(j + 1..j + 1 + d);
             cl.gap = Some(j as u32);
             self.place(c);
+            true
         } else {
-            self.clusters[c].gap = Some(j as u32);
+            self.clusters[c].gap.replace(j as u32) != Some(j as u32)
         }
     }
 
@@ -1124,15 +1122,17 @@ fn bucket_key(ids: &[u32], first: Option<&str>) -> (u32, u32) {
 /// Whether `text` fits `pattern`, each wildcard standing for at least one byte (of text or
 /// of a variable in it: `<*>,` holds `a~<*>,`).
 fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split(WILDCARD).collect();
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if text.len() < first.len() + last.len() + parts.len() - 1 {
+    let wilds = pattern.matches(WILDCARD).count();
+    let (Some(first), Some(last)) = (pattern.split(WILDCARD).next(), pattern.rsplit(WILDCARD).next()) else {
+        return false;
+    };
+    if wilds == 0 || text.len() < first.len() + last.len() + wilds {
         return false;
     }
     let Some(mut rest) = text.strip_prefix(first) else { return false };
     let Some(r) = rest.strip_suffix(last) else { return false };
     rest = r;
-    for lit in &parts[1..parts.len() - 1] {
+    for lit in pattern.split(WILDCARD).skip(1).take(wilds - 1) {
         // Leave at least one byte to the wildcard before the literal.
         let Some(at) = rest.get(1..).and_then(|r| r.find(lit)) else { return false };
         rest = &rest[at + 1 + lit.len()..];
