@@ -90,6 +90,10 @@ const MIN_CONSTANTS: usize = 2;
 /// A bucket and the generation an answer holds for (see `Miner::remember`).
 type Fresh = ((u32, u32), u64);
 
+/// The most messages per distinct value that a merge may make one variable (see
+/// `Miner::diverse`); any value from 4 to 100 scores alike on the tuning corpora.
+const LINES_PER_VALUE: u64 = 8;
+
 /// Id of the wildcard token.
 const WILD: u32 = 0;
 /// Id of a token that no template holds (never interned).
@@ -449,7 +453,8 @@ impl Miner {
                 Some(g) => {
                     groups[g].1.push(c as usize);
                     if groups[g].1.len() + 1 >= SIBLINGS {
-                        return Some((std::mem::take(&mut groups[g].1), (p, s)));
+                        let group = std::mem::take(&mut groups[g].1);
+                        return self.diverse(&group).then_some((group, (p, s)));
                     }
                 }
                 None => groups.push(((p, s), vec![c as usize])),
@@ -562,7 +567,15 @@ impl Miner {
                 None => groups.push((diff.clone(), vec![c as usize])),
             }
         }
-        best.map(|g| std::mem::take(&mut groups[g].1))
+        best.map(|g| std::mem::take(&mut groups[g].1)).filter(|g| self.diverse(g))
+    }
+
+    /// Whether the values a merge of `group` (and the message) would make one variable
+    /// are diverse: a variable's values are many and each is rare; a few values each
+    /// repeated often are the words of different events (`failed to get OCI Spec …` ×300).
+    fn diverse(&self, group: &[usize]) -> bool {
+        let lines: u64 = group.iter().map(|&c| self.clusters[c].size).sum::<u64>() + 1;
+        lines <= LINES_PER_VALUE * (group.len() as u64 + 1)
     }
 
     /// Clusters of the message's length but other buckets that agree with it everywhere but
@@ -589,7 +602,7 @@ impl Miner {
                 group.push(c as usize);
             }
         }
-        if group.len() + 1 < SIBLINGS {
+        if group.len() + 1 < SIBLINGS || !self.diverse(&group) {
             return None;
         }
         // A word whose value varies stands first mostly as a label (`name:`); a plain first

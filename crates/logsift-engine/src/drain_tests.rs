@@ -371,6 +371,12 @@ fn the_one_word_of_a_short_message_is_the_event() {
     let (_, got) = run(&["VM Started", "VM Paused", "VM Resumed", "VM Started", "VM Stopped"]);
     assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 2, 3, 1, 4]);
     assert_eq!(got[2].1, "VM Resumed");
+    // A value seen many times that then meets two others is a word of its own event: a
+    // variable's values are many and each rare.
+    let mut lines = vec!["Compacting table ledger now"; 30];
+    lines.extend(["Compacting table inbox now", "Compacting table mailq now"]);
+    let (_, got) = run(&lines);
+    assert_eq!(got.iter().map(|g| g.0).collect::<std::collections::BTreeSet<_>>().len(), 3);
     // Siblings that differ in more words than they share are different events.
     let (_, got) = run(&[
         "failed to fetch image spec for container 1f2e3d4c5b6a",
