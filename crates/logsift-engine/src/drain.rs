@@ -527,9 +527,10 @@ impl Miner {
     }
 
     /// When [`SIBLINGS`] − 1 clusters of the bucket each differ from the message in
-    /// exactly the same positions (and nowhere else, at most half of them, with at least two
-    /// constant words left), those positions hold variables: every cluster that differs
-    /// there is one event with the message. Returns them, earliest first.
+    /// exactly the same positions (and nowhere else, with more constant words left than
+    /// differ, at least two), those positions hold variables: every cluster that differs
+    /// there is one event with the message (if the values are diverse). Returns them,
+    /// earliest first.
     fn sibling_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<Vec<usize>> {
         let bucket = self.buckets.get(&key)?;
         let limit = ids.len() / 2;
@@ -554,7 +555,7 @@ impl Miner {
                     Relation::Distinct => continue 'clusters,
                 }
             }
-            if diff.is_empty() || constants < MIN_CONSTANTS.max(diff.len()) {
+            if diff.is_empty() || constants < MIN_CONSTANTS.max(diff.len() + 1) {
                 continue;
             }
             match groups.iter().position(|g| g.0 == diff) {

@@ -377,7 +377,7 @@ fn the_one_word_of_a_short_message_is_the_event() {
     lines.extend(["Compacting table inbox now", "Compacting table mailq now"]);
     let (_, got) = run(&lines);
     assert_eq!(got.iter().map(|g| g.0).collect::<std::collections::BTreeSet<_>>().len(), 3);
-    // Siblings that differ in more words than they share are different events.
+    // Siblings that differ in as many words as they share, or more, are different events.
     let (_, got) = run(&[
         "failed to fetch image spec for container 1f2e3d4c5b6a",
         "failed to create thin device for snapshot 9a8b7c6d5e4f",
