@@ -426,3 +426,35 @@ fn merges_survive_a_snapshot_and_old_snapshots_restore() {
     s.clusters[1].merged_into = Some(3);
     assert!(matches!(Miner::restore(s), Err(SnapshotError::Corrupt(_))));
 }
+
+#[test]
+fn resuming_after_merges_and_gaps_assigns_what_one_run_does() {
+    let mut lines: Vec<String> = Vec::new();
+    for i in 0..400 {
+        lines.push(match i % 6 {
+            0 => format!("{}: flushed {i} buffer(s).", ["orchard", "kestrel", "umbra", "tally", "fen"][i % 5]),
+            1 => format!(
+                "Lost contact with the replica during resync, reason: {}",
+                ["timeout", "connection reset by peer", "broken pipe", "eof"][i % 4]
+            ),
+            2 => format!("Recording metrics for store {}", ["ledger", "inbox", "mailq", "outbox"][i % 4]),
+            3 => format!("pipe close() failed ({}: {})", i % 50, ["no route to host", "interrupted", "is down"][i % 3]),
+            4 => format!("opened table \"{}\" for reading by the loader", ["a b", "c", "d e f"][i % 3]),
+            _ => format!("VM {}", ["Started", "Paused", "Resumed"][i % 3]),
+        });
+    }
+    let mut whole = Miner::new(EngineConfig::default()).unwrap();
+    let want: Vec<ClusterId> = lines.iter().map(|l| whole.add(l).cluster_id).collect();
+    assert!(!whole.merges().is_empty());
+    let mut got = Vec::new();
+    let mut m = Miner::new(EngineConfig::default()).unwrap();
+    for chunk in lines.chunks(37) {
+        got.extend(chunk.iter().map(|l| m.add(l).cluster_id));
+        let json = serde_json::to_string(&m.snapshot()).unwrap();
+        m = Miner::restore(serde_json::from_str(&json).unwrap()).unwrap();
+    }
+    assert_eq!(got, want);
+    assert_eq!(m.clusters(), whole.clusters());
+    let resolved = |m: &Miner, ids: &[ClusterId]| ids.iter().map(|&id| m.resolve(id)).collect::<Vec<_>>();
+    assert_eq!(resolved(&m, &got), resolved(&whole, &want));
+}
