@@ -707,20 +707,25 @@ fn split_tokens(b: &[u8], out: &mut Vec<(u32, u32, u8)>) {
         }
         let start = i;
         let mut class = 0;
-        let (mut quotes, mut depth) = (0usize, 0isize);
         while i < b.len() {
             let c = CLASS[b[i] as usize];
             if c == 0 {
                 break;
             }
             class |= c;
-            quotes += usize::from(b[i] == b'"');
-            depth += match b[i] {
-                b'(' | b'[' | b'{' => 1,
-                b')' | b']' | b'}' => -1,
-                _ => 0,
-            };
             i += 1;
+        }
+        // Quotes and brackets, counted only in tokens with punctuation.
+        let (mut quotes, mut depth) = (0usize, 0isize);
+        if class & OTHER != 0 {
+            for &c in &b[start..i] {
+                quotes += usize::from(c == b'"');
+                depth += match c {
+                    b'(' | b'[' | b'{' => 1,
+                    b')' | b']' | b'}' => -1,
+                    _ => 0,
+                };
+            }
         }
         if i > start {
             out.push((start as u32, i as u32, class));
