@@ -446,8 +446,7 @@ impl Miner {
             {
                 continue;
             }
-            let constants =
-                t[..p].iter().chain(&t[m - s..]).filter(|&&x| !self.interner.str(x).contains(WILDCARD)).count();
+            let constants = t[..p].iter().chain(&t[m - s..]).filter(|&&x| !has_wild(self.interner.str(x))).count();
             if constants <= MIN_CONSTANTS || 2 * constants < short - 1 {
                 continue;
             }
@@ -549,7 +548,7 @@ impl Miner {
             for (i, &b) in ids.iter().enumerate() {
                 match self.relate_at(&cluster.tokens, i, b, toks.masked(i), false) {
                     Relation::Same | Relation::Widen(_) | Relation::Value => {
-                        constants += usize::from(!self.interner.str(cluster.tokens[i]).contains(WILDCARD));
+                        constants += usize::from(!has_wild(self.interner.str(cluster.tokens[i])));
                     }
                     Relation::Differ | Relation::Vary => {
                         diff.push(i as u16);
@@ -602,7 +601,7 @@ impl Miner {
                 if !self.agrees(t, i, ids, toks, i) {
                     continue 'clusters;
                 }
-                constants += usize::from(!self.interner.str(t[i]).contains(WILDCARD));
+                constants += usize::from(!has_wild(self.interner.str(t[i])));
             }
             if constants >= MIN_CONSTANTS {
                 group.push(c as usize);
@@ -613,7 +612,7 @@ impl Miner {
         }
         // A word whose value varies stands first mostly as a label (`name:`); a plain first
         // word varies with the event (`cupsd startup succeeded`) unless much else is constant.
-        let constants = (1..ids.len()).filter(|&i| !toks.masked(i).contains(WILDCARD)).count();
+        let constants = (1..ids.len()).filter(|&i| !has_wild(toks.masked(i))).count();
         if !toks.masked(0).ends_with(':') && constants < 2 * MIN_CONSTANTS {
             return None;
         }
@@ -702,9 +701,7 @@ impl Miner {
         let new = match self.relate_at(&self.clusters[c].tokens, i, m, m_str, true) {
             Relation::Same => return false,
             Relation::Widen(s) => self.interner.intern(&s),
-            Relation::Vary
-                if m_str.contains(WILDCARD) && glob(m_str, self.interner.str(self.clusters[c].tokens[i])) =>
-            {
+            Relation::Vary if has_wild(m_str) && glob(m_str, self.interner.str(self.clusters[c].tokens[i])) => {
                 self.interner.intern(m_str)
             }
             Relation::Vary => {
@@ -752,7 +749,7 @@ impl Miner {
             // The first token picks the bucket: the cluster moves if its key changed.
             let len = self.clusters[c].tokens.len() as u32;
             let old = match first {
-                Some(f) if !self.interner.str(f).contains(WILDCARD) => (len, f),
+                Some(f) if !has_wild(self.interner.str(f)) => (len, f),
                 _ => (len, WILD),
             };
             self.rebucket(c, old);
@@ -909,7 +906,7 @@ impl Miner {
         let t_str = self.interner.str(t);
         // `user=root` and `user=uucp`: one key, so the value is a variable.
         if let (Some(tk), Some(mk)) = (t_str.find('='), m_str.find('=')) {
-            let plain = |v: &str| !v.is_empty() && !v.contains(WILDCARD);
+            let plain = |v: &str| !v.is_empty() && !has_wild(v);
             if tk > 0
                 && t_str[..tk] == m_str[..mk]
                 && plain(&m_str[mk + 1..])
@@ -920,11 +917,11 @@ impl Miner {
             }
         }
         // `()` and `(<*>)`: a variable that was empty.
-        let (t_wild, m_wild) = (t_str.contains(WILDCARD), m_str.contains(WILDCARD));
-        if t_wild && t_str.replace(WILDCARD, "") == m_str {
+        let (t_wild, m_wild) = (has_wild(t_str), has_wild(m_str));
+        if t_wild && eq_sans_wild(t_str, m_str) {
             return Relation::Same;
         }
-        if m_wild && m_str.replace(WILDCARD, "") == t_str {
+        if m_wild && eq_sans_wild(m_str, t_str) {
             return Relation::Widen(m_str.to_string());
         }
         // `<*>,` holds `LOCAL,`: the template's variable is only framed by punctuation.
@@ -1023,7 +1020,7 @@ impl Miner {
                 out.push((i..=i + extra).map(|k| toks.original(k)).collect::<Vec<_>>().join(" "));
             } else if pattern == WILDCARD {
                 out.push(toks.original(k).to_string());
-            } else if pattern.contains(WILDCARD) {
+            } else if has_wild(pattern) {
                 extract(pattern, toks.original(k), &mut out);
             }
         }
@@ -1149,14 +1146,45 @@ fn is_name_key(s: &str) -> bool {
 /// word (a first token with a variable in it, `<*>` or `wpad:<*>`, buckets as `<*>`).
 fn bucket_key(ids: &[u32], first: Option<&str>) -> (u32, u32) {
     match (ids.first(), first) {
-        (Some(&id), Some(f)) if !f.contains(WILDCARD) => (ids.len() as u32, id),
+        (Some(&id), Some(f)) if !has_wild(f) => (ids.len() as u32, id),
         _ => (ids.len() as u32, WILD),
     }
+}
+
+/// Whether `s` holds a wildcard (cheaper than a substring search for short tokens).
+fn has_wild(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 3 && (0..b.len() - 2).any(|i| b[i] == b'<' && b[i + 1] == b'*' && b[i + 2] == b'>')
+}
+
+/// Whether `pattern` with its wildcards taken out is `text` (`(<*>)` and `()`).
+fn eq_sans_wild(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < p.len() {
+        if p[i..].starts_with(b"<*>") {
+            i += 3;
+        } else if j < t.len() && p[i] == t[j] {
+            i += 1;
+            j += 1;
+        } else {
+            return false;
+        }
+    }
+    j == t.len()
 }
 
 /// Whether `text` fits `pattern`, each wildcard standing for at least one byte (of text or
 /// of a variable in it: `<*>,` holds `a~<*>,`).
 fn glob(pattern: &str, text: &str) -> bool {
+    // Most patterns hold one wildcard: a lead and a trail around it.
+    let b = pattern.as_bytes();
+    if let Some(at) = (0..b.len().saturating_sub(2)).find(|&i| &b[i..i + 3] == b"<*>") {
+        let (lead, trail) = (&pattern[..at], &pattern[at + 3..]);
+        if !has_wild(trail) {
+            return text.len() > lead.len() + trail.len() && text.starts_with(lead) && text.ends_with(trail);
+        }
+    }
     let wilds = pattern.matches(WILDCARD).count();
     let (Some(first), Some(last)) = (pattern.split(WILDCARD).next(), pattern.rsplit(WILDCARD).next()) else {
         return false;

@@ -673,6 +673,8 @@ impl Masker {
 const ALPHA: u8 = 1;
 const DIGIT: u8 = 2;
 const OTHER: u8 = 4;
+/// Added to `OTHER` for quotes and brackets, which may join tokens (see `split_tokens`).
+const GROUP: u8 = 8;
 
 /// Byte classes: 0 for white space and control characters (token separators).
 static CLASS: [u8; 256] = {
@@ -686,6 +688,8 @@ static CLASS: [u8; 256] = {
             DIGIT
         } else if c.is_ascii_whitespace() || c < 0x20 || c == 0x7f {
             0
+        } else if matches!(c, b'"' | b'(' | b'[' | b'{' | b')' | b']' | b'}') {
+            OTHER | GROUP
         } else {
             OTHER
         };
@@ -717,7 +721,7 @@ fn split_tokens(b: &[u8], out: &mut Vec<(u32, u32, u8)>) {
         }
         // Quotes and brackets, counted only in tokens with punctuation.
         let (mut quotes, mut depth) = (0usize, 0isize);
-        if class & OTHER != 0 {
+        if class & GROUP != 0 {
             for &c in &b[start..i] {
                 quotes += usize::from(c == b'"');
                 depth += match c {
