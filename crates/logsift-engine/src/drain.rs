@@ -5,6 +5,15 @@
 //! of positions where both carry the same token reaches `similarity`; positions that differ
 //! become `<*>`. Otherwise a new cluster is born with the next id.
 //!
+//! The miner also learns which positions are variables from the messages themselves:
+//! clusters that differ from a message only in the same positions (siblings, also across
+//! first tokens when the first word is a label that varies) are *merged*: the earliest
+//! survives, the others are recorded as merged into it ([`Miner::merges`],
+//! [`Miner::merged_into`], [`Miner::resolve`]) and their ids are never given again. A
+//! message of another length joins a template it aligns with around one `<*>`, which then
+//! stands for several words (a variable's *gap*). Matching respects punctuation framing a
+//! value (`<*>,` holds `LOCAL,`; `"a"` and `"b"` make `"<*>"`).
+//!
 //! Speed comes from interning tokens to `u32` and from a bounded cache from a message's
 //! masked token sequence to its cluster. The cache is *transparent*: an entry is used only
 //! while its bucket is unchanged since the entry was written, and written only when a fresh
@@ -17,9 +26,6 @@ use super::shape::{LineMemo, Remembered};
 use super::snapshot::{self, MinerSnapshot, SnapshotError};
 use super::{ClusterId, ConfigError, EngineConfig, WILDCARD};
 use rustc_hash::FxHashMap;
-
-/// A bucket: (token count, first token's id or the wildcard).
-type BucketKey = (u32, u32);
 
 /// Settings of the online miner.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,6 +82,17 @@ pub struct ClusterInfo {
 /// How many distinct values in the same positions (clusters that differ only there, and
 /// the message) show that those positions are variables.
 const SIBLINGS: usize = 3;
+
+/// Constant words siblings must share outside the positions where they differ: in a short
+/// message (`VM Started`, `VM Paused`) the one word that differs is the event.
+const MIN_CONSTANTS: usize = 2;
+
+/// A bucket and the generation an answer holds for (see `Miner::remember`).
+type Fresh = ((u32, u32), u64);
+
+/// The most messages per distinct value that a merge may make one variable (see
+/// `Miner::diverse`); any value from 4 to 100 scores alike on the tuning corpora.
+const LINES_PER_VALUE: u64 = 8;
 
 /// Id of the wildcard token.
 const WILD: u32 = 0;
@@ -135,6 +152,10 @@ pub(crate) struct Cluster {
     /// White space around the tokens of the first message (len + 1 entries).
     pub(crate) seps: Vec<Box<str>>,
     pub(crate) size: u64,
+    /// The one position (a `<*>`) whose variable has been seen spanning several words.
+    pub(crate) gap: Option<u32>,
+    /// The cluster this one was merged into; a merged cluster is in no bucket.
+    pub(crate) merged_into: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -151,6 +172,12 @@ pub struct Miner {
     interner: Interner,
     clusters: Vec<Cluster>,
     buckets: FxHashMap<(u32, u32), Bucket>,
+    /// Live clusters by token count (where a variable first token is looked for).
+    by_len: FxHashMap<u32, Vec<u32>>,
+    /// Live clusters by bucket first token (where a message of another length is aligned).
+    by_first: FxHashMap<u32, Vec<u32>>,
+    /// Every merge, in order: (merged cluster, the cluster it was merged into).
+    merges: Vec<(ClusterId, ClusterId)>,
     cache: FxHashMap<Box<[u32]>, (u32, u64)>,
     generation: u64,
     scratch: Tokens,
@@ -169,6 +196,9 @@ impl Miner {
             interner: Interner::new(),
             clusters: Vec::new(),
             buckets: FxHashMap::default(),
+            by_len: FxHashMap::default(),
+            by_first: FxHashMap::default(),
+            merges: Vec::new(),
             cache: FxHashMap::default(),
             generation: 0,
             scratch,
@@ -237,7 +267,7 @@ impl Miner {
         if let Some(&(c, _)) = self.cache_get(ids, key) {
             return Some(ClusterId(c as u64 + 1));
         }
-        self.find(key, ids, &toks).map(|c| ClusterId(c as u64 + 1))
+        self.find(key, ids, &toks).map(|(c, _)| ClusterId(c as u64 + 1))
     }
 
     fn cache_get(&self, ids: &[u32], key: (u32, u32)) -> Option<&(u32, u64)> {
@@ -252,7 +282,7 @@ impl Miner {
     /// Assigns tokenised `toks` to a cluster. Also returns the bucket and its generation
     /// when a fresh search in the state left behind picks the same cluster (what the
     /// message caches may remember), else `None`.
-    fn assign(&mut self, toks: &Tokens) -> (Assignment, Option<(BucketKey, u64)>) {
+    fn assign(&mut self, toks: &Tokens) -> (Assignment, Option<Fresh>) {
         let (ids, epoch) = (toks.ids(), self.interner.epoch());
         let key = bucket_key(ids, first_masked(toks));
         if let Some(&(c, generation)) = self.cache_get(ids, key) {
@@ -260,20 +290,29 @@ impl Miner {
             let a = Assignment { cluster_id: ClusterId(c as u64 + 1), change: Change::Unchanged };
             return (a, Some((key, generation)));
         }
+        let mut own = false;
         let (c, change) = match self.find(key, ids, toks) {
-            Some(c) => {
+            Some((c, route)) => {
+                own = route == Route::Own;
                 let mut changed = false;
-                for (i, &id) in ids.iter().enumerate() {
-                    let new = match self.relate_at(&self.clusters[c].tokens, i, id, toks.masked(i)) {
-                        Relation::Same => continue,
-                        Relation::Widen(s) => self.interner.intern(&s),
-                        Relation::Value | Relation::Differ | Relation::Distinct => WILD,
-                    };
-                    self.clusters[c].tokens[i] = new;
-                    changed = true;
+                match route {
+                    Route::Own | Route::Wild => {}
+                    Route::Merge(others) => {
+                        self.merge(c, &others);
+                        changed = true;
+                    }
+                    Route::Elastic(j) => changed = self.stretch(c, j),
+                    Route::Splice(others, frame) => {
+                        self.splice(c, &others, frame);
+                        changed = true;
+                    }
                 }
+                changed |= self.generalize(c, ids, toks);
+                // Clusters born before the gap was known may align with it now.
+                let c = if changed { self.absorb(c) } else { c };
                 self.clusters[c].size += 1;
                 if changed {
+                    let key = self.cluster_key(c);
                     self.bump(key);
                 }
                 (c, if changed { Change::Generalized } else { Change::Unchanged })
@@ -281,17 +320,15 @@ impl Miner {
             None => {
                 let tokens: Vec<u32> = (0..toks.len()).map(|i| self.interner.intern(toks.masked(i))).collect();
                 let seps = (0..=toks.len()).map(|i| toks.separator(i).into()).collect();
-                self.clusters.push(Cluster { tokens, seps, size: 1 });
+                self.clusters.push(Cluster { tokens, seps, size: 1, gap: None, merged_into: None });
                 let c = self.clusters.len() - 1;
-                // The key is recomputed: the first token may have been interned just now.
-                let key = self.cluster_key(c);
-                self.buckets.entry(key).or_default().members.push(c as u32);
-                self.bump(key);
+                self.place(c);
                 (c, Change::Created)
             }
         };
         // Unchanged, the state is as the search found it, and would be found again.
-        let fresh = self.remember(key, ids, toks, c, epoch, change == Change::Unchanged);
+        let found = change == Change::Unchanged && own;
+        let fresh = self.remember(key, ids, toks, c, epoch, found);
         (Assignment { cluster_id: ClusterId(c as u64 + 1), change }, fresh)
     }
 
@@ -314,10 +351,11 @@ impl Miner {
         c: usize,
         epoch: u32,
         found: bool,
-    ) -> Option<((u32, u32), u64)> {
+    ) -> Option<Fresh> {
         let cap = self.config.drain.cache_capacity;
         let known = !ids.contains(&UNKNOWN);
-        if cap == 0 || !(known || self.interner.epoch() == epoch) || !(found || self.find(key, ids, toks) == Some(c)) {
+        let again = || matches!(self.find(key, ids, toks), Some((f, Route::Own)) if f == c);
+        if cap == 0 || !(known || self.interner.epoch() == epoch) || !(found || again()) {
             return None;
         }
         let generation = self.buckets.get(&key).map_or(0, |b| b.generation);
@@ -349,30 +387,170 @@ impl Miner {
         bucket_key(t, t.first().map(|&f| self.interner.str(f)))
     }
 
-    /// The cluster a message joins: the best match within the allowance, else a sibling
-    /// whose differences the bucket has shown to be variables.
-    fn find(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<usize> {
-        match self.best_match(key, ids, toks) {
-            None if !self.exact() => self.sibling_match(key, ids, toks),
-            found => found,
+    /// The cluster a message joins, and how: the best match of its bucket within the
+    /// allowance; else siblings of the bucket whose differences show variables (merged);
+    /// else the best match among templates of its length with a variable first token; else a
+    /// template its tokens align with around one variable of another word count; else
+    /// clusters of other buckets that differ from it only in the first token (merged).
+    fn find(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<(usize, Route)> {
+        if let Some(c) = self.best_match(key, ids, toks) {
+            return Some((c, Route::Own));
         }
+        if self.exact() {
+            return None;
+        }
+        if let Some(group) = self.sibling_match(key, ids, toks) {
+            return Some((group[0], Route::Merge(group[1..].to_vec())));
+        }
+        if key.1 != WILD {
+            if let Some(c) = self.best_match((key.0, WILD), ids, toks) {
+                return Some((c, Route::Wild));
+            }
+        }
+        if let Some((c, j)) = self.elastic_match(key, ids, toks) {
+            return Some((c, Route::Elastic(j)));
+        }
+        if let Some((group, frame)) = self.gap_siblings(key, ids, toks) {
+            return Some((group[0], Route::Splice(group[1..].to_vec(), frame)));
+        }
+        if let Some(group) = self.first_siblings(key, ids, toks) {
+            return Some((group[0], Route::Merge(group[1..].to_vec())));
+        }
+        None
+    }
+
+    /// Clusters of the message's first token that share with it the same words before and
+    /// after one stretch where they all differ, of several words in at least one of them
+    /// (`failed (98: No route to host)`, `failed (13: Connection reset by peer)`): with
+    /// [`SIBLINGS`] − 1 of them, that stretch is one variable of varying word count.
+    /// Returns them, earliest first, and the frame (words before, words after).
+    fn gap_siblings(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<(Vec<usize>, (usize, usize))> {
+        let n = ids.len();
+        let mut groups: Vec<((usize, usize), Vec<usize>)> = Vec::new();
+        for &c in self.by_first.get(&key.1)? {
+            let cluster = &self.clusters[c as usize];
+            let t = &cluster.tokens;
+            let m = t.len();
+            if cluster.gap.is_some() || m < 2 || n < 2 {
+                continue;
+            }
+            let short = m.min(n);
+            let p = (0..short).take_while(|&i| self.agrees(t, i, ids, toks, i)).count().min(short - 1);
+            let s = (0..short - p - 1).take_while(|&k| self.agrees(t, m - 1 - k, ids, toks, n - 1 - k)).count();
+            if (m - p - s).max(n - p - s) < 2 {
+                continue;
+            }
+            // Upper-case names on both sides (`NEW to RUNNING`, `IDLE`) tell events apart.
+            if t[p..m - s].iter().any(|&x| is_enum_like(self.interner.str(x)))
+                && (p..n - s).any(|k| is_enum_like(toks.masked(k)))
+            {
+                continue;
+            }
+            let constants = t[..p].iter().chain(&t[m - s..]).filter(|&&x| !has_wild(self.interner.str(x))).count();
+            if constants <= MIN_CONSTANTS || 2 * constants < short - 1 {
+                continue;
+            }
+            match groups.iter().position(|g| g.0 == (p, s)) {
+                Some(g) => {
+                    groups[g].1.push(c as usize);
+                    if groups[g].1.len() + 1 >= SIBLINGS {
+                        let group = std::mem::take(&mut groups[g].1);
+                        return self.diverse(&group).then_some((group, (p, s)));
+                    }
+                }
+                None => groups.push(((p, s), vec![c as usize])),
+            }
+        }
+        None
+    }
+
+    /// Whether the message's words `from..to` fit gap token `t`: its punctuation before the
+    /// first word and after the last (`"<*>"` holds `"no such file"`).
+    fn gap_holds(&self, t: u32, toks: &Tokens, from: usize, to: usize) -> bool {
+        if t == WILD {
+            return true;
+        }
+        let Some((lead, trail)) = self.interner.str(t).split_once(WILDCARD) else { return false };
+        let (first, last) = (toks.masked(from), toks.masked(to - 1));
+        let room = if to - from == 1 { lead.len() + trail.len() < first.len() } else { true };
+        room && first.starts_with(lead) && last.ends_with(trail)
+    }
+
+    /// Makes the template of `survivor` its first `p` and last `s` tokens around one gap,
+    /// and merges `others` (which share that frame) into it.
+    fn splice(&mut self, survivor: usize, others: &[usize], (p, s): (usize, usize)) {
+        // The punctuation every stretch starts and ends with frames the gap (`"<*>"`).
+        let stretches: Vec<(&str, &str)> = [survivor]
+            .iter()
+            .chain(others)
+            .map(|&o| {
+                let t = &self.clusters[o].tokens;
+                (self.interner.str(t[p]), self.interner.str(t[t.len() - s - 1]))
+            })
+            .collect();
+        let punct = |c: char| c.is_ascii_punctuation() && !matches!(c, '<' | '*' | '>' | '_' | '-' | '.' | '/');
+        let lead = stretches.iter().map(|x| x.0.len() - x.0.trim_start_matches(punct).len()).min().unwrap_or(0);
+        let trail = stretches.iter().map(|x| x.1.len() - x.1.trim_end_matches(punct).len()).min().unwrap_or(0);
+        let (lead, trail) = (&stretches[0].0[..lead], &stretches[0].1[stretches[0].1.len() - trail..]);
+        let same = stretches.iter().all(|x| x.0.starts_with(lead) && x.1.ends_with(trail));
+        let gap_token = if same { format!("{lead}{WILDCARD}{trail}") } else { WILDCARD.to_string() };
+        let gap_token = self.interner.intern(&gap_token);
+        let old = self.cluster_key(survivor);
+        self.unplace(survivor, old);
+        let cl = &mut self.clusters[survivor];
+        let m = cl.tokens.len();
+        cl.tokens.splice(p..m - s, [gap_token]);
+        cl.seps.drain(p + 1..m - s);
+        cl.gap = Some(p as u32);
+        self.place(survivor);
+        let placed = self.cluster_key(survivor);
+        let m = p + 1 + s;
+        for &o in others {
+            let key = self.cluster_key(o);
+            self.unplace(o, key);
+            self.clusters[o].merged_into = Some(survivor as u32);
+            self.merges.push((ClusterId(o as u64 + 1), ClusterId(survivor as u64 + 1)));
+            let n = self.clusters[o].tokens.len();
+            for i in (0..p).chain(p + 1..m) {
+                let t = self.clusters[o].tokens[if i < p { i } else { i + n - m }];
+                let t_str = self.interner.str(t).to_string();
+                self.widen(survivor, i, t, &t_str);
+            }
+            let size = self.clusters[o].size;
+            self.clusters[survivor].size += size;
+        }
+        self.rebucket(survivor, placed);
+    }
+
+    /// Whether template `t` and the message agree at position `i` (template) / `k` (message).
+    fn agrees(&self, t: &[u32], i: usize, ids: &[u32], toks: &Tokens, k: usize) -> bool {
+        matches!(
+            self.relate_at(t, i, ids[k], toks.masked(k), false),
+            Relation::Same | Relation::Widen(_) | Relation::Value
+        )
     }
 
     /// When [`SIBLINGS`] − 1 clusters of the bucket each differ from the message in
-    /// exactly the same positions (and nowhere else, at most half of them), those positions
-    /// hold variables: the earliest of those clusters is the match, and generalises there.
-    fn sibling_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<usize> {
+    /// exactly the same positions (and nowhere else, with more constant words left than
+    /// differ, at least two), those positions hold variables: every cluster that differs
+    /// there is one event with the message (if the values are diverse). Returns them,
+    /// earliest first.
+    fn sibling_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<Vec<usize>> {
         let bucket = self.buckets.get(&key)?;
         let limit = ids.len() / 2;
-        let mut groups: Vec<(Vec<u16>, usize, usize)> = Vec::new();
+        let mut groups: Vec<(Vec<u16>, Vec<usize>)> = Vec::new();
         let mut diff: Vec<u16> = Vec::new();
+        let mut best: Option<usize> = None;
         'clusters: for &c in &bucket.members {
             let cluster = &self.clusters[c as usize];
             diff.clear();
+            let mut constants = 0;
             for (i, &b) in ids.iter().enumerate() {
-                match self.relate_at(&cluster.tokens, i, b, toks.masked(i)) {
-                    Relation::Same | Relation::Widen(_) | Relation::Value => {}
-                    Relation::Differ => {
+                match self.relate_at(&cluster.tokens, i, b, toks.masked(i), false) {
+                    Relation::Same | Relation::Widen(_) | Relation::Value => {
+                        constants += usize::from(!has_wild(self.interner.str(cluster.tokens[i])));
+                    }
+                    Relation::Differ | Relation::Vary => {
                         diff.push(i as u16);
                         if diff.len() > limit {
                             continue 'clusters;
@@ -381,20 +559,296 @@ impl Miner {
                     Relation::Distinct => continue 'clusters,
                 }
             }
-            if diff.is_empty() {
+            if diff.is_empty() || constants < MIN_CONSTANTS.max(diff.len() + 1) {
                 continue;
             }
-            match groups.iter_mut().find(|g| g.0 == diff) {
+            match groups.iter().position(|g| g.0 == diff) {
                 Some(g) => {
-                    g.2 += 1;
-                    if g.2 + 1 >= SIBLINGS {
-                        return Some(g.1);
+                    groups[g].1.push(c as usize);
+                    if best.is_none() && groups[g].1.len() + 1 >= SIBLINGS {
+                        best = Some(g);
                     }
                 }
-                None => groups.push((diff.clone(), c as usize, 1)),
+                None => groups.push((diff.clone(), vec![c as usize])),
             }
         }
-        None
+        best.map(|g| std::mem::take(&mut groups[g].1)).filter(|g| self.diverse(g))
+    }
+
+    /// Whether the values a merge of `group` (and the message) would make one variable
+    /// are diverse: a variable's values are many and each is rare; a few values each
+    /// repeated often are the words of different events (`failed to get OCI Spec …` ×300).
+    fn diverse(&self, group: &[usize]) -> bool {
+        let lines: u64 = group.iter().map(|&c| self.clusters[c].size).sum::<u64>() + 1;
+        lines <= LINES_PER_VALUE * (group.len() as u64 + 1)
+    }
+
+    /// Clusters of the message's length but other buckets that agree with it everywhere but
+    /// in the first token (at least [`MIN_CONSTANTS`] constant words elsewhere): with
+    /// [`SIBLINGS`] − 1 of them, the first position holds a variable. Earliest first.
+    fn first_siblings(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<Vec<usize>> {
+        if key.1 == WILD || ids.len() < 2 {
+            return None;
+        }
+        let mut group = Vec::new();
+        'clusters: for &c in self.by_len.get(&key.0)? {
+            let t = &self.clusters[c as usize].tokens;
+            if !matches!(self.relate(t[0], ids[0], toks.masked(0), false), Relation::Differ) {
+                continue;
+            }
+            let mut constants = 0;
+            for i in 1..ids.len() {
+                if !self.agrees(t, i, ids, toks, i) {
+                    continue 'clusters;
+                }
+                constants += usize::from(!has_wild(self.interner.str(t[i])));
+            }
+            if constants >= MIN_CONSTANTS {
+                group.push(c as usize);
+            }
+        }
+        if group.len() + 1 < SIBLINGS || !self.diverse(&group) {
+            return None;
+        }
+        // A word whose value varies stands first mostly as a label (`name:`); a plain first
+        // word varies with the event (`cupsd startup succeeded`) unless much else is constant.
+        let constants = (1..ids.len()).filter(|&i| !has_wild(toks.masked(i))).count();
+        if !toks.masked(0).ends_with(':') && constants < 2 * MIN_CONSTANTS {
+            return None;
+        }
+        group.sort_unstable();
+        Some(group)
+    }
+
+    /// A template of another length that the message aligns with around one run of `<*>`:
+    /// the same constants before and after it (at least three, and half the template), the
+    /// run standing for one or more words of the message. Returns the cluster and the run
+    /// (start, length) in the template.
+    fn elastic_match(&self, key: (u32, u32), ids: &[u32], toks: &Tokens) -> Option<(usize, (usize, usize))> {
+        let n = ids.len();
+        let mut best: Option<(usize, usize, usize, usize)> = None;
+        for &c in self.by_first.get(&key.1)? {
+            let cluster = &self.clusters[c as usize];
+            let t = &cluster.tokens;
+            let m = t.len();
+            if m == n || m == 0 || n == 0 {
+                continue;
+            }
+            let short = m.min(n);
+            let p = (0..short).take_while(|&i| self.agrees(t, i, ids, toks, i)).count();
+            let s = (0..short).take_while(|&k| self.agrees(t, m - 1 - k, ids, toks, n - 1 - k)).count();
+            // A run of variables t[j..j + w] stands for the message run ids[j..j + n - m + w].
+            let mut run = None;
+            let mut j = 0;
+            let gap = cluster.gap.map(|g| g as usize);
+            while j < m && run.is_none() {
+                let w = (j..m).take_while(|&i| t[i] == WILD || gap == Some(i)).count();
+                if w > 0
+                    && n + w > m
+                    && j <= p
+                    && m - j - w <= s
+                    && gap.is_none_or(|g| (j..j + w).contains(&g))
+                    && gap.is_none_or(|g| self.gap_holds(t[g], toks, j, j + n + w - m))
+                {
+                    run = Some((j, w));
+                }
+                j += w.max(1);
+            }
+            let Some((j, w)) = run else { continue };
+            let constants = t.iter().enumerate().filter(|&(i, &x)| (i < j || i >= j + w) && x != WILD).count();
+            if constants <= MIN_CONSTANTS || 2 * constants < m - w {
+                continue;
+            }
+            if best.is_none_or(|(_, _, _, k)| constants > k) {
+                best = Some((c as usize, j, w, constants));
+            }
+        }
+        best.map(|(c, j, w, _)| (c, (j, w)))
+    }
+
+    /// Puts live cluster `c` in its bucket and indexes, and bumps the bucket.
+    /// Lists stay in order of birth (a moved cluster too), as a restored miner has them.
+    fn place(&mut self, c: usize) {
+        let key = self.cluster_key(c);
+        let add = |v: &mut Vec<u32>| {
+            let at = v.partition_point(|&x| x < c as u32);
+            v.insert(at, c as u32);
+        };
+        add(&mut self.buckets.entry(key).or_default().members);
+        add(self.by_len.entry(key.0).or_default());
+        add(self.by_first.entry(key.1).or_default());
+        self.bump(key);
+    }
+
+    /// Takes cluster `c`, in bucket `key`, out of its bucket and indexes (before it is
+    /// moved or merged), and bumps the bucket.
+    fn unplace(&mut self, c: usize, key: (u32, u32)) {
+        let drop = |v: &mut Vec<u32>| v.retain(|&x| x != c as u32);
+        if let Some(b) = self.buckets.get_mut(&key) {
+            drop(&mut b.members);
+        }
+        if let Some(v) = self.by_len.get_mut(&key.0) {
+            drop(v);
+        }
+        if let Some(v) = self.by_first.get_mut(&key.1) {
+            drop(v);
+        }
+        self.bump(key);
+    }
+
+    /// Generalises position `i` of the template of `c` to admit token `m` (text `m_str`).
+    fn widen(&mut self, c: usize, i: usize, m: u32, m_str: &str) -> bool {
+        let new = match self.relate_at(&self.clusters[c].tokens, i, m, m_str, true) {
+            Relation::Same => return false,
+            Relation::Widen(s) => self.interner.intern(&s),
+            Relation::Vary if has_wild(m_str) && glob(m_str, self.interner.str(self.clusters[c].tokens[i])) => {
+                self.interner.intern(m_str)
+            }
+            Relation::Vary => {
+                let t_str = self.interner.str(self.clusters[c].tokens[i]);
+                let (lead, trail) = frame(t_str, m_str).expect("framed alike");
+                let pattern = format!("{}{WILDCARD}{}", &t_str[..lead], &t_str[t_str.len() - trail..]);
+                self.interner.intern(&pattern)
+            }
+            Relation::Value | Relation::Differ | Relation::Distinct => WILD,
+        };
+        let changed = self.clusters[c].tokens[i] != new;
+        self.clusters[c].tokens[i] = new;
+        changed
+    }
+
+    /// Moves cluster `c` to the bucket of its template if that is no longer `old`.
+    fn rebucket(&mut self, c: usize, old: (u32, u32)) {
+        if self.cluster_key(c) != old {
+            self.unplace(c, old);
+            self.place(c);
+        }
+    }
+
+    /// Generalises the template of `c` wherever the message differs; a message longer than
+    /// the template is aligned around the template's gap.
+    fn generalize(&mut self, c: usize, ids: &[u32], toks: &Tokens) -> bool {
+        let first = self.clusters[c].tokens.first().copied();
+        let m = self.clusters[c].tokens.len();
+        let (gap, extra) = (self.clusters[c].gap.map_or(usize::MAX, |g| g as usize), ids.len().saturating_sub(m));
+        let mut changed = false;
+        for i in 0..m {
+            let k = if i > gap { i + extra } else { i };
+            if i == gap {
+                // A gap framed by punctuation (`"<*>"`) keeps its frame while the words fit it.
+                let t = self.clusters[c].tokens[i];
+                if t != WILD && !self.gap_holds(t, toks, k, k + extra + 1) {
+                    self.clusters[c].tokens[i] = WILD;
+                    changed = true;
+                }
+                continue;
+            }
+            changed |= self.widen(c, i, ids[k], toks.masked(k));
+        }
+        if changed && self.clusters[c].tokens.first().copied() != first {
+            // The first token picks the bucket: the cluster moves if its key changed.
+            let len = self.clusters[c].tokens.len() as u32;
+            let old = match first {
+                Some(f) if !has_wild(self.interner.str(f)) => (len, f),
+                _ => (len, WILD),
+            };
+            self.rebucket(c, old);
+        }
+        changed
+    }
+
+    /// Merges `others` (of the same length) into `survivor`: its template generalises
+    /// wherever theirs differ, it takes their sizes, and they are recorded as merged into it.
+    fn merge(&mut self, survivor: usize, others: &[usize]) {
+        let old = self.cluster_key(survivor);
+        for &o in others {
+            let key = self.cluster_key(o);
+            self.unplace(o, key);
+            self.clusters[o].merged_into = Some(survivor as u32);
+            self.merges.push((ClusterId(o as u64 + 1), ClusterId(survivor as u64 + 1)));
+            for i in 0..self.clusters[o].tokens.len() {
+                let t = self.clusters[o].tokens[i];
+                let t_str = self.interner.str(t).to_string();
+                self.widen(survivor, i, t, &t_str);
+            }
+            let (size, gap) = (self.clusters[o].size, self.clusters[o].gap);
+            let s = &mut self.clusters[survivor];
+            s.size += size;
+            s.gap = s.gap.or(gap);
+        }
+        self.rebucket(survivor, old);
+    }
+
+    /// After the template of `c` generalised: merges into one the clusters that `c`'s
+    /// template now holds, those of its bucket it covers position by position and, when it
+    /// has a gap, those of its first token that align with it around the gap (the gap
+    /// standing for one or more of their tokens). The earliest survives, with `c`'s
+    /// template; returns it.
+    fn absorb(&mut self, c: usize) -> usize {
+        let key = self.cluster_key(c);
+        let t = self.clusters[c].tokens.clone();
+        let m = t.len();
+        let gap = self.clusters[c].gap.map_or(m, |g| g as usize);
+        let constants = t.iter().enumerate().filter(|&(i, &x)| i != gap && x != WILD).count();
+        if constants < MIN_CONSTANTS || (gap < m && constants <= MIN_CONSTANTS) {
+            return c;
+        }
+        let candidates = if gap < m { self.by_first.get(&key.1) } else { self.buckets.get(&key).map(|b| &b.members) };
+        let agree = |x: u32, y: u32| {
+            let y_str = self.interner.str(y);
+            matches!(self.relate(x, y, y_str, false), Relation::Same | Relation::Widen(_) | Relation::Value)
+        };
+        let mut group: Vec<usize> = Vec::new();
+        for &o in candidates.map_or(&[][..], |v| &v[..]) {
+            let (o, u) = (o as usize, &self.clusters[o as usize].tokens);
+            let n = u.len();
+            if o == c || n < m || (gap == m && n != m) || self.clusters[o].gap.is_some() {
+                continue;
+            }
+            let fits = (0..gap.min(m)).all(|i| agree(t[i], u[i])) && (gap + 1..m).all(|i| agree(t[i], u[i + n - m]));
+            if fits {
+                group.push(o);
+            }
+        }
+        if group.is_empty() {
+            return c;
+        }
+        let survivor = group[0].min(c);
+        if survivor != c {
+            // The earliest takes the template that holds them all.
+            let (old, from) = (self.cluster_key(survivor), self.clusters[c].clone());
+            self.unplace(survivor, old);
+            let s = &mut self.clusters[survivor];
+            (s.tokens, s.seps, s.gap) = (from.tokens, from.seps, from.gap);
+            self.place(survivor);
+        }
+        for o in group.into_iter().chain([c]).filter(|&o| o != survivor) {
+            let key = self.cluster_key(o);
+            self.unplace(o, key);
+            self.clusters[o].merged_into = Some(survivor as u32);
+            self.merges.push((ClusterId(o as u64 + 1), ClusterId(survivor as u64 + 1)));
+            let size = self.clusters[o].size;
+            self.clusters[survivor].size += size;
+        }
+        survivor
+    }
+
+    /// Lets the run of `w` variables at `j` of cluster `c` become one variable that stands
+    /// for one or more words (the cluster's gap).
+    fn stretch(&mut self, c: usize, (j, w): (usize, usize)) -> bool {
+        if w > 1 {
+            let key = self.cluster_key(c);
+            self.unplace(c, key);
+            let d = w - 1;
+            let cl = &mut self.clusters[c];
+            cl.tokens.drain(j + 1..j + 1 + d);
+            cl.seps.drain(j + 1..j + 1 + d);
+            cl.gap = Some(j as u32);
+            self.place(c);
+            true
+        } else {
+            self.clusters[c].gap.replace(j as u32) != Some(j as u32)
+        }
     }
 
     /// The cluster of the bucket with the fewest mismatched constant tokens, if that is
@@ -407,9 +861,9 @@ impl Miner {
             let t = &self.clusters[c as usize].tokens;
             let mut cost = 0;
             for (i, &b) in ids.iter().enumerate() {
-                match self.relate_at(t, i, b, toks.masked(i)) {
+                match self.relate_at(t, i, b, toks.masked(i), false) {
                     Relation::Same | Relation::Widen(_) | Relation::Value => {}
-                    Relation::Differ => {
+                    Relation::Differ | Relation::Vary => {
                         cost += 1;
                         if cost > allowed || best.is_some_and(|(_, best_cost)| cost >= best_cost) {
                             continue 'clusters;
@@ -430,9 +884,9 @@ impl Miner {
 
     /// [`Miner::relate`] for position `i` of template `t`, knowing what stands before it:
     /// after a name key such as `user` a different word is a value, not another event.
-    fn relate_at(&self, t: &[u32], i: usize, m: u32, m_str: &str) -> Relation {
-        match self.relate(t[i], m, m_str) {
-            Relation::Differ
+    fn relate_at(&self, t: &[u32], i: usize, m: u32, m_str: &str, detail: bool) -> Relation {
+        match self.relate(t[i], m, m_str, detail) {
+            Relation::Differ | Relation::Vary
                 if !self.exact() && i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) =>
             {
                 Relation::Value
@@ -442,14 +896,17 @@ impl Miner {
     }
 
     /// How a template token `t` relates to a message token (`m`, text `m_str`).
-    fn relate(&self, t: u32, m: u32, m_str: &str) -> Relation {
+    /// Without `detail`, a mismatch in a shared frame is told as [`Relation::Differ`], not
+    /// [`Relation::Vary`] (what matching needs: both cost one; only generalising needs the
+    /// frame), which spares working the frame out on the matching path.
+    fn relate(&self, t: u32, m: u32, m_str: &str, detail: bool) -> Relation {
         if t == m || t == WILD {
             return Relation::Same;
         }
         let t_str = self.interner.str(t);
         // `user=root` and `user=uucp`: one key, so the value is a variable.
         if let (Some(tk), Some(mk)) = (t_str.find('='), m_str.find('=')) {
-            let plain = |v: &str| !v.is_empty() && !v.contains(WILDCARD);
+            let plain = |v: &str| !v.is_empty() && !has_wild(v);
             if tk > 0
                 && t_str[..tk] == m_str[..mk]
                 && plain(&m_str[mk + 1..])
@@ -460,16 +917,41 @@ impl Miner {
             }
         }
         // `()` and `(<*>)`: a variable that was empty.
-        if t_str.contains(WILDCARD) && t_str.replace(WILDCARD, "") == m_str {
+        let (t_wild, m_wild) = (has_wild(t_str), has_wild(m_str));
+        if t_wild && eq_sans_wild(t_str, m_str) {
             return Relation::Same;
         }
-        if m_str.contains(WILDCARD) && m_str.replace(WILDCARD, "") == t_str {
+        if m_wild && eq_sans_wild(m_str, t_str) {
             return Relation::Widen(m_str.to_string());
         }
-        if is_enum_like(t_str) && is_enum_like(m_str) {
+        // `<*>,` holds `LOCAL,`: the template's variable is only framed by punctuation.
+        if t_wild && glob(t_str, m_str) {
+            return Relation::Same;
+        }
+        if !detail && (t_wild || m_wild) {
+            return Relation::Differ;
+        }
+        if m_wild && glob(m_str, t_str) {
+            return Relation::Vary;
+        }
+        if t_wild || m_wild {
+            // `[a-<*>, b-<*>]` and `[c-<*>]`: a list, in brackets either way.
+            return if frame(t_str, m_str).is_some() { Relation::Vary } else { Relation::Differ };
+        }
+        // A name in brackets (`[LNKE]`) is a value; a bare upper-case name a state.
+        let enums = is_enum_like(t_str) && is_enum_like(m_str);
+        if !(detail || enums) {
+            return Relation::Differ;
+        }
+        let framed = frame(t_str, m_str);
+        if enums && !framed.is_some_and(|(lead, trail)| lead > 0 && trail > 0) {
             return Relation::Distinct;
         }
-        Relation::Differ
+        if framed.is_some() && detail {
+            Relation::Vary
+        } else {
+            Relation::Differ
+        }
     }
 
     fn render(&self, c: &Cluster) -> String {
@@ -483,51 +965,93 @@ impl Miner {
         s
     }
 
-    fn get(&self, id: ClusterId) -> Option<&Cluster> {
-        self.clusters.get((id.0 as usize).checked_sub(1)?)
+    /// The cluster of `id`, or of the cluster it was merged into.
+    fn get(&self, id: ClusterId) -> Option<(ClusterId, &Cluster)> {
+        let id = self.resolve(id);
+        Some((id, self.clusters.get((id.0 as usize).checked_sub(1)?)?))
     }
 
+    /// The cluster that `id` now is: `id` itself, or the live cluster it was merged into
+    /// (through every later merge). Unknown ids are returned as they are.
+    pub fn resolve(&self, id: ClusterId) -> ClusterId {
+        let mut c = id;
+        while let Some(into) = self.merged_into(c) {
+            c = into;
+        }
+        c
+    }
+
+    /// The cluster `id` was merged into, if it was (one step; see [`Miner::resolve`]).
+    pub fn merged_into(&self, id: ClusterId) -> Option<ClusterId> {
+        let c = self.clusters.get((id.0 as usize).checked_sub(1)?)?;
+        c.merged_into.map(|s| ClusterId(s as u64 + 1))
+    }
+
+    /// Every merge so far, in order: (merged cluster, the cluster it was merged into). The
+    /// merged id is never given again; its messages belong to the other. A caller keeps how
+    /// many it has seen and reads the rest after each [`Miner::add`]. (A restored miner
+    /// lists the merges of its snapshot in order of the merged ids.)
+    pub fn merges(&self) -> &[(ClusterId, ClusterId)] {
+        &self.merges
+    }
+
+    /// The template of `id` (of the cluster it was merged into, if it was).
     pub fn template(&self, id: ClusterId) -> Option<String> {
-        self.get(id).map(|c| self.render(c))
+        self.get(id).map(|(_, c)| self.render(c))
     }
 
     /// The values of the template's variables in `message`, in order. Empty when the
     /// message does not have the template's shape.
     pub fn params(&self, id: ClusterId, message: &str) -> Vec<String> {
-        let Some(c) = self.get(id) else { return vec![] };
+        let Some((_, c)) = self.get(id) else { return vec![] };
         let mut toks = Tokens::default();
         self.masker.split(message, &mut toks);
-        if toks.len() != c.tokens.len() {
+        let m = c.tokens.len();
+        let gap = c.gap.map(|g| g as usize).filter(|_| toks.len() > m);
+        if toks.len() != m && gap.is_none() {
             return vec![];
         }
+        let extra = toks.len() - m;
         let mut out = Vec::new();
         for (i, &t) in c.tokens.iter().enumerate() {
             let pattern = self.interner.str(t);
-            if pattern == WILDCARD {
-                out.push(toks.original(i).to_string());
-            } else if pattern.contains(WILDCARD) {
-                extract(pattern, toks.original(i), &mut out);
+            let k = if gap.is_some_and(|g| i > g) { i + extra } else { i };
+            if gap == Some(i) {
+                out.push((i..=i + extra).map(|k| toks.original(k)).collect::<Vec<_>>().join(" "));
+            } else if pattern == WILDCARD {
+                out.push(toks.original(k).to_string());
+            } else if has_wild(pattern) {
+                extract(pattern, toks.original(k), &mut out);
             }
         }
         out
     }
 
+    /// The cluster `id` (or the cluster it was merged into, whose id the answer carries).
     pub fn cluster(&self, id: ClusterId) -> Option<ClusterInfo> {
-        let c = self.get(id)?;
+        let (id, c) = self.get(id)?;
         Some(ClusterInfo { id, template: self.render(c), size: c.size })
     }
 
-    /// Every cluster, in order of birth.
+    /// Every live cluster (none that was merged into another), in order of birth.
     pub fn clusters(&self) -> Vec<ClusterInfo> {
-        (1..=self.clusters.len() as u64).filter_map(|i| self.cluster(ClusterId(i))).collect()
+        (0..self.clusters.len())
+            .filter(|&c| self.clusters[c].merged_into.is_none())
+            .map(|c| ClusterInfo {
+                id: ClusterId(c as u64 + 1),
+                template: self.render(&self.clusters[c]),
+                size: self.clusters[c].size,
+            })
+            .collect()
     }
 
+    /// Live clusters.
     pub fn len(&self) -> usize {
-        self.clusters.len()
+        self.clusters.len() - self.merges.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.clusters.is_empty()
+        self.len() == 0
     }
 
     pub fn snapshot(&self) -> MinerSnapshot {
@@ -538,6 +1062,8 @@ impl Miner {
                 tokens: c.tokens.iter().map(|&t| self.interner.str(t).to_string()).collect(),
                 seps: c.seps.iter().map(|s| s.to_string()).collect(),
                 size: c.size,
+                gap: c.gap,
+                merged_into: c.merged_into.map(|s| s as u64 + 1),
             })
             .collect();
         MinerSnapshot::new(&self.config, clusters)
@@ -549,9 +1075,13 @@ impl Miner {
         for s in states {
             let tokens: Vec<u32> = s.tokens.iter().map(|t| m.interner.intern(t)).collect();
             let c = m.clusters.len();
-            m.clusters.push(Cluster { tokens, seps: s.seps.into_iter().map(Into::into).collect(), size: s.size });
-            let key = m.cluster_key(c);
-            m.buckets.entry(key).or_default().members.push(c as u32);
+            let merged_into = s.merged_into.map(|id| (id - 1) as u32);
+            let seps = s.seps.into_iter().map(Into::into).collect();
+            m.clusters.push(Cluster { tokens, seps, size: s.size, gap: s.gap, merged_into });
+            match merged_into {
+                None => m.place(c),
+                Some(into) => m.merges.push((ClusterId(c as u64 + 1), ClusterId(into as u64 + 1))),
+            }
         }
         Ok(m)
     }
@@ -559,6 +1089,23 @@ impl Miner {
 
 fn first_masked(toks: &Tokens) -> Option<&str> {
     (!toks.is_empty()).then(|| toks.masked(0))
+}
+
+/// How a message joins the cluster [`Miner::find`] picked.
+#[derive(Debug, PartialEq)]
+enum Route {
+    /// The best match of its own bucket.
+    Own,
+    /// The best match among templates of its length whose first token is a variable.
+    Wild,
+    /// After these clusters are merged into the one picked.
+    Merge(Vec<usize>),
+    /// A template of another length, its run of variables (start, length) standing for the
+    /// message's words there.
+    Elastic((usize, usize)),
+    /// After these clusters are merged into the one picked around one gap, with this frame
+    /// (words before, words after).
+    Splice(Vec<usize>, (usize, usize)),
 }
 
 /// How a template token relates to a message token.
@@ -571,6 +1118,9 @@ enum Relation {
     Value,
     /// Different: a mismatch, and a variable if the message joins.
     Differ,
+    /// Different (a mismatch) in a value framed alike (`LOCAL,` and `<*>,`, `"a"` and
+    /// `"b"`): a variable in this frame (`<*>,`, `"<*>"`) if the message joins.
+    Vary,
     /// Different in a way that means a different event (`RUNNING` vs `FAILED`).
     Distinct,
 }
@@ -596,9 +1146,82 @@ fn is_name_key(s: &str) -> bool {
 /// word (a first token with a variable in it, `<*>` or `wpad:<*>`, buckets as `<*>`).
 fn bucket_key(ids: &[u32], first: Option<&str>) -> (u32, u32) {
     match (ids.first(), first) {
-        (Some(&id), Some(f)) if !f.contains(WILDCARD) => (ids.len() as u32, id),
+        (Some(&id), Some(f)) if !has_wild(f) => (ids.len() as u32, id),
         _ => (ids.len() as u32, WILD),
     }
+}
+
+/// Whether `s` holds a wildcard (cheaper than a substring search for short tokens).
+fn has_wild(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 3 && (0..b.len() - 2).any(|i| b[i] == b'<' && b[i + 1] == b'*' && b[i + 2] == b'>')
+}
+
+/// Whether `pattern` with its wildcards taken out is `text` (`(<*>)` and `()`).
+fn eq_sans_wild(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < p.len() {
+        if p[i..].starts_with(b"<*>") {
+            i += 3;
+        } else if j < t.len() && p[i] == t[j] {
+            i += 1;
+            j += 1;
+        } else {
+            return false;
+        }
+    }
+    j == t.len()
+}
+
+/// Whether `text` fits `pattern`, each wildcard standing for at least one byte (of text or
+/// of a variable in it: `<*>,` holds `a~<*>,`).
+fn glob(pattern: &str, text: &str) -> bool {
+    // Most patterns hold one wildcard: a lead and a trail around it.
+    let b = pattern.as_bytes();
+    if let Some(at) = (0..b.len().saturating_sub(2)).find(|&i| &b[i..i + 3] == b"<*>") {
+        let (lead, trail) = (&pattern[..at], &pattern[at + 3..]);
+        if !has_wild(trail) {
+            return text.len() > lead.len() + trail.len() && text.starts_with(lead) && text.ends_with(trail);
+        }
+    }
+    let wilds = pattern.matches(WILDCARD).count();
+    let (Some(first), Some(last)) = (pattern.split(WILDCARD).next(), pattern.rsplit(WILDCARD).next()) else {
+        return false;
+    };
+    if wilds == 0 || text.len() < first.len() + last.len() + wilds {
+        return false;
+    }
+    let Some(mut rest) = text.strip_prefix(first) else { return false };
+    let Some(r) = rest.strip_suffix(last) else { return false };
+    rest = r;
+    for lit in pattern.split(WILDCARD).skip(1).take(wilds - 1) {
+        // Leave at least one byte to the wildcard before the literal.
+        let Some(at) = rest.get(1..).and_then(|r| r.find(lit)) else { return false };
+        rest = &rest[at + 1 + lit.len()..];
+    }
+    !rest.is_empty()
+}
+
+/// The punctuation two different constant words share around different cores, as the
+/// lengths of the shared lead and trail (`"alice"`, `"bob"` → `"<*>"`; `eth0,`, `lo,` →
+/// `<*>,`; in a quoted string also whole shared words: `"Type: a"`, `"Type: b"` →
+/// `"Type: <*>"`), if any.
+fn frame(a: &str, b: &str) -> Option<(usize, usize)> {
+    let punct = |c: u8| c.is_ascii_punctuation() && !matches!(c, b'_' | b'-' | b'.' | b'/' | b'<' | b'*' | b'>');
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    // Words shared before or after white space inside a token (a quoted string) stay too.
+    let common = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+    let words = x[..common].iter().rposition(u8::is_ascii_whitespace).map_or(0, |w| w + 1);
+    let lead = x.iter().zip(y).take_while(|(p, q)| p == q && punct(**p)).count().max(words);
+    let (x2, y2) = (&x[lead..], &y[lead..]);
+    let common = x2.iter().rev().zip(y2.iter().rev()).take_while(|(p, q)| p == q).count();
+    let words = x2[x2.len() - common..].iter().position(u8::is_ascii_whitespace).map_or(0, |w| common - w);
+    let trail = x2.iter().rev().zip(y2.iter().rev()).take_while(|(p, q)| p == q && punct(**p)).count().max(words);
+    if lead + trail == 0 || x.len() == lead + trail || y.len() == lead + trail {
+        return None;
+    }
+    Some((lead, trail))
 }
 
 /// Pushes the parts of `text` that stand where `pattern` has wildcards.

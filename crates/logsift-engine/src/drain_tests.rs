@@ -187,3 +187,274 @@ fn similarity_one_keeps_every_distinct_combination() {
     assert_eq!(ids, [1, 2, 1]);
     assert_eq!(d.template(ClusterId(1)).unwrap(), "IAM <*> user normal");
 }
+
+/// Feeds `lines` to a default miner; returns each line's cluster after all lines (merges
+/// followed) and that cluster's final template.
+fn run(lines: &[&str]) -> (Miner, Vec<(u64, String)>) {
+    let mut m = Miner::new(EngineConfig::default()).unwrap();
+    let ids: Vec<ClusterId> = lines.iter().map(|l| m.add(l).cluster_id).collect();
+    let got = ids.iter().map(|&id| (m.resolve(id).0, m.template(id).unwrap())).collect();
+    (m, got)
+}
+
+/// Every line in one cluster with this template.
+fn one_event(lines: &[&str], template: &str) -> Miner {
+    let (m, got) = run(lines);
+    let want: Vec<(u64, String)> = lines.iter().map(|_| (got[0].0, template.to_string())).collect();
+    assert_eq!(got, want);
+    m
+}
+
+// Class 1: a variable in the first position (a label that changes) must not give one
+// template per value because the first token picks the bucket.
+#[test]
+fn a_varying_first_label_is_one_variable() {
+    let m = one_event(
+        &[
+            "orchard: flushed 12 buffer(s).",
+            "kestrel-b: flushed 7 buffer(s).",
+            "orchard: flushed 5 buffer(s).",
+            "umbra: flushed 301 buffer(s).",
+            "tally: flushed 44 buffer(s).",
+            "kestrel-b: flushed 8 buffer(s).",
+        ],
+        "<*>: flushed <*> buffer(s).",
+    );
+    // The second cluster was born and then merged into the first.
+    assert_eq!(m.merges(), [(ClusterId(2), ClusterId(1))]);
+    assert_eq!(m.merged_into(ClusterId(2)), Some(ClusterId(1)));
+    assert_eq!(m.merged_into(ClusterId(1)), None);
+    assert_eq!(m.len(), 1);
+    assert_eq!(m.clusters().iter().map(|c| (c.id.0, c.size)).collect::<Vec<_>>(), [(1, 6)]);
+    // A plain first word that varies is the event when little else is constant.
+    let (_, got) = run(&["grommet startup succeeded", "sprocket startup succeeded", "widget startup succeeded"]);
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 2, 3], "{got:?}");
+}
+
+// Class 2: a value of varying word count (an error string) is one variable.
+#[test]
+fn a_value_of_several_words_is_one_variable() {
+    one_event(
+        &[
+            "Lost contact with the replica during resync, reason: timeout",
+            "Lost contact with the replica during resync, reason: refused",
+            "Lost contact with the replica during resync, reason: connection reset by peer",
+            "Lost contact with the replica during resync, reason: broken pipe",
+            "Lost contact with the replica during resync, reason: eof",
+        ],
+        "Lost contact with the replica during resync, reason: <*>",
+    );
+    // A cluster born before the variable was known to span words is merged in later (the
+    // earliest id survives).
+    let m = one_event(
+        &[
+            "Lost contact with the replica during resync, reason: connection reset by peer",
+            "Lost contact with the replica during resync, reason: timeout",
+            "Lost contact with the replica during resync, reason: refused",
+            "Lost contact with the replica during resync, reason: broken pipe",
+            "Lost contact with the replica during resync, reason: connection reset by peer",
+        ],
+        "Lost contact with the replica during resync, reason: <*>",
+    );
+    assert_eq!(m.resolve(ClusterId(2)), ClusterId(1));
+    assert_eq!(m.len(), 1);
+    // A run of variables (two-word values seen first) becomes one variable.
+    one_event(
+        &[
+            "Could not write the journal to disk: permission denied",
+            "Could not write the journal to disk: bad descriptor",
+            "Could not write the journal to disk: broken pipe",
+            "Could not write the journal to disk: connection timed out",
+            "Could not write the journal to disk: eof",
+        ],
+        "Could not write the journal to disk: <*>",
+    );
+    // Values of several words that never showed a variable there: three of them framed by
+    // the same words are one variable, and the frame's punctuation stays.
+    one_event(
+        &[
+            "pipe close() failed (98: no route to host)",
+            "pipe close() failed (13: connection reset by peer)",
+            "pipe close() failed (4: interrupted)",
+            "pipe close() failed (11: resource temporarily unavailable)",
+        ],
+        "pipe close() failed (<*>: <*>)",
+    );
+    // A quoted value with spaces is one token.
+    one_event(
+        &[
+            "Couldn't open the folder \"/srv/share/My Files/a.txt\" for sync: denied",
+            "Couldn't open the folder \"/srv/share/b.txt\" for sync: denied",
+            "Couldn't open the folder \"no such place\" for sync: denied",
+        ],
+        "Couldn't open the folder \"<*>\" for sync: denied",
+    );
+    one_event(
+        &[
+            "the header was too long: \"X-Trace: abc\" and was dropped by the proxy",
+            "the header was too long: \"X-Trace: defg\" and was dropped by the proxy",
+        ],
+        "the header was too long: \"X-Trace: <*>\" and was dropped by the proxy",
+    );
+    // So is a list in brackets.
+    one_event(
+        &[
+            "Retrying the fetch of partitions [orders-1, audit-2] after a short delay",
+            "Retrying the fetch of partitions [clicks-7] after a short delay",
+        ],
+        "Retrying the fetch of partitions [<*>] after a short delay",
+    );
+    // A shorter message collapses a run of variables of a longer template.
+    let m = one_event(
+        &[
+            "quota check on volume tank failed with disk full",
+            "quota check on volume tank failed with access denied",
+            "quota check on volume tank failed with bad header",
+            "quota check on volume tank failed with eio",
+            "quota check on volume tank failed with connection reset by peer",
+        ],
+        "quota check on volume tank failed with <*>",
+    );
+    assert_eq!(m.params(ClusterId(1), "quota check on volume tank failed with no route to host"), ["no route to host"]);
+}
+
+// Class 3: word values no mask can catch (names, states) are one variable once siblings
+// show it, and the clusters born before that are merged in.
+#[test]
+fn word_values_merge_once_siblings_show_them() {
+    let m = one_event(
+        &[
+            "Recording metrics for store ledger",
+            "Recording metrics for store inbox",
+            "Recording metrics for store ledger",
+            "Recording metrics for store mailq",
+            "Recording metrics for store outbox",
+        ],
+        "Recording metrics for store <*>",
+    );
+    assert_eq!(m.resolve(ClusterId(2)), ClusterId(1));
+    // Two state names were two events until a third value showed a variable there: the
+    // cluster the generalised template now covers is merged in.
+    let m = one_event(
+        &[
+            "Flushing all stores of the state manager: IDLE",
+            "Flushing all stores of the state manager: DRAINING",
+            "Flushing all stores of the state manager: paused",
+            "Flushing all stores of the state manager: DRAINING",
+        ],
+        "Flushing all stores of the state manager: <*>",
+    );
+    assert_eq!(m.merges(), [(ClusterId(2), ClusterId(1))]);
+}
+
+// Class 4: values glued to punctuation keep the punctuation in the template, and a value
+// masked by its shape joins a word value in the same frame.
+#[test]
+fn values_glued_to_punctuation_keep_their_frame() {
+    one_event(
+        &["bound the listener to LOCAL, backlog 16 slots", "bound the listener to 10.1.2.3, backlog 32 slots"],
+        "bound the listener to <*>, backlog <*> slots",
+    );
+    one_event(
+        &["opened table \"alpha\" for reading by the loader", "opened table \"beta\" for reading by the loader"],
+        "opened table \"<*>\" for reading by the loader",
+    );
+    one_event(
+        &["link [QRST] came up on port 4 again", "link [WXYZ] came up on port 7 again"],
+        "link [<*>] came up on port <*> again",
+    );
+}
+
+// Class 5: in a short message the one word that differs is the event.
+#[test]
+fn the_one_word_of_a_short_message_is_the_event() {
+    let (_, got) = run(&["VM Started", "VM Paused", "VM Resumed", "VM Started", "VM Stopped"]);
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 2, 3, 1, 4]);
+    assert_eq!(got[2].1, "VM Resumed");
+    // A value seen many times that then meets two others is a word of its own event: a
+    // variable's values are many and each rare.
+    let mut lines = vec!["Compacting table ledger now"; 30];
+    lines.extend(["Compacting table inbox now", "Compacting table mailq now"]);
+    let (_, got) = run(&lines);
+    assert_eq!(got.iter().map(|g| g.0).collect::<std::collections::BTreeSet<_>>().len(), 3);
+    // Siblings that differ in as many words as they share, or more, are different events.
+    let (_, got) = run(&[
+        "failed to fetch image spec for container 1f2e3d4c5b6a",
+        "failed to create thin device for snapshot 9a8b7c6d5e4f",
+        "failed to read volume state for mount 0a1b2c3d4e5f",
+    ]);
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 2, 3], "{got:?}");
+}
+
+// Class 6: message codes stay constants; a fingerprint is one variable.
+#[test]
+fn message_codes_are_constants_and_fingerprints_variables() {
+    let (_, got) = run(&["XY01234: worker 7 exited", "XY05678: worker 9 exited", "ZQ00042: worker 3 exited"]);
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(got[1].1, "XY05678: worker <*> exited");
+    one_event(
+        &[
+            "Verified host key SHA256:Qx0aZ9fG5Xf+XfeZK2co0kq/abT for relay",
+            "Verified host key SHA256:7dk2Ls9pQw+Z3bYx/1mN0aQm4Lp for relay",
+        ],
+        "Verified host key SHA256:<*> for relay",
+    );
+}
+
+#[test]
+fn merges_survive_a_snapshot_and_old_snapshots_restore() {
+    let lines =
+        ["orchard: flushed 12 buffer(s).", "kestrel: flushed 7 buffer(s).", "umbra: flushed 3 buffer(s).", "x y z"];
+    let mut m = Miner::new(EngineConfig::default()).unwrap();
+    for l in &lines {
+        m.add(l);
+    }
+    let json = serde_json::to_string(&m.snapshot()).unwrap();
+    let r = Miner::restore(serde_json::from_str(&json).unwrap()).unwrap();
+    assert_eq!(r.merges(), m.merges());
+    assert_eq!(r.clusters(), m.clusters());
+    assert_eq!(r.resolve(ClusterId(2)), ClusterId(1));
+    // A version-1 snapshot (no merges, no gaps) still restores.
+    let v1 = r#"{"version":1,"config":{"masks_disable":[],"masks_enable":[],"masks_custom":[],
+        "similarity":0.86,"cache_capacity":100000},"clusters":[{"tokens":["a","<*>"],"seps":[""," ",""],"size":2}]}"#;
+    let mut old = Miner::restore(serde_json::from_str(v1).unwrap()).unwrap();
+    assert_eq!(old.template(ClusterId(1)).unwrap(), "a <*>");
+    assert!(old.merges().is_empty());
+    assert_eq!(old.add("a b").cluster_id, ClusterId(1));
+    // A merge into a later cluster is refused.
+    let mut s = m.snapshot();
+    s.clusters[1].merged_into = Some(3);
+    assert!(matches!(Miner::restore(s), Err(SnapshotError::Corrupt(_))));
+}
+
+#[test]
+fn resuming_after_merges_and_gaps_assigns_what_one_run_does() {
+    let mut lines: Vec<String> = Vec::new();
+    for i in 0..400 {
+        lines.push(match i % 6 {
+            0 => format!("{}: flushed {i} buffer(s).", ["orchard", "kestrel", "umbra", "tally", "fen"][i % 5]),
+            1 => format!(
+                "Lost contact with the replica during resync, reason: {}",
+                ["timeout", "connection reset by peer", "broken pipe", "eof"][i % 4]
+            ),
+            2 => format!("Recording metrics for store {}", ["ledger", "inbox", "mailq", "outbox"][i % 4]),
+            3 => format!("pipe close() failed ({}: {})", i % 50, ["no route to host", "interrupted", "is down"][i % 3]),
+            4 => format!("opened table \"{}\" for reading by the loader", ["a b", "c", "d e f"][i % 3]),
+            _ => format!("VM {}", ["Started", "Paused", "Resumed"][i % 3]),
+        });
+    }
+    let mut whole = Miner::new(EngineConfig::default()).unwrap();
+    let want: Vec<ClusterId> = lines.iter().map(|l| whole.add(l).cluster_id).collect();
+    assert!(!whole.merges().is_empty());
+    let mut got = Vec::new();
+    let mut m = Miner::new(EngineConfig::default()).unwrap();
+    for chunk in lines.chunks(37) {
+        got.extend(chunk.iter().map(|l| m.add(l).cluster_id));
+        let json = serde_json::to_string(&m.snapshot()).unwrap();
+        m = Miner::restore(serde_json::from_str(&json).unwrap()).unwrap();
+    }
+    assert_eq!(got, want);
+    assert_eq!(m.clusters(), whole.clusters());
+    let resolved = |m: &Miner, ids: &[ClusterId]| ids.iter().map(|&id| m.resolve(id)).collect::<Vec<_>>();
+    assert_eq!(resolved(&m, &got), resolved(&whole, &want));
+}

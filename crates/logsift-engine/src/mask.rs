@@ -510,6 +510,24 @@ impl Masker {
             out.push_str(&tok[e..]);
             return;
         }
+        // `SHA256:Qx0a…+Xfe…`, `MD5:ab:cd:…`: a key fingerprint or digest is one value, not
+        // words to mask one by one (which leaves pieces of it in the template).
+        if self.on.hex && e > s {
+            let core = &tok[s..e];
+            let (name, value) = match core.find(':') {
+                Some(c) if c > 0 && c <= 10 && core[..c].bytes().all(|x| x.is_ascii_alphanumeric()) => {
+                    (&core[..=c], &core[c + 1..])
+                }
+                _ => ("", core),
+            };
+            if is_blob(value) || is_colon_hex(value) {
+                out.push_str(&tok[..s]);
+                out.push_str(name);
+                out.push_str(WILDCARD);
+                out.push_str(&tok[e..]);
+                return;
+            }
+        }
         // `rhost=host8.example.net`: the value of a key=value pair on its own.
         if let Some(eq) = b[s..e].iter().position(|&c| c == b'=').map(|p| p + s) {
             let key = &tok[s..eq];
@@ -576,11 +594,12 @@ impl Masker {
                 i += 1;
                 while i < b.len() {
                     let c = b[i];
-                    // A word byte; a dot between word bytes; or `-` after `_` before a digit
-                    // (`blk_-1608`: a signed number glued to a name).
-                    let dot_inside = c == b'.' && i + 1 < b.len() && is_word_byte(b[i + 1]) && is_word_byte(b[i - 1]);
-                    let signed = c == b'-' && b[i - 1] == b'_' && i + 1 < b.len() && b[i + 1].is_ascii_digit();
-                    if is_word_byte(c) || dot_inside || signed {
+                    if is_word_byte(c)
+                        || (c == b'.' && i + 1 < b.len() && is_word_byte(b[i + 1]) && is_word_byte(b[i - 1]))
+                    {
+                        i += 1;
+                    } else if c == b'-' && b[i - 1] == b'_' && i + 1 < b.len() && b[i + 1].is_ascii_digit() {
+                        // `blk_-1608`: a signed number glued to a name.
                         i += 1;
                     } else {
                         break;
@@ -588,7 +607,9 @@ impl Masker {
                 }
                 let word = &tok[ws..i];
                 let after_eq = ws > 0 && b[ws - 1] == b'=';
-                if self.word_is_variable(word) || (self.on.kv && after_eq) {
+                // `AH02648:`: a message code that labels the message is part of the event.
+                let code = ws == 0 && i + 1 == b.len() && b[i] == b':' && is_message_code(word);
+                if !code && (self.word_is_variable(word) || (self.on.kv && after_eq)) {
                     // Fold a wildcard joined to the previous one by a single '.' or '-',
                     // or a port joined to an address by ':'.
                     if let Some(end) = last_wild_end {
@@ -652,6 +673,8 @@ impl Masker {
 const ALPHA: u8 = 1;
 const DIGIT: u8 = 2;
 const OTHER: u8 = 4;
+/// Added to `OTHER` for quotes and brackets, which may join tokens (see `split_tokens`).
+const GROUP: u8 = 8;
 
 /// Byte classes: 0 for white space and control characters (token separators).
 static CLASS: [u8; 256] = {
@@ -665,6 +688,8 @@ static CLASS: [u8; 256] = {
             DIGIT
         } else if c.is_ascii_whitespace() || c < 0x20 || c == 0x7f {
             0
+        } else if matches!(c, b'"' | b'(' | b'[' | b'{' | b')' | b']' | b'}') {
+            OTHER | GROUP
         } else {
             OTHER
         };
@@ -674,8 +699,12 @@ static CLASS: [u8; 256] = {
 };
 
 /// Token boundaries at white space, with the union of each token's byte classes.
+/// A double-quoted string of up to [`QUOTED_WORDS`] words is one token (`"no such file"`,
+/// `"/home/a/My Documents"`): its words are one value, not a count of tokens.
 fn split_tokens(b: &[u8], out: &mut Vec<(u32, u32, u8)>) {
     let mut i = 0;
+    let mut open: Option<usize> = None;
+    let mut bracket: Option<(usize, isize)> = None;
     while i < b.len() {
         while i < b.len() && CLASS[b[i] as usize] == 0 {
             i += 1;
@@ -690,10 +719,101 @@ fn split_tokens(b: &[u8], out: &mut Vec<(u32, u32, u8)>) {
             class |= c;
             i += 1;
         }
+        // Quotes and brackets, counted only in tokens with punctuation.
+        let (mut quotes, mut depth) = (0usize, 0isize);
+        if class & GROUP != 0 {
+            for &c in &b[start..i] {
+                quotes += usize::from(c == b'"');
+                depth += match c {
+                    b'(' | b'[' | b'{' => 1,
+                    b')' | b']' | b'}' => -1,
+                    _ => 0,
+                };
+            }
+        }
         if i > start {
             out.push((start as u32, i as u32, class));
+            if BRACKETS && open.is_none() && bracket.is_none() && depth > 0 {
+                bracket = Some((out.len() - 1, depth));
+            } else if let Some((k, d)) = bracket {
+                // A quantity inside (`(size 152.0 B, free 4 KB)`) is masked across its tokens.
+                let quantity = |t: &[(u32, u32, u8)]| {
+                    t.windows(2).any(|w| {
+                        let unit = std::str::from_utf8(&b[w[1].0 as usize..w[1].1 as usize]).unwrap_or("");
+                        let number = &b[w[0].0 as usize..w[0].1 as usize];
+                        let number = &number[number.iter().take_while(|c| matches!(c, b'(' | b'[' | b'{')).count()..];
+                        number.first().is_some_and(u8::is_ascii_digit)
+                            && is_unit(unit.trim_end_matches(|c: char| c.is_ascii_punctuation()))
+                    })
+                };
+                if d + depth <= 0 && quantity(&out[k..]) {
+                    bracket = None;
+                } else if d + depth <= 0 {
+                    // The closing token: the bracketed words become one token.
+                    let class = out[k..].iter().fold(0, |acc, t| acc | t.2);
+                    out.truncate(k + 1);
+                    out[k] = (out[k].0, i as u32, class);
+                    bracket = None;
+                } else if out.len() - k > BRACKETED_WORDS {
+                    bracket = None;
+                } else {
+                    bracket = Some((k, d + depth));
+                }
+                continue;
+            }
+            if quotes % 2 == 1 {
+                match open {
+                    // The closing token: the quoted words become one token.
+                    Some(k) => {
+                        let class = out[k..].iter().fold(0, |acc, t| acc | t.2);
+                        out.truncate(k + 1);
+                        out[k] = (out[k].0, i as u32, class);
+                        open = None;
+                    }
+                    None => open = Some(out.len() - 1),
+                }
+            } else if open.is_some_and(|k| out.len() - k > QUOTED_WORDS) {
+                open = None;
+            }
         }
     }
+}
+
+/// The most words a quoted string may have to be one token.
+const QUOTED_WORDS: usize = 6;
+/// Whether a bracketed list (`[a, b]`, `Node(id: 1 rack: null)`) is one token, and of how
+/// many words at most.
+const BRACKETS: bool = true;
+const BRACKETED_WORDS: usize = 8;
+
+/// A message code: one to four capital letters, three to six digits, maybe a capital
+/// letter (`AH02648`, `E1203`, `IEC0412W`).
+fn is_message_code(w: &str) -> bool {
+    let b = w.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let digits = b[letters..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let rest = &b[letters + digits..];
+    (1..=4).contains(&letters)
+        && (3..=6).contains(&digits)
+        && (rest.is_empty() || (rest.len() == 1 && rest[0].is_ascii_uppercase()))
+}
+
+/// A base64 blob (a key fingerprint, a digest): at least 16 characters of the base64
+/// alphabet (`=` only as padding at the end) with upper- and lower-case letters and digits.
+fn is_blob(s: &str) -> bool {
+    let b = s.trim_end_matches('=').as_bytes();
+    b.len() >= 16
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/'))
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().any(u8::is_ascii_uppercase)
+        && b.iter().any(u8::is_ascii_lowercase)
+        && !b.starts_with(b"/")
+}
+
+/// Hex bytes joined by colons, at least eight of them (`ab:cd:…`, a digest).
+fn is_colon_hex(s: &str) -> bool {
+    let groups = s.split(':');
+    s.len() >= 23 && groups.clone().all(|g| g.len() == 2 && g.bytes().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn is_literal(w: &str) -> bool {
@@ -1180,6 +1300,23 @@ mod tests {
     #[test]
     fn masks_values_and_keeps_words() {
         let cases = [
+            // A bracketed list is one token; a quantity's unit in brackets is not.
+            ("sent to [alpha, beta, 42] ok", "sent to [alpha, beta, <*>] ok"),
+            ("sent to [42, beta] ok", "sent to [<*>, beta] ok"),
+            ("node Host(id: 3 rack: null) left", "node Host(id: <*> rack: <*>) left"),
+            ("got 1190 bytes (1.16 KB) now", "got <*> now"),
+            // A quoted string (a few words) is one token.
+            ("open \"/srv/My Files/a.txt\" failed", "open \"<*>\" failed"),
+            ("reason=\"no such file\" code 2", "reason=\"no such file\" code <*>"),
+            ("a \"b c d e f g h i\" j", "a \"b c d e f g h i\" j"),
+            // A leading message code is a constant; the same shape elsewhere is a value.
+            ("QV02648: worker 1234 exited", "QV02648: worker <*> exited"),
+            ("key type XK25519 unknown", "key type <*> unknown"),
+            // A fingerprint or digest is one value.
+            ("host key SHA256:Qx0aZ9fG5Xf+XfeZK2co0kq/abT ok", "host key SHA256:<*> ok"),
+            ("key MD5:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89", "key MD5:<*>"),
+            ("blob q9ZxW2bLm4Kp8Rt3Yv== sent", "blob <*> sent"),
+            ("totalCalories=1267750 today", "totalCalories=<*> today"),
             (
                 "Accepted password for root from 10.1.2.3 port 22 ssh2",
                 "Accepted password for root from <*> port <*> ssh2",

@@ -11,7 +11,8 @@ use super::{ConfigError, EngineConfig};
 use serde::{Deserialize, Serialize};
 
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 1;
+/// Version 1 (no merges, no gaps) is still read.
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// Everything needed to continue mining where a [`super::Miner`] stopped.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,6 +37,12 @@ pub struct ClusterState {
     pub tokens: Vec<String>,
     pub seps: Vec<String>,
     pub size: u64,
+    /// The position of the variable that may span several words (since version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<u32>,
+    /// The id of the cluster this one was merged into (since version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -77,7 +84,7 @@ impl MinerSnapshot {
     }
 
     pub(crate) fn into_parts(self) -> Result<(EngineConfig, Vec<ClusterState>), SnapshotError> {
-        if self.version != SNAPSHOT_VERSION {
+        if !(1..=SNAPSHOT_VERSION).contains(&self.version) {
             return Err(SnapshotError::Version { found: self.version, supported: SNAPSHOT_VERSION });
         }
         let config = self.engine_config();
@@ -94,7 +101,18 @@ impl MinerSnapshot {
             if c.size == 0 {
                 return Err(SnapshotError::Corrupt(format!("cluster {} is empty", i + 1)));
             }
-            if c.tokens.iter().any(|t| t.is_empty() || t.contains(char::is_whitespace)) {
+            if c.gap.is_some_and(|g| g as usize >= c.tokens.len()) {
+                return Err(SnapshotError::Corrupt(format!("cluster {} has its gap out of range", i + 1)));
+            }
+            // A cluster is merged into an earlier one (so merges never form a cycle).
+            if let Some(into) = c.merged_into.filter(|&k| !(1..=i as u64).contains(&k)) {
+                return Err(SnapshotError::Corrupt(format!("cluster {} is merged into {into}", i + 1)));
+            }
+            // A token may hold white space inside (a quoted string), not at its ends.
+            if c.tokens
+                .iter()
+                .any(|t| t.is_empty() || t.starts_with(char::is_whitespace) || t.ends_with(char::is_whitespace))
+            {
                 return Err(SnapshotError::Corrupt(format!("cluster {} has an invalid token", i + 1)));
             }
         }
