@@ -10,7 +10,8 @@
 
 #[path = "../tests/support/csv.rs"]
 mod csv;
-use csv::parse_csv;
+#[path = "support/truth.rs"]
+mod truth;
 
 use logsift_engine::{logcluster, slct, MaskConfig, Masker, Support};
 use std::fmt::Write as _;
@@ -26,26 +27,7 @@ fn main() {
     let support = Support::parse(&args[1]).unwrap_or_else(|e| fail(&e.to_string()));
     let masker = Masker::new(&MaskConfig::default()).unwrap_or_else(|e| fail(&e.to_string()));
     std::fs::create_dir_all(&out).unwrap_or_else(|e| fail(&format!("{}: {e}", out.display())));
-    let mut systems: Vec<PathBuf> = std::fs::read_dir(truth)
-        .unwrap_or_else(|e| fail(&format!("{}: {e}", truth.display())))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    systems.sort();
-    for dir in systems {
-        let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let csv_path = dir.join(format!("{name}_2k.log_structured_corrected.csv"));
-        let Ok(text) = std::fs::read_to_string(&csv_path) else { continue };
-        let mut rows = parse_csv(&text);
-        let header = rows.remove(0);
-        let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| fail(name));
-        let (id_col, content_col) = (col("LineId"), col("Content"));
-        let mut lines: Vec<(u64, String)> = rows
-            .into_iter()
-            .filter(|r| r.len() > content_col)
-            .map(|r| (r[id_col].parse().unwrap_or_else(|_| fail("bad LineId")), r[content_col].clone()))
-            .collect();
-        lines.sort_by_key(|(id, _)| *id);
+    for (name, lines) in truth::systems(truth, "2k").unwrap_or_else(|e| fail(&e)) {
         let contents: Vec<&str> = lines.iter().map(|(_, c)| c.as_str()).collect();
         let result = match algorithm {
             "slct" => slct::mine(&contents, &masker, support),

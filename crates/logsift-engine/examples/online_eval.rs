@@ -11,7 +11,8 @@
 
 #[path = "../tests/support/csv.rs"]
 mod csv;
-use csv::parse_csv;
+#[path = "support/truth.rs"]
+mod truth;
 
 use logsift_engine::{EngineConfig, Miner};
 use std::fmt::Write as _;
@@ -26,26 +27,7 @@ fn main() {
     let (truth, out) = (Path::new(&args[0]), PathBuf::from(&args[1]));
     let size = args.get(2).map_or("2k", |s| s.as_str());
     std::fs::create_dir_all(&out).unwrap_or_else(|e| fail(&format!("{}: {e}", out.display())));
-    let mut systems: Vec<PathBuf> = std::fs::read_dir(truth)
-        .unwrap_or_else(|e| fail(&format!("{}: {e}", truth.display())))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    systems.sort();
-    for dir in systems {
-        let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let csv_path = dir.join(format!("{name}_{size}.log_structured_corrected.csv"));
-        let Ok(text) = std::fs::read_to_string(&csv_path) else { continue };
-        let mut rows = parse_csv(&text);
-        let header = rows.remove(0);
-        let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| fail(name));
-        let (id_col, content_col) = (col("LineId"), col("Content"));
-        let mut lines: Vec<(u64, String)> = rows
-            .into_iter()
-            .filter(|r| r.len() > content_col)
-            .map(|r| (r[id_col].parse().unwrap_or_else(|_| fail("bad LineId")), r[content_col].clone()))
-            .collect();
-        lines.sort_by_key(|(id, _)| *id);
+    for (name, lines) in truth::systems(truth, size).unwrap_or_else(|e| fail(&e)) {
         let mut miner = Miner::new(EngineConfig::default()).unwrap_or_else(|e| fail(&e.to_string()));
         let ids: Vec<_> = lines.iter().map(|(_, c)| miner.add(c).cluster_id).collect();
         let mut csv = String::from("LineId,ClusterId,Template\n");
