@@ -22,6 +22,16 @@ pub enum BulkOp {
     UpdateRaw { index: Arc<str>, id: String, guard: Option<(i64, i64)>, doc_head: Arc<str>, doc_tail: String },
 }
 
+impl BulkOp {
+    /// The `(index, id)` the action writes.
+    pub fn target(&self) -> (&str, &str) {
+        match self {
+            BulkOp::Update { index, id, .. } | BulkOp::Index { index, id, .. } => (index, id),
+            BulkOp::UpdateRaw { index, id, .. } => (index, id),
+        }
+    }
+}
+
 /// What happened to one item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ItemOutcome {
@@ -204,8 +214,11 @@ impl EsClient {
         // `filter_path` is a common option of every REST API of both products; the top-level
         // `error`/`status` keep a refused request's error readable.
         let q = [("filter_path", BULK_FILTER_PATH.to_string())];
-        let resp = self.request_raw(Method::Post, "/_bulk", &q, Some(Body::NdJson(body)), Idempotent::Yes).await?;
-        outcomes_from_slice(&resp, n)
+        // An answer cut short is sent again (the updates are guarded, see above).
+        self.request_with(Method::Post, "/_bulk", &q, Some(Body::NdJson(body)), Idempotent::Yes, |resp| {
+            outcomes_from_slice(&resp, n)
+        })
+        .await
     }
 }
 

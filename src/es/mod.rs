@@ -63,9 +63,11 @@ pub enum EsError {
     /// The TLS handshake failed (an untrusted or invalid certificate): waiting does not help.
     #[error("TLS connection to the search server failed: {0}")]
     Tls(String),
-    #[error("search server answered {status}: {body}")]
+    #[error("search server answered {status}{request}: {body}")]
     Status {
         status: u16,
+        /// ` to POST /_bulk`, or empty: the request that got this answer.
+        request: String,
         body: String,
         /// The answer's `Retry-After` (seconds), honoured by the retry loop up to `max_backoff`.
         retry_after: Option<u64>,
@@ -90,6 +92,20 @@ impl EsError {
         match self {
             EsError::Status { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// This error, naming the request it came from (`POST /_bulk`).
+    pub fn in_request(self, method: Method, path: &str) -> EsError {
+        let what = format!("{} {path}", method_name(method));
+        match self {
+            EsError::Transport(t) => EsError::Transport(format!("{what}: {t}")),
+            EsError::Tls(t) => EsError::Tls(format!("{what}: {t}")),
+            EsError::Decode(t) => EsError::Decode(format!("{what}: {t}")),
+            EsError::Status { status, body, retry_after, .. } => {
+                EsError::Status { status, request: format!(" to {what}"), body, retry_after }
+            }
+            e @ EsError::Setup(_) => e,
         }
     }
 
@@ -167,11 +183,13 @@ impl EsClient {
         body: Option<Body>,
         idempotent: Idempotent,
     ) -> Result<Value, EsError> {
-        let bytes = self.request_raw(method, path, query, body, idempotent).await?;
-        if bytes.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&bytes).map_err(|e| EsError::Decode(e.to_string()))
+        self.request_with(method, path, query, body, idempotent, |bytes| {
+            if bytes.is_empty() {
+                return Ok(Value::Null);
+            }
+            serde_json::from_slice(&bytes).map_err(|e| EsError::Decode(e.to_string()))
+        })
+        .await
     }
 
     /// [`EsClient::request`] returning the raw body bytes (for typed decoding by the caller).
@@ -183,29 +201,46 @@ impl EsClient {
         body: Option<Body>,
         idempotent: Idempotent,
     ) -> Result<bytes::Bytes, EsError> {
+        self.request_with(method, path, query, body, idempotent, Ok).await
+    }
+
+    /// One request with retries, its answer decoded by `decode`. An answer that does not decode
+    /// (cut short by a proxy or a dropped connection, say) is retried like a 503 when the
+    /// request is idempotent. The final error names the request (`POST /_bulk`).
+    pub(in crate::es) async fn request_with<T>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Body>,
+        idempotent: Idempotent,
+        decode: impl Fn(bytes::Bytes) -> Result<T, EsError>,
+    ) -> Result<T, EsError> {
         let mut attempt = 0;
         loop {
-            match self.request_once(method, path, query, body.as_ref()).await {
+            let e = match self.request_once(method, path, query, body.as_ref()).await.and_then(&decode) {
                 Ok(v) => return Ok(v),
-                Err(e) => {
-                    let may_retry = e.is_retriable() && (idempotent == Idempotent::Yes || e.status() == Some(429));
-                    if !may_retry || attempt >= self.retry.max_retries {
-                        return Err(e);
-                    }
-                    attempt += 1;
-                    self.retries.inc();
-                    // The server's own `Retry-After`, when it sent one (bounded by `max_backoff`).
-                    let wait = match &e {
-                        EsError::Status { retry_after: Some(secs), .. } => {
-                            Duration::from_secs(*secs).min(self.retry.max_backoff).max(self.retry.backoff(1))
-                        }
-                        _ => self.retry.backoff(attempt),
-                    };
-                    warn!(path, attempt, max = self.retry.max_retries, wait_ms = wait.as_millis() as u64,
-                          error = %e, "search server request failed, retrying");
-                    tokio::time::sleep(wait).await;
-                }
+                Err(e) => e,
+            };
+            let may_retry = match &e {
+                EsError::Decode(_) => idempotent == Idempotent::Yes,
+                _ => e.is_retriable() && (idempotent == Idempotent::Yes || e.status() == Some(429)),
+            };
+            if !may_retry || attempt >= self.retry.max_retries {
+                return Err(e.in_request(method, path));
             }
+            attempt += 1;
+            self.retries.inc();
+            // The server's own `Retry-After`, when it sent one (bounded by `max_backoff`).
+            let wait = match &e {
+                EsError::Status { retry_after: Some(secs), .. } => {
+                    Duration::from_secs(*secs).min(self.retry.max_backoff).max(self.retry.backoff(1))
+                }
+                _ => self.retry.backoff(attempt),
+            };
+            warn!(request = %format!("{} {path}", method_name(method)), attempt, max = self.retry.max_retries,
+                  wait_ms = wait.as_millis() as u64, error = %e, "search server request failed, retrying");
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -231,7 +266,9 @@ impl EsClient {
             }
         };
         let resp = resp.map_err(|e| match e.status_code() {
-            Some(s) => EsError::Status { status: s.as_u16(), body: e.to_string(), retry_after: None },
+            Some(s) => {
+                EsError::Status { status: s.as_u16(), request: String::new(), body: e.to_string(), retry_after: None }
+            }
             None => transport_error(&e),
         })?;
         let status = resp.status_code().as_u16();
@@ -241,9 +278,19 @@ impl EsClient {
         if status >= 300 {
             let mut body = String::from_utf8_lossy(&bytes).into_owned();
             body.truncate(2000);
-            return Err(EsError::Status { status, body, retry_after });
+            return Err(EsError::Status { status, request: String::new(), body, retry_after });
         }
         Ok(bytes)
+    }
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Put => "PUT",
+        Method::Post => "POST",
+        Method::Delete => "DELETE",
+        Method::Head => "HEAD",
     }
 }
 

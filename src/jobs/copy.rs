@@ -222,11 +222,16 @@ mod tests {
         for p in [Phase::Copy, Phase::Label, Phase::Done] {
             assert_eq!(Phase::parse(p.as_str()), Some(p));
         }
-        let no_handler =
-            EsError::Status { status: 400, body: r#"{"error":"no handler found for uri"}"#.into(), retry_after: None };
+        let no_handler = EsError::Status {
+            status: 400,
+            request: String::new(),
+            body: r#"{"error":"no handler found for uri"}"#.into(),
+            retry_after: None,
+        };
         assert!(no_tasks_api(&no_handler));
         let gone = EsError::Status {
             status: 404,
+            request: String::new(),
             body: r#"{"error":{"type":"resource_not_found_exception"}}"#.into(),
             retry_after: None,
         };
