@@ -101,6 +101,24 @@ impl EsClient {
         }
     }
 
+    /// The `_source` (only `fields`) of each `(index, id)` by the real-time multi-get, in order;
+    /// `None` for a document that is not there.
+    pub async fn mget_sources(&self, docs: &[(&str, &str)], fields: &[&str]) -> Result<Vec<Option<Value>>, EsError> {
+        let mut out = Vec::with_capacity(docs.len());
+        for chunk in docs.chunks(1000) {
+            let body = json!({"docs": chunk.iter().map(|(index, id)| json!({"_index": index, "_id": id, "_source": fields})).collect::<Vec<_>>()});
+            let r = self.request(Method::Post, "/_mget", &[], Some(Body::Json(body)), Idempotent::Yes).await?;
+            let answers = r.get("docs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            if answers.len() != chunk.len() {
+                return Err(EsError::Decode(format!("_mget answered {} docs for {}", answers.len(), chunk.len())));
+            }
+            out.extend(answers.iter().map(|d| {
+                (d.get("found").and_then(Value::as_bool) == Some(true)).then(|| d.get("_source").cloned()).flatten()
+            }));
+        }
+        Ok(out)
+    }
+
     /// Writes a whole document (atomic; readable at once by id through the real-time GET).
     pub async fn put_doc(&self, index: &str, id: &str, doc: &Value) -> Result<(), EsError> {
         let path = format!("/{}/_doc/{}", path_part(index), path_part(id));

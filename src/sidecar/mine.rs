@@ -44,8 +44,15 @@ pub struct MinedBatch {
     /// Clusters to recount (mined here or seen already labelled).
     pub touched: Vec<String>,
     pub known: HashMap<String, ClusterDoc>,
-    /// Set when a cluster was created or its template changed: the engine must be saved.
+    /// Set when a message was added to the engine (a new cluster, a changed template or only
+    /// a larger size, which later merge decisions read): the engine must be saved.
     pub snapshot: Option<(MinerSnapshot, u64)>,
+    /// `(index, id, cluster)` of every document this batch labels from the engine (added now, or
+    /// found in [`Recorded`]), saved with the snapshot until the batch is done (see
+    /// [`crate::store::state::InFlight`]).
+    pub added: Vec<(String, String, u64)>,
+    /// Documents labelled from [`Recorded`] (seen by the engine before a restart), not added.
+    pub recorded_used: u64,
     pub created: u64,
     pub already_labelled: u64,
     /// `(skip kind, count)`.
@@ -93,8 +100,13 @@ impl IndexNames {
     }
 }
 
-/// Mines `hits` with the live miner `live` (which must be loaded).
-pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>) -> MinedBatch {
+/// Clusters the engine gave documents whose labels may not have been written (index → id →
+/// cluster): such a document is labelled with its cluster, not added to the engine again.
+pub type Recorded = HashMap<String, HashMap<String, ClusterId>>;
+
+/// Mines `hits` with the live miner `live` (which must be loaded). A hit found in `recorded`
+/// is labelled with the cluster recorded for it, and its entry removed.
+pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, recorded: &mut Recorded) -> MinedBatch {
     let with = |f: &mut dyn FnMut(&Miner)| f(live.read().as_ref().expect("the live miner is loaded"));
     let mut out = MinedBatch {
         ops: Vec::with_capacity(hits.len()),
@@ -146,7 +158,24 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>) 
                 out.is_label.push(false);
             }
             Ok(msg) => {
+                if let Some(cid) = recorded.get_mut(&*index).and_then(|ids| ids.remove(&id)) {
+                    out.recorded_used += 1;
+                    // Still in flight until this batch is written: recorded again with it.
+                    out.added.push((index.to_string(), id.clone(), cid.0));
+                    touched.insert(cid);
+                    out.ops.push(BulkOp::UpdateRaw {
+                        index,
+                        id,
+                        guard,
+                        doc_head: empty.clone(),
+                        doc_tail: String::new(),
+                    });
+                    out.is_label.push(true);
+                    labelled_here.push((out.ops.len() - 1, cid, msg, time));
+                    continue;
+                }
                 let a = live.write().as_mut().expect("the live miner is loaded").add(&msg);
+                out.added.push((index.to_string(), id.clone(), a.cluster_id.0));
                 match a.change {
                     Change::Created => {
                         changed = true;
@@ -205,7 +234,8 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>) 
         }
         out.labels.push(LabelOp { op: i, key: key.clone(), time_ms });
     }
-    if changed {
+    recorded.retain(|_, ids| !ids.is_empty());
+    if changed || !out.added.is_empty() {
         with(&mut |m| out.snapshot = Some((m.snapshot(), m.len() as u64)));
     }
     out
@@ -234,7 +264,7 @@ mod tests {
             hit("c", json!({"msg": "x"})),
             hit("d", json!({"message": "y", "logsift": {"cluster_id": "s-9"}, "@timestamp": 1704412800000i64})),
         ];
-        let m = mine_batch(&miner, &input, hits);
+        let m = mine_batch(&miner, &input, hits, &mut Recorded::new());
         assert_eq!(m.ops.len(), 3);
         assert_eq!(m.is_label, vec![true, true, false]);
         let doc_of = |op: &BulkOp| match op {
@@ -275,5 +305,35 @@ mod tests {
         assert_eq!(normalise_time(&json!("yesterday")), None);
         assert!(m.snapshot.is_some());
         assert_eq!(parse_cluster_key("s", &id).map(|c| cluster_key("s", c)), Some(id));
+    }
+
+    #[test]
+    fn a_recorded_document_is_labelled_with_its_cluster_and_not_added_again() {
+        let miner = LiveMiner::new(Some(Miner::new(EngineConfig::default()).unwrap()));
+        let ex = Extractor::new(&ExtractConfig::default()).unwrap();
+        let input =
+            BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params: false, examples: 1 };
+        let first = mine_batch(&miner, &input, vec![hit("a", json!({"message": "open file 1"}))], &mut Recorded::new());
+        assert_eq!(first.added.len(), 1);
+        assert!(first.snapshot.is_some(), "an add changes the engine's sizes: it must be saved");
+        let (_, _, cid) = first.added[0].clone();
+        // A restart: `a` was seen by the saved engine but its label may not have been written.
+        let mut recorded = Recorded::new();
+        recorded.entry("logs-1".into()).or_default().insert("a".into(), ClusterId(cid));
+        let again = mine_batch(
+            &miner,
+            &input,
+            vec![hit("a", json!({"message": "open file 1"})), hit("b", json!({"message": "open file 2"}))],
+            &mut recorded,
+        );
+        assert_eq!(again.recorded_used, 1);
+        assert!(recorded.is_empty(), "the used entry is removed");
+        let sizes: u64 = miner.read().as_ref().unwrap().clusters().iter().map(|c| c.size).sum();
+        assert_eq!(sizes, 2, "`a` was not added a second time");
+        // Both stay in flight with this batch until it is written.
+        let keys: Vec<&str> = again.added.iter().map(|(_, id, _)| id.as_str()).collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(again.labels.len(), 2);
+        assert_eq!(&*again.labels[0].key, cluster_key("s", ClusterId(cid)));
     }
 }

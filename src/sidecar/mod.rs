@@ -27,10 +27,10 @@ use crate::es::reader::{spawn_readers, ReadEvent};
 use crate::es::search::{pending_query, PagingMode, SearchSpec};
 use crate::es::{EsClient, EsError, ServerInfo};
 use crate::ids::parse_cluster_key;
-use crate::message::Extractor;
+use crate::message::{lookup, Extractor};
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
-use crate::store::state::{Checkpoint, StateError, StateStore};
+use crate::store::state::{Checkpoint, InFlight, StateError, StateStore};
 use crate::store::{setup, BulkUpdateSink, ClusterIndexSink, SinkError};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -104,6 +104,9 @@ pub struct Sidecar {
     checkpoint: Checkpoint,
     /// Exact figures of the clusters this process has counted (see `sink::clusters`).
     counts: HashMap<String, ClusterCount>,
+    /// Documents the restored engine had seen whose labels may not have been written (from the
+    /// snapshot's `in_flight`): labelled with their recorded cluster when read again.
+    recorded: mine::Recorded,
 }
 
 impl Sidecar {
@@ -135,6 +138,7 @@ impl Sidecar {
             refused: std::collections::BTreeMap::new(),
             checkpoint: Checkpoint::default(),
             counts: HashMap::new(),
+            recorded: mine::Recorded::new(),
         })
     }
 
@@ -222,6 +226,8 @@ impl Sidecar {
             } else {
                 failed_passes = 0;
                 summary.left_unread = false;
+                // What a whole pass did not read again is no longer pending.
+                self.recorded.clear();
             }
             if once {
                 break;
@@ -250,7 +256,19 @@ impl Sidecar {
         let miner = match self.state.load_snapshot().await {
             Ok(Some(saved)) => match Miner::restore(saved.snapshot) {
                 Ok(m) if m.len() as u64 >= saved.n_clusters => {
-                    info!(clusters = m.len(), "engine restored from snapshot");
+                    let live = saved.in_flight.live(self.checkpoint.batches);
+                    info!(
+                        clusters = m.len(),
+                        in_flight = live.len(),
+                        lines = m.clusters().iter().map(|c| c.size).sum::<u64>(),
+                        labelled = self.checkpoint.docs_labelled,
+                        batches = self.checkpoint.batches,
+                        "engine restored from snapshot"
+                    );
+                    self.recorded.clear();
+                    for (index, id, cid) in live {
+                        self.recorded.entry(index).or_default().insert(id, crate::engine::ClusterId(cid));
+                    }
                     Some(m)
                 }
                 Ok(m) => {
@@ -456,6 +474,40 @@ impl Sidecar {
         Ok(())
     }
 
+    /// A 409 on a resent request is often logsift's own first attempt, applied although its
+    /// answer was lost (a cut connection, a 5xx from a proxy after the write): the conflicted
+    /// documents are read back, and those carrying exactly this batch's label (or skip marker)
+    /// count as written. They stay marked conflicted, so that their clusters are recounted.
+    async fn confirm_own_writes(
+        &self,
+        mined: &mine::MinedBatch,
+        report: &mut crate::store::WriteReport,
+    ) -> Result<(), PipelineError> {
+        let conflicted: Vec<usize> = (0..mined.ops.len()).filter(|&i| report.conflicted[i]).collect();
+        let targets: Vec<(&str, &str)> = conflicted.iter().map(|&i| mined.ops[i].target()).collect();
+        let sources = self.client.mget_sources(&targets, &[crate::ids::FIELD_ROOT]).await?;
+        let mut ours = 0u64;
+        for (&i, source) in conflicted.iter().zip(&sources) {
+            let Some(source) = source else { continue };
+            let landed = if mined.is_label[i] {
+                let key = mined.labels.binary_search_by_key(&i, |l| l.op).ok().map(|l| &*mined.labels[l].key);
+                key.is_some() && lookup(source, crate::ids::FIELD_CLUSTER_ID).and_then(|v| v.as_str()) == key
+            } else {
+                lookup(source, crate::ids::FIELD_SKIPPED).is_some_and(|v| !v.is_null())
+            };
+            if landed {
+                report.applied[i] = true;
+                ours += 1;
+            }
+        }
+        report.conflicts -= ours;
+        report.ok += ours;
+        if ours > 0 {
+            info!(n = ours, "conflicts were this run's own earlier attempts, applied: counted as written");
+        }
+        Ok(())
+    }
+
     async fn process_batch(
         &mut self,
         hits: Vec<crate::es::search::Hit>,
@@ -501,7 +553,8 @@ impl Sidecar {
         // 1. mine on a blocking thread
         let miner = self.miner.clone();
         let (ex, cfg) = (self.extractor.clone(), self.cfg.clone());
-        let mined = tokio::task::spawn_blocking(move || {
+        let mut recorded = std::mem::take(&mut self.recorded);
+        let (mut mined, recorded) = tokio::task::spawn_blocking(move || {
             let input = mine::BatchInput {
                 source: &cfg.source.name,
                 extractor: &ex,
@@ -509,17 +562,32 @@ impl Sidecar {
                 params: cfg.write.params,
                 examples: cfg.write.examples,
             };
-            mine::mine_batch(&miner, &input, hits)
+            let mined = mine::mine_batch(&miner, &input, hits, &mut recorded);
+            (mined, recorded)
         })
         .await
         .map_err(|e| PipelineError::Engine(e.to_string()))?;
+        self.recorded = recorded;
         self.counters.docs_already_labelled.add(mined.already_labelled);
+        tracing::debug!(
+            added = mined.added.len(),
+            recorded_used = mined.recorded_used,
+            already_labelled = mined.already_labelled,
+            "batch mined"
+        );
         self.counters.clusters_created.add(mined.created);
         tracing::debug!(step = "mine", ms = t.elapsed().as_millis() as u64, "batch step done");
         t = Instant::now();
-        // 2. engine snapshot
+        // 2. engine snapshot, with the documents it has seen whose labels are not written yet
         if let Some((snap, n)) = &mined.snapshot {
-            self.state.save_snapshot(snap, *n).await?;
+            let carried = self
+                .recorded
+                .iter()
+                .flat_map(|(index, ids)| ids.iter().map(move |(id, c)| (index.clone(), id.clone(), c.0)))
+                .collect();
+            let in_flight =
+                InFlight { seq: self.checkpoint.batches + 1, batch: std::mem::take(&mut mined.added), carried };
+            self.state.save_snapshot(snap, *n, &in_flight).await?;
         }
         tracing::debug!(step = "snapshot", ms = t.elapsed().as_millis() as u64, "batch step done");
         t = Instant::now();
@@ -531,7 +599,10 @@ impl Sidecar {
         tracing::debug!(step = "pending", ms = t.elapsed().as_millis() as u64, "batch step done");
         t = Instant::now();
         // 4. write-back
-        let report = self.sink.write(&mined.ops).await?;
+        let mut report = self.sink.write(&mined.ops).await?;
+        if report.conflicts > 0 {
+            self.confirm_own_writes(&mined, &mut report).await?;
+        }
         self.counters.bulk_requests.add(mined.ops.len().div_ceil(self.cfg.write.bulk_size) as u64);
         let (mut labelled, mut skipped) = (0u64, 0u64);
         for (applied, is_label) in report.applied.iter().zip(&mined.is_label) {

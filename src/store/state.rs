@@ -45,6 +45,34 @@ pub struct Checkpoint {
 pub struct SavedSnapshot {
     pub snapshot: MinerSnapshot,
     pub n_clusters: u64,
+    pub in_flight: InFlight,
+}
+
+/// The documents the saved engine has already seen whose labels may not have been written: saved
+/// in the same document as the engine (one atomic write), so that a run killed between the
+/// snapshot and the write-back labels them with the clusters the engine gave them instead of
+/// adding them a second time (which would change later clustering).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InFlight {
+    /// The checkpoint's `batches` once the batch that saved this snapshot is done: a larger
+    /// number than the checkpoint's means that batch's write-back may not have landed.
+    pub seq: u64,
+    /// `(index, id, cluster)` of each document the batch `seq` added to the engine.
+    pub batch: Vec<(String, String, u64)>,
+    /// Entries of an earlier interrupted batch not seen again yet.
+    pub carried: Vec<(String, String, u64)>,
+}
+
+impl InFlight {
+    /// The entries still to honour, given the checkpoint's `batches`.
+    pub fn live(self, batches: u64) -> Vec<(String, String, u64)> {
+        let mut out = self.carried;
+        if self.seq > batches {
+            out.extend(self.batch);
+        }
+        out
+    }
 }
 
 /// Reads and writes one source's state documents.
@@ -91,12 +119,39 @@ impl StateStore {
             .map_err(|e| corrupt(e.to_string()))?;
         let n_clusters =
             doc.get("n_clusters").and_then(Value::as_u64).ok_or_else(|| corrupt("no n_clusters".into()))?;
-        Ok(Some(SavedSnapshot { snapshot, n_clusters }))
+        let in_flight = match doc.get("in_flight") {
+            None | Some(Value::Null) => InFlight::default(),
+            Some(v) => serde_json::from_value(v.clone()).map_err(|e| corrupt(format!("in_flight: {e}")))?,
+        };
+        Ok(Some(SavedSnapshot { snapshot, n_clusters, in_flight }))
     }
 
-    pub async fn save_snapshot(&self, snapshot: &MinerSnapshot, n_clusters: u64) -> Result<(), StateError> {
+    pub async fn save_snapshot(
+        &self,
+        snapshot: &MinerSnapshot,
+        n_clusters: u64,
+        in_flight: &InFlight,
+    ) -> Result<(), StateError> {
         let doc = json!({"kind": "snapshot", "source": self.source, "updated_at": now_rfc3339(),
-                         "n_clusters": n_clusters, "snapshot": snapshot});
+                         "n_clusters": n_clusters, "snapshot": snapshot, "in_flight": in_flight});
         Ok(self.client.put_doc(&self.index, &self.id("snapshot"), &doc).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_flight_entries_live_until_their_batch_is_checkpointed() {
+        let e = |id: &str| ("i".to_string(), id.to_string(), 1u64);
+        let f = InFlight { seq: 5, batch: vec![e("b")], carried: vec![e("c")] };
+        // The checkpoint is at 4 batches: batch 5 may not have been written.
+        assert_eq!(f.clone().live(4), vec![e("c"), e("b")]);
+        // Batch 5 is done: only what an earlier interrupted batch left is still to honour.
+        assert_eq!(f.clone().live(5), vec![e("c")]);
+        // A snapshot written before `in_flight` existed reads as nothing in flight.
+        let old: InFlight = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(old.live(0), Vec::new());
     }
 }
