@@ -22,3 +22,4 @@ mod sidecar_faults;
 mod sidecar_follow;
 mod sidecar_openssh;
 mod sidecar_paging;
+mod sidecar_tls;
