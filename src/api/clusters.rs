@@ -4,10 +4,11 @@
 
 use super::classify::query_or_error;
 use super::error::RequestError;
+use super::routes::PathParam;
 use super::state::{ApiState, SourceEndpoint};
 use crate::es::EsClient;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -192,7 +193,7 @@ fn live_view(src: &SourceEndpoint, cluster_id: String, c: crate::engine::Cluster
 
 pub async fn get_cluster(
     State(state): State<ApiState>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Json<ClusterView>, RequestError> {
     if let Some(ci) = &state.inner.clusters {
         return match ci.client.get_source(&ci.index, &id).await.map_err(unavailable)? {

@@ -4,11 +4,12 @@
 
 use super::classify::query_or_error;
 use super::error::RequestError;
+use super::routes::PathParam;
 use super::state::ApiState;
 use crate::config::schedule::Schedule;
 use crate::config::JobSpec;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -104,7 +105,7 @@ pub async fn list(State(state): State<ApiState>) -> Json<JobList> {
     Json(JobList { jobs })
 }
 
-pub async fn get_job(State(state): State<ApiState>, Path(name): Path<String>) -> Result<Json<JobView>, RequestError> {
+pub async fn get_job(State(state): State<ApiState>, PathParam(name): PathParam) -> Result<Json<JobView>, RequestError> {
     let (runner, spec) = runner_for(&state, &name)?;
     Ok(Json(view(runner.as_ref(), &spec).await))
 }
@@ -124,7 +125,7 @@ struct Started {
 
 pub async fn run(
     State(state): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam,
     query: Result<Query<RunQuery>, QueryRejection>,
 ) -> Result<Response, RequestError> {
     let q = query_or_error(query)?;
@@ -151,7 +152,7 @@ struct Cancelling {
 /// Asks the job to stop at its next step (between bulk requests, pages or task polls): 202, and
 /// the run is recorded `cancelled` once it stops. 404 for an unknown job; 409 `job_not_running`
 /// when it is not running in this sidecar (a run started elsewhere is cancelled there).
-pub async fn cancel(State(state): State<ApiState>, Path(name): Path<String>) -> Result<Response, RequestError> {
+pub async fn cancel(State(state): State<ApiState>, PathParam(name): PathParam) -> Result<Response, RequestError> {
     let (runner, spec) = runner_for(&state, &name)?;
     if !runner.cancel(&spec.name) {
         return Err(RequestError::JobNotRunning(spec.name));

@@ -6,7 +6,8 @@ use super::error::RequestError;
 use super::health::{health, live, metrics};
 use super::state::ApiState;
 use super::{clusters, jobs};
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -121,4 +122,57 @@ async fn unknown_route(method: Method, uri: Uri) -> RequestError {
 
 async fn method_not_allowed(method: Method, uri: Uri) -> RequestError {
     RequestError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
+}
+
+/// A route's one path parameter (`{name}`, `{id}`) as text. A segment that is not UTF-8 once
+/// percent-decoded (`/v1/jobs/%FF`) names nothing that exists: it is kept, lossily decoded, so the
+/// handler answers its own JSON 404 (`unknown_job`, `unknown_cluster`) instead of axum's
+/// plain-text 400.
+pub struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = RequestError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(Path(s)) = Path::<String>::from_request_parts(parts, state).await {
+            return Ok(PathParam(s));
+        }
+        let unknown =
+            || RequestError::UnknownRoute { method: parts.method.to_string(), path: parts.uri.path().to_owned() };
+        let matched = parts.extensions.get::<MatchedPath>().ok_or_else(unknown)?;
+        let at = matched.as_str().split('/').position(|seg| seg.starts_with('{')).ok_or_else(unknown)?;
+        let raw = parts.uri.path().split('/').nth(at).ok_or_else(unknown)?;
+        Ok(PathParam(percent_decode_lossy(raw)))
+    }
+}
+
+/// `%XX` escapes decoded, bytes that are not UTF-8 replaced by U+FFFD.
+fn percent_decode_lossy(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn path_segments_decode_lossily() {
+        assert_eq!(super::percent_decode_lossy("remine%2Dall"), "remine-all");
+        assert_eq!(super::percent_decode_lossy("%FFx%"), "\u{FFFD}x%");
+        assert_eq!(super::percent_decode_lossy("%e2%82%ac%zz"), "€%zz");
+    }
 }

@@ -37,6 +37,20 @@ pub enum AppError {
     Engine(String),
 }
 
+impl AppError {
+    /// The search server's error behind this one, when there is one.
+    pub fn es_error(&self) -> Option<&EsError> {
+        use crate::store::{state::StateError, SinkError};
+        match self {
+            AppError::Es(e)
+            | AppError::Pipeline(PipelineError::Es(e))
+            | AppError::Pipeline(PipelineError::Sink(SinkError::Es(e)))
+            | AppError::Pipeline(PipelineError::State(StateError::Es(e))) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// Fires the controller's signal on SIGINT/SIGTERM (a task that holds no listener).
 fn on_signal(controller: &ShutdownController) {
     let trigger = controller.trigger();

@@ -3,6 +3,7 @@
 
 use crate::app;
 use crate::cli::common::{runtime, ServerArgs};
+use crate::es::EsError;
 use crate::sidecar::RunSummary;
 use clap::Args;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
     // `--once` serves no API: one thread drives the pipeline and its readers (mining runs on a
     // blocking thread either way), which saves the cross-thread wake-ups of a multi-threaded one.
     let rt = if args.once { tokio::runtime::Builder::new_current_thread().enable_all().build()? } else { runtime()? };
-    let summary = rt.block_on(app::run(cfg.clone(), args.once))?;
+    let summary = rt.block_on(app::run(cfg.clone(), args.once)).map_err(refusal_in_words)?;
     eprint!("{}", render_summary(&summary, &cfg.source.name));
     if !summary.refused_indices.is_empty() {
         anyhow::bail!(
@@ -44,6 +45,39 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Failures that waiting does not fix, said in one line with what to check: a certificate the
+/// client does not trust (the TLS error plus the setting), a refusal of the credentials (401) or
+/// of their privileges (403) with the server's reason instead of its whole JSON answer.
+fn refusal_in_words(e: app::AppError) -> anyhow::Error {
+    if let Some(EsError::Tls(text)) = e.es_error() {
+        let hint = if text.contains("UnknownIssuer") {
+            "the server's certificate is not signed by a CA logsift trusts: set connection.ca_file to the PEM file of the CA that signed it"
+        } else if text.contains("NotValidForName") {
+            "the server's certificate does not name the host of connection.urls"
+        } else if text.contains("Expired") || text.contains("NotValidYet") {
+            "the server's certificate is outside its validity period"
+        } else {
+            return e.into();
+        };
+        return anyhow::anyhow!("{e} ({hint})");
+    }
+    let Some(EsError::Status { status: status @ (401 | 403), body, .. }) = e.es_error() else { return e.into() };
+    let reason = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.pointer("/error/reason").and_then(|r| r.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "no reason given".into());
+    if *status == 401 {
+        anyhow::anyhow!(
+            "authentication failed: the search server answered 401 ({reason}); check connection.username and \
+             connection.password, connection.api_key or connection.bearer_token"
+        )
+    } else {
+        anyhow::anyhow!(
+            "permission denied: the search server answered 403 ({reason}); the credentials lack a privilege logsift needs"
+        )
+    }
 }
 
 /// The final summary printed on stderr.

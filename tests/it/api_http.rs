@@ -449,3 +449,123 @@ async fn clusters_from_the_live_miner_without_a_search_server() {
     }
     api.stop().await;
 }
+
+/// Sends `raw` (a whole HTTP/1.1 request) over a socket and reads the answer until the server
+/// closes the connection, failing the test after 5 s: an answer, never a hang.
+async fn raw_exchange(api: &TestApi, raw: Vec<u8>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = api.base.trim_start_matches("http://").to_string();
+    let exchange = async move {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        // The server may answer and close before the whole request is sent.
+        let _ = s.write_all(&raw).await;
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out).await;
+        out
+    };
+    let out = tokio::time::timeout(std::time::Duration::from_secs(5), exchange).await.expect("an answer within 5 s");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+/// A request with `head` lines (each ending in CRLF) and `body`, asking the server to close after.
+fn request(line: &str, head: &str, body: &[u8]) -> Vec<u8> {
+    let mut r =
+        format!("{line}\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n{head}\r\n", body.len()).into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_400_not_a_stack_overflow() {
+    let api = TestApi::start(Options::default()).await;
+    let arrays = "[".repeat(100_000);
+    let inner = format!("{{\"message\": \"x\", \"a\": {}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
+    let objects = format!("{}1{}", "{\"a\":".repeat(5_000), "}".repeat(5_000));
+    for body in [&arrays, &inner, &objects] {
+        let r = post_raw(&api, "/v1/classify", body.clone()).await;
+        assert_eq!(r.status(), 400, "{}", &body[..40]);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "invalid_json", "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("recursion limit"), "{v}");
+    }
+    // In a batch, the nested line gets its error and the others their answers.
+    let batch = format!("{{\"message\": \"{SSH_OK}\"}}\n{inner}\n{{\"message\": \"{SSH_BAD}\"}}\n");
+    let r = post_raw(&api, "/v1/classify/_bulk", batch).await;
+    assert_eq!(r.status(), 200);
+    let lines: Vec<Value> = r.text().await.unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0]["cluster_id"].is_string() && lines[2]["cluster_id"].is_string(), "{lines:?}");
+    assert_eq!((lines[1]["error"]["code"].clone(), lines[1]["line"].clone()), (json!("invalid_json"), json!(2)));
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_body_path_or_query_is_a_json_4xx() {
+    let api = TestApi::start(Options::default()).await;
+    // Inside a JSON string, and as a whole body.
+    for body in [&b"{\"message\": \"caf\xe9\"}"[..], b"{\"message\": \"\xed\xa0\x80\"}", b"\xc3\x28"] {
+        let r = post_raw(&api, "/v1/classify", body.to_vec()).await;
+        assert_eq!(r.status(), 400, "{body:?}");
+        assert_eq!(error_code(r).await, "invalid_json");
+    }
+    let r = post_raw(&api, "/v1/classify/_bulk", b"{\"message\": \"ok\"}\n{\"message\": \"\xff\"}\n".to_vec()).await;
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let second: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+    assert_eq!((second["error"]["code"].clone(), second["line"].clone()), (json!("invalid_json"), json!(2)), "{text}");
+    // A path parameter that is not UTF-8 once decoded names nothing: the route's own 404.
+    for (method, path, code) in [
+        ("GET", "/v1/jobs/%FF", "unknown_job"),
+        ("POST", "/v1/jobs/%FF%FE/run", "unknown_job"),
+        ("POST", "/v1/jobs/%C3%28/cancel", "unknown_job"),
+        ("GET", "/v1/clusters/%FF", "unknown_cluster"),
+    ] {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = client().request(m, api.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{method} {path}");
+        assert_eq!(r.headers()["content-type"], "application/json", "{method} {path}");
+        assert_eq!(error_code(r).await, code, "{method} {path}");
+    }
+    // In the query string.
+    let r = client().post(api.url("/v1/classify?source=%FF")).json(&json!({"message": "a"})).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(error_code(r).await, "unknown_source");
+    let r = client().post(api.url("/v1/classify?learn=%FF")).json(&json!({"message": "a"})).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(error_code(r).await, "invalid_query");
+    // Unencoded UTF-8 in the path reaches the route; a raw byte that is no URL at all (0xFF) is
+    // refused by the HTTP layer before any route (a bare 400: no route to answer in its words).
+    let (status, answer) = raw_exchange(&api, request("GET /v1/clusters/caf\u{e9} HTTP/1.1", "", b"")).await;
+    assert_eq!(status, 404, "{answer}");
+    assert!(answer.contains("\"unknown_cluster\""), "{answer}");
+    let mut raw = b"GET /v1/clusters/\xff HTTP/1.1".to_vec();
+    raw.extend_from_slice(&request("", "", b"")[..]);
+    let (status, answer) = raw_exchange(&api, raw).await;
+    assert_eq!(status, 400, "{answer}");
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_headers_are_431_at_once_and_the_server_goes_on() {
+    let api = TestApi::start(Options::default()).await;
+    let body = json!({"message": SSH_OK}).to_string();
+    let huge = format!("X-Big: {}\r\n", "x".repeat(1 << 20));
+    let many: String = (0..200).map(|i| format!("X-Header-{i}: y\r\n")).collect();
+    for head in [huge, many] {
+        let start = std::time::Instant::now();
+        let (status, answer) = raw_exchange(&api, request("POST /v1/classify HTTP/1.1", &head, body.as_bytes())).await;
+        // hyper refuses these before there is a request to route (so no JSON body: there is no
+        // route yet to answer in the API's words), and closes the connection.
+        assert_eq!(status, 431, "{}", &answer[..answer.len().min(200)]);
+        assert!(start.elapsed() < std::time::Duration::from_secs(2), "{:?}", start.elapsed());
+    }
+    // Large but acceptable headers (a long cookie, 32 KB) are fine.
+    let head = format!("Content-Type: application/json\r\nCookie: {}\r\n", "c".repeat(32 << 10));
+    let (status, answer) = raw_exchange(&api, request("POST /v1/classify HTTP/1.1", &head, body.as_bytes())).await;
+    assert_eq!(status, 200, "{answer}");
+    let r = client().post(api.url("/v1/classify")).json(&json!({"message": SSH_OK})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    api.stop().await;
+}

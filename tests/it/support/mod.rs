@@ -9,6 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 pub mod api;
 pub mod fault_proxy;
 pub mod logstash_conf;
+pub mod tls;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
