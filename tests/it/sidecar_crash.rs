@@ -4,6 +4,7 @@
 //! template of the cluster it was given (ids never reused for another template).
 //! Size: `LOGSIFT_CRASH_DOCS` (default 30,000; the 100,000-document bar is run the same way).
 
+use crate::support::fault_proxy::{Fault, FaultProxy, Rule};
 use crate::support::*;
 use serde_json::json;
 use std::io::{BufRead, BufReader};
@@ -134,7 +135,8 @@ fn sigkill_mid_run_then_restart_ends_exact() {
 /// The bar for crash recovery: 18 SIGKILLs during a 20,000-document run give every
 /// document the cluster an uninterrupted run gives it, the same clusters (ids, templates,
 /// counts), and exact counts. Two servers with the same documents: one run straight through,
-/// one killed and restarted.
+/// one killed and restarted through the fault proxy (failed scroll pages, resent bulks whose
+/// first attempt landed), so that the kills meet the recovery paths of faults too.
 #[test]
 fn eighteen_kills_give_every_document_the_cluster_of_an_uninterrupted_run() {
     let n = 20_000;
@@ -165,13 +167,23 @@ fn eighteen_kills_give_every_document_the_cluster_of_an_uninterrupted_run() {
     let out = out.unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 
+    let proxy = FaultProxy::start(
+        &killed.url,
+        vec![
+            Rule::every("/_search/scroll", 11, Fault::Unavailable),
+            Rule::every("/_bulk", 7, Fault::AppliedThen503),
+            Rule::every("/_bulk", 9, Fault::TooManyRequests { retry_after: 0 }),
+        ],
+    );
+    let killed_url = proxy.url.clone();
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut kills = 0;
     let mut finished = false;
     let mut in_flight_restores = 0;
     while kills < 18 {
         let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-            .args(args(&killed.url))
+            .args(args(&killed_url))
+            .args(["--set", "connection.initial_backoff_ms=20"])
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info,logsift::sidecar=debug")
             .stderr(Stdio::piped())
@@ -219,6 +231,7 @@ fn eighteen_kills_give_every_document_the_cluster_of_an_uninterrupted_run() {
         assert!(out.status.success(), "{}", stderr(&out));
     }
     assert_eq!(kills, 18, "the run ended before 18 kills (make the batches smaller)");
+    assert!(proxy.injected.load(std::sync::atomic::Ordering::SeqCst) > 10, "faults were injected");
     assert!(in_flight_restores > 0, "no restart met documents the saved engine had seen unlabelled");
 
     // By the documents' own `seq` (the two servers gave them different `_id`s).
