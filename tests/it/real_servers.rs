@@ -5,6 +5,8 @@
 //! - every paging mode the server has (scroll, sliced scroll, PIT with `_shard_doc`);
 //! - a concurrent writer: another client updates documents logsift has read but not yet written,
 //!   so the server answers real 409s; nothing is overwritten and a rerun labels them;
+//! - the `reindex` job's `_reindex` copy as a task where `_tasks` exists, cancelled by SIGTERM
+//!   (the task is cancelled on the server), then run again to the end;
 //! - near-real-time refresh: a document indexed without refresh while `run` follows is labelled
 //!   by a later pass, never skipped for good.
 
@@ -46,6 +48,9 @@ fn scenarios(server: &Server, kind: &str) {
         "{kind}: concurrent writer: {conflicts} real 409s, nothing overwritten, rerun labelled them ({:.0} s)",
         t.elapsed().as_secs_f64()
     );
+    let t = Instant::now();
+    let how = copy_as_task_with_cancel(server, &http);
+    eprintln!("{kind}: _reindex copy {how}, then copied and labelled whole ({:.0} s)", t.elapsed().as_secs_f64());
     let t = Instant::now();
     unrefreshed_document(server, &http);
     eprintln!(
@@ -265,4 +270,52 @@ fn unrefreshed_document(server: &Server, http: &Http) {
     let _ = child.kill();
     let _ = child.wait();
     assert_exact(http, "rs-refresh", "rs_refresh", 501);
+}
+
+/// The `reindex` job with a destination: on a server with the tasks API the copy runs as a task;
+/// SIGTERM to `jobs run` cancels that task on the server; a second run copies and labels all.
+fn copy_as_task_with_cancel(server: &Server, http: &Http) -> &'static str {
+    let rows = loghub("OpenSSH");
+    http.load(
+        rows.iter()
+            .enumerate()
+            .map(|(i, (m, _))| ("ssh-logs".to_string(), json!({"message": m, "@timestamp": sample_time(i)}))),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let job = "[[jobs]]\nname = \"copy\"\nkind = \"reindex\"\ndest = \"ssh-copy\"\ndest_source = \"sshcopy\"\ndocs_per_sec = 100\n";
+    let cfg = path_str(&ssh_config(dir.path(), &server.url, job));
+    let (tasks_status, _) = http.req("GET", "/_tasks", None);
+    let has_tasks = tasks_status == 200;
+    let running_copies = || -> usize {
+        let (_, v) = http.req("GET", "/_tasks?actions=*reindex&detailed=true", None);
+        v["nodes"]
+            .as_object()
+            .map_or(0, |nodes| nodes.values().map(|n| n["tasks"].as_object().map_or(0, |t| t.len())).sum())
+    };
+    let how = if has_tasks {
+        let child = Command::new(env!("CARGO_BIN_EXE_logsift"))
+            .args(["jobs", "-c", &cfg, "run", "copy", "--wait"])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("the copy task on the server", Duration::from_secs(60), || running_copies() > 0);
+        assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+        let out = child.wait_with_output().unwrap();
+        wait_until("the copy task cancelled on the server", Duration::from_secs(30), || running_copies() == 0);
+        http.ok("POST", "/ssh-copy/_refresh", None);
+        let copied = http.ok("POST", "/ssh-copy/_count", None)["count"].as_u64().unwrap();
+        assert!(copied < 2_000, "the throttled copy finished before SIGTERM: {out:?}");
+        "as a task, cancelled on the server by SIGTERM"
+    } else {
+        "synchronously (no tasks API)"
+    };
+    let out = logsift(&["jobs", "-c", &cfg, "run", "copy", "--wait"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (from_docs, from_index) = source_counts(http, "ssh-copy", "sshcopy");
+    assert!(!from_docs.contains_key("(unlabelled)"), "unlabelled copies: {from_docs:?}");
+    assert_eq!(from_docs, from_index);
+    assert_eq!(from_index.values().sum::<u64>(), 2_000);
+    how
 }
