@@ -23,7 +23,7 @@ if [ "$SERVER" = osmem ]; then
     SERVER_PID=$!
     for _ in $(seq 1 100); do grep -q '"url"' "$LOG" 2>/dev/null && break; sleep 0.1; done
     URL=$("$VPY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["url"])' "$LOG")
-    WHAT=osmem-server
+    WHAT=osmem-server HOW=".venv"
 else
     PORT=$("$VPY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     echo "== starting $SERVER on port $PORT (tools/search-server/start; the first start of a kind builds it)"
@@ -40,14 +40,14 @@ else
         sleep 0.2
     done
     URL=$(sed -n 's/^ready //p' "$LOG.out")
-    WHAT="$SERVER (tools/search-server/start)"
+    WHAT=$SERVER HOW=tools/search-server/start
 fi
 VERSION=$("$VPY" -c '
 import sys
 from opensearchpy import OpenSearch
 v = OpenSearch(sys.argv[1]).info()["version"]
 print(("OpenSearch " if v.get("distribution") == "opensearch" else "Elasticsearch ") + v["number"])' "$URL")
-echo "== server: $WHAT, answers as $VERSION, at $URL (pid $SERVER_PID)"
+echo "== server: $WHAT ($HOW), answers as $VERSION, at $URL (pid $SERVER_PID)"
 
 echo "== loading samples"
 "$VPY" tools/load_samples.py "$URL"
