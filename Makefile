@@ -1,4 +1,4 @@
-# logsift: `make run` (demo on an embedded server, no stack needed) and `make test` (everything).
+# logsift: `make run [SERVER=opensearch-2]` (demo on an embedded or a real server, no stack needed) and `make test` (everything).
 SHELL := /bin/bash
 CARGO ?= cargo
 PYTHON ?= python3
@@ -25,9 +25,12 @@ $(VENV)/.stamp: tools/requirements.txt
 
 venv: $(VENV)/.stamp
 
-# The embedded default (tools/demo.sh): osmem-server on a free port, bundled samples, `logsift run --once`.
+# The demo (tools/demo.sh): a server on a free port, bundled samples, `logsift run --once` per source.
+# SERVER=osmem (default: osmem-server, in memory, fast) or any kind of tools/search-server/start
+# (opensearch-2, opensearch-3, elasticsearch-7, elasticsearch-8: a real node, needs Java).
+SERVER ?= osmem
 run: release venv
-	VPY=$(VPY) tools/demo.sh
+	SERVER=$(SERVER) VPY=$(VPY) tools/demo.sh
 
 # Formatting, lints (warnings are errors) and the engine's own tests (no Python, no server).
 check:
