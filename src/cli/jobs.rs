@@ -1,5 +1,5 @@
 //! `logsift jobs list | run NAME [--wait] | status [NAME] | cancel NAME`: the jobs declared in the
-//! config. `run --wait` runs the job in this process (Ctrl-C cancels it, recorded as `cancelled`);
+//! config. `run --wait` runs the job in this process (Ctrl-C or SIGTERM cancels it, recorded as `cancelled`);
 //! `run` without `--wait` asks the running sidecar's API to start it, and `cancel` asks that API
 //! to stop it (`POST /v1/jobs/NAME/cancel`).
 
@@ -114,11 +114,12 @@ pub fn main(args: JobsArgs) -> anyhow::Result<()> {
                 let spec = cfg.jobs.iter().find(|j| j.name == name).cloned().context("job vanished")?;
                 let cancel = Cancel::default();
                 let c = cancel.clone();
+                // Ctrl-C or SIGTERM (a service manager's stop): the job is cancelled, a copy task
+                // on the server included, and the run recorded as cancelled.
                 tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        eprintln!("cancelling (the run is recorded as cancelled)");
-                        c.cancel();
-                    }
+                    crate::shutdown::signal().await;
+                    eprintln!("cancelling (the run is recorded as cancelled)");
+                    c.cancel();
                 });
                 match crate::jobs::run_job(&ctx, &spec, &cancel).await {
                     Ok(r) => {

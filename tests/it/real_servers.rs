@@ -297,20 +297,24 @@ fn copy_as_task_with_cancel(server: &Server, http: &Http) -> &'static str {
             .args(["jobs", "-c", &cfg, "run", "copy", "--wait"])
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         wait_until("the copy task on the server", Duration::from_secs(60), || running_copies() > 0);
         assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
         let out = child.wait_with_output().unwrap();
-        wait_until("the copy task cancelled on the server", Duration::from_secs(30), || running_copies() == 0);
+        assert_eq!(out.status.code(), Some(1), "a cancelled job exits 1: {out:?}");
+        wait_until("the copy task cancelled on the server", Duration::from_secs(5), || running_copies() == 0);
         http.ok("POST", "/ssh-copy/_refresh", None);
         let copied = http.ok("POST", "/ssh-copy/_count", None)["count"].as_u64().unwrap();
         assert!(copied < 2_000, "the throttled copy finished before SIGTERM: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("was cancelled"), "{out:?}");
         "as a task, cancelled on the server by SIGTERM"
     } else {
         "synchronously (no tasks API)"
     };
+    // The same job unthrottled: it resumes the copy and labels it.
+    let cfg = path_str(&ssh_config(dir.path(), &server.url, &job.replace("docs_per_sec = 100", "docs_per_sec = 0")));
     let out = logsift(&["jobs", "-c", &cfg, "run", "copy", "--wait"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let (from_docs, from_index) = source_counts(http, "ssh-copy", "sshcopy");
