@@ -7,6 +7,8 @@
 //!   so the server answers real 409s; nothing is overwritten and a rerun labels them;
 //! - the `reindex` job's `_reindex` copy as a task where `_tasks` exists, cancelled by SIGTERM
 //!   (the task is cancelled on the server), then run again to the end;
+//! - bad documents (no message, not a string, too large, a mapping conflict between indices):
+//!   counted, marked, never fatal (`sidecar_bad_input::bad_documents_on`);
 //! - near-real-time refresh: a document indexed without refresh while `run` follows is labelled
 //!   by a later pass, never skipped for good.
 
@@ -51,6 +53,9 @@ fn scenarios(server: &Server, kind: &str) {
     let t = Instant::now();
     let how = copy_as_task_with_cancel(server, &http);
     eprintln!("{kind}: _reindex copy {how}, then copied and labelled whole ({:.0} s)", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    crate::sidecar_bad_input::bad_documents_on(server);
+    eprintln!("{kind}: bad documents counted, marked, not read again ({:.0} s)", t.elapsed().as_secs_f64());
     let t = Instant::now();
     unrefreshed_document(server, &http);
     eprintln!(

@@ -9,7 +9,11 @@ use std::process::{Command, Stdio};
 
 #[test]
 fn bad_documents_are_counted_marked_and_not_fatal() {
-    let server = Server::start();
+    bad_documents_on(&Server::start());
+}
+
+/// The bad-documents bar on `server` (also run on the real servers by `real_servers.rs`).
+pub fn bad_documents_on(server: &Server) {
     let http = Http::new(&server.url);
     let big = "word ".repeat(1 << 18); // 1.25 MB
     let mut docs = vec![
