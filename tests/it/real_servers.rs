@@ -16,7 +16,6 @@ use crate::support::fault_proxy::{Fault, FaultProxy, Rule};
 use crate::support::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -108,32 +107,13 @@ fn kills_then_restart(server: &Server, http: &Http) {
     load(http, "rs-crash", n, &["OpenSSH", "Linux", "Apache", "HDFS", "Zookeeper"]);
     let a =
         args(&server.url, "rs-crash", "rs_crash", &["--set", "write.batch_docs=2000", "--set", "read.page_size=1000"]);
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut delays = XorShift(0x2545_F491_4F6C_DD1D);
     let mut labelled_at_kills = Vec::new();
     for _ in 0..3 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-            .args(&a)
-            .env("NO_COLOR", "1")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut seen = String::new();
-        let reader = BufReader::new(child.stderr.take().unwrap());
-        if !reader.lines().map_while(Result::ok).any(|l| {
-            seen += &l;
-            seen.push('\n');
-            l.contains("progress")
-        }) {
-            assert!(child.wait().unwrap().success(), "a run ended before its first batch: {seen}");
+        let delay = Duration::from_millis(delays.below(400));
+        if kill_when(&a, &[], |l| l.contains("progress"), delay) == KillOutcome::Finished {
             break;
         }
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(seed % 400));
-        let _ = child.kill();
-        let _ = child.wait();
         http.ok("POST", "/rs-crash/_refresh", None);
         let c =
             http.ok("POST", "/rs-crash/_count", Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})));

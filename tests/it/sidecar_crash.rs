@@ -7,8 +7,7 @@
 use crate::support::fault_proxy::{Fault, FaultProxy, Rule};
 use crate::support::*;
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 fn template_regex(t: &str) -> regex::Regex {
@@ -47,37 +46,14 @@ fn sigkill_mid_run_then_restart_ends_exact() {
         "--set",
         "write.bulk_size=500",
     ];
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut delays = XorShift(0x2545_F491_4F6C_DD1D);
     let mut kills = 0;
     let mut labelled_after_kills = Vec::new();
-    for round in 0..4 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let reader = BufReader::new(child.stderr.take().unwrap());
-        let mut progressed = false;
-        for line in reader.lines() {
-            let line = line.unwrap();
-            if line.contains("progress") {
-                progressed = true;
-                break;
-            }
-        }
-        if !progressed {
-            let st = child.wait().unwrap();
-            assert!(st.success(), "run {round} ended before a batch: {st}");
+    for _ in 0..4 {
+        let delay = Duration::from_millis(delays.below(400));
+        if kill_when(&args, &[], |l| l.contains("progress"), delay) == KillOutcome::Finished {
             break; // finished already: nothing left to kill
         }
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(seed % 400));
-        let _ = child.kill(); // SIGKILL on unix
-        let _ = child.wait();
         kills += 1;
         let done =
             http.ok("POST", "/crash-logs/_count", Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})));
@@ -176,53 +152,33 @@ fn eighteen_kills_give_every_document_the_cluster_of_an_uninterrupted_run() {
         ],
     );
     let killed_url = proxy.url.clone();
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut delays = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut kills = 0;
     let mut finished = false;
     let mut in_flight_restores = 0;
     while kills < 18 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-            .args(args(&killed_url))
-            .args(["--set", "connection.initial_backoff_ms=20"])
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info,logsift::sidecar=debug")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+        let mut run_args = args(&killed_url);
+        run_args.extend(["--set", "connection.initial_backoff_ms=20"].map(String::from));
+        let run_args: Vec<&str> = run_args.iter().map(String::as_str).collect();
         // Every other kill lands right after an engine snapshot was saved, before its batch's
         // write-back is done (the window where the restarted engine has seen documents that are
         // still unlabelled); the others at a random moment of the next batch or two.
         let right_after_snapshot = kills % 2 == 0;
-        let mut reached = false;
-        for l in lines.by_ref() {
+        let delay = Duration::from_millis(if right_after_snapshot { 0 } else { delays.below(150) });
+        let until = |l: &str| {
             if l.contains("engine restored from snapshot") && !l.contains("in_flight=0") {
                 in_flight_restores += 1;
             }
-            let hit = if right_after_snapshot {
+            if right_after_snapshot {
                 l.contains("batch step done") && l.contains("snapshot")
             } else {
                 l.contains("progress")
-            };
-            if hit {
-                reached = true;
-                break;
             }
-        }
-        if !reached {
-            assert!(child.wait().unwrap().success(), "a restart failed");
+        };
+        if kill_when(&run_args, &[("RUST_LOG", "info,logsift::sidecar=debug")], until, delay) == KillOutcome::Finished {
             finished = true;
             break;
         }
-        if !right_after_snapshot {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            std::thread::sleep(Duration::from_millis(seed % 150));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
         kills += 1;
     }
     if !finished {

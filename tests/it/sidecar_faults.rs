@@ -18,26 +18,43 @@ fn labelled(http: &Http) -> usize {
     http.all_docs("fault-logs").iter().filter(|d| d["_source"]["logsift"]["cluster_id"].is_string()).count()
 }
 
+/// A server holding `n` documents, the fault proxy with `rules` in front of it, and one
+/// `run --once` through the proxy with small pages and the `extra` arguments.
+struct ProxiedRun {
+    server: Server,
+    http: Http,
+    proxy: FaultProxy,
+    out: std::process::Output,
+    err: String,
+}
+
+fn run_through_proxy(n: usize, rules: Vec<Rule>, extra: &[&str]) -> ProxiedRun {
+    let server = Server::start();
+    let http = Http::new(&server.url);
+    load_logs(&http, n);
+    let proxy = FaultProxy::start(&server.url, rules);
+    let mut args = vec!["run", "--once", "--url", &proxy.url, "--index", "fault-logs"];
+    args.extend(PAGING);
+    args.extend(extra);
+    let out = logsift(&args);
+    let err = stderr(&out);
+    ProxiedRun { server, http, proxy, out, err }
+}
+
 /// Small pages so that a 10,000-document run sends ~50 scroll requests.
 const PAGING: [&str; 4] = ["--set", "read.page_size=200", "--set", "connection.initial_backoff_ms=20"];
 
 #[test]
 fn failed_scroll_pages_are_read_again_and_every_document_is_labelled() {
-    let server = Server::start();
-    let http = Http::new(&server.url);
-    load_logs(&http, 10_000);
-    let proxy = FaultProxy::start(
-        &server.url,
+    let ProxiedRun { server, http, proxy, out, err } = run_through_proxy(
+        10_000,
         vec![
             Rule::every("/_search/scroll", 10, Fault::Unavailable),
             Rule::every("/_search/scroll", 13, Fault::Reset),
             Rule::every("/_bulk", 5, Fault::Unavailable),
         ],
+        &[],
     );
-    let mut args = vec!["run", "--once", "--url", &proxy.url, "--index", "fault-logs"];
-    args.extend(PAGING);
-    let out = logsift(&args);
-    let err = stderr(&out);
     assert!(proxy.injected.load(std::sync::atomic::Ordering::SeqCst) >= 5, "faults were injected: {err}");
     assert!(out.status.success(), "{err}");
     assert_eq!(labelled(&http), 10_000, "{err}");
@@ -48,15 +65,9 @@ fn failed_scroll_pages_are_read_again_and_every_document_is_labelled() {
 
 #[test]
 fn a_page_with_bytes_a_json_parser_rejects_blocks_nothing_behind_it() {
-    let server = Server::start();
-    let http = Http::new(&server.url);
-    load_logs(&http, 1_000);
     // Every first search answer (the page that opens the scroll) gets a lone surrogate escape.
-    let proxy = FaultProxy::start(&server.url, vec![Rule::every("fault-logs/_search", 1, Fault::LoneSurrogate)]);
-    let mut args = vec!["run", "--once", "--url", &proxy.url, "--index", "fault-logs"];
-    args.extend(PAGING);
-    let out = logsift(&args);
-    let err = stderr(&out);
+    let ProxiedRun { server: _server, http, proxy, out, err } =
+        run_through_proxy(1_000, vec![Rule::every("fault-logs/_search", 1, Fault::LoneSurrogate)], &[]);
     assert!(proxy.injected.load(std::sync::atomic::Ordering::SeqCst) >= 1, "{err}");
     assert!(out.status.success(), "{err}");
     assert!(err.contains("undecodable bytes in a page replaced by U+FFFD"), "the repair is reported: {err}");
@@ -98,18 +109,13 @@ fn a_refused_connection_names_its_cause_and_stderr_to_a_pipe_has_no_colour() {
 
 #[test]
 fn retry_after_is_honoured() {
-    let server = Server::start();
-    let http = Http::new(&server.url);
-    load_logs(&http, 100);
     // Every bulk request is refused with `Retry-After: 2`: logsift waits what it was told
     // (bounded by connection.max_backoff_ms), not its own 20 ms first backoff.
-    let proxy =
-        FaultProxy::start(&server.url, vec![Rule::every("/_bulk", 1, Fault::TooManyRequests { retry_after: 2 })]);
-    let mut args = vec!["run", "--once", "--url", &proxy.url, "--index", "fault-logs"];
-    args.extend(PAGING);
-    args.extend(["--set", "connection.max_retries=1"]);
-    let out = logsift(&args);
-    let err = stderr(&out);
+    let ProxiedRun { out, err, .. } = run_through_proxy(
+        100,
+        vec![Rule::every("/_bulk", 1, Fault::TooManyRequests { retry_after: 2 })],
+        &["--set", "connection.max_retries=1"],
+    );
     assert!(err.contains("wait_ms=2000"), "Retry-After: 2 was not honoured: {err}");
     assert!(!out.status.success(), "every write was refused, yet exit 0: {err}");
 }
@@ -128,11 +134,8 @@ fn assert_all_labelled_and_exact(http: &Http, n: usize, err: &str) {
 /// refused with 429: one `run --once` labels all 10,000 documents and exits 0.
 #[test]
 fn ten_percent_failed_reads_and_twenty_percent_throttled_writes_label_all_in_one_run() {
-    let server = Server::start();
-    let http = Http::new(&server.url);
-    load_logs(&http, 10_000);
-    let proxy = FaultProxy::start(
-        &server.url,
+    let ProxiedRun { server, http, proxy, out, err } = run_through_proxy(
+        10_000,
         vec![
             Rule::every("_search", 40, Fault::Unavailable),
             Rule::every("_search", 39, Fault::Reset),
@@ -140,19 +143,8 @@ fn ten_percent_failed_reads_and_twenty_percent_throttled_writes_label_all_in_one
             Rule::every("_search", 37, Fault::Stall { ms: 300 }),
             Rule::every("/_bulk", 5, Fault::TooManyRequests { retry_after: 0 }),
         ],
+        &["--set", "connection.timeout_secs=1", "--set", "write.batch_docs=1000", "--set", "write.bulk_size=200"],
     );
-    let mut args = vec!["run", "--once", "--url", &proxy.url, "--index", "fault-logs"];
-    args.extend(PAGING);
-    args.extend([
-        "--set",
-        "connection.timeout_secs=1",
-        "--set",
-        "write.batch_docs=1000",
-        "--set",
-        "write.bulk_size=200",
-    ]);
-    let out = logsift(&args);
-    let err = stderr(&out);
     // ~55 search and scroll requests (a tenth of them fail) and ~60 bulk requests (a fifth refused).
     assert!(proxy.injected.load(std::sync::atomic::Ordering::SeqCst) >= 15, "faults were injected: {err}");
     assert!(out.status.success(), "{err}");
@@ -165,18 +157,11 @@ fn ten_percent_failed_reads_and_twenty_percent_throttled_writes_label_all_in_one
 /// or to the set-up's component templates is sent again, not fatal.
 #[test]
 fn truncated_answers_to_bulk_and_setup_requests_are_sent_again() {
-    let server = Server::start();
-    let http = Http::new(&server.url);
-    load_logs(&http, 2_000);
-    let proxy = FaultProxy::start(
-        &server.url,
+    let ProxiedRun { server: _server, http, proxy, out, err } = run_through_proxy(
+        2_000,
         vec![Rule::first("/_component_template", 1, Fault::Truncate), Rule::every("/_bulk", 3, Fault::Truncate)],
+        &["--set", "write.bulk_size=100"],
     );
-    let mut args = vec!["run", "--once", "--url", &proxy.url, "--index", "fault-logs"];
-    args.extend(PAGING);
-    args.extend(["--set", "write.bulk_size=100"]);
-    let out = logsift(&args);
-    let err = stderr(&out);
     assert!(proxy.injected.load(std::sync::atomic::Ordering::SeqCst) >= 3, "{err}");
     assert!(out.status.success(), "{err}");
     assert!(err.contains("POST /_bulk"), "the retried request is named: {err}");
@@ -188,18 +173,11 @@ fn truncated_answers_to_bulk_and_setup_requests_are_sent_again() {
 /// the summary counts them as labelled, not as conflicts left pending.
 #[test]
 fn writes_applied_but_reported_failed_are_counted_as_written() {
-    let server = Server::start();
-    let http = Http::new(&server.url);
-    load_logs(&http, 3_000);
-    let proxy = FaultProxy::start(
-        &server.url,
+    let ProxiedRun { server: _server, http, proxy, out, err } = run_through_proxy(
+        3_000,
         vec![Rule::every("/_bulk", 2, Fault::ItemsAppliedButFailed), Rule::every("/_bulk", 3, Fault::AppliedThen503)],
+        &["--set", "write.bulk_size=100"],
     );
-    let mut args = vec!["run", "--once", "--url", &proxy.url, "--index", "fault-logs"];
-    args.extend(PAGING);
-    args.extend(["--set", "write.bulk_size=100"]);
-    let out = logsift(&args);
-    let err = stderr(&out);
     assert!(proxy.injected.load(std::sync::atomic::Ordering::SeqCst) >= 4, "{err}");
     assert!(out.status.success(), "{err}");
     assert!(err.contains("this run's own earlier attempts"), "{err}");

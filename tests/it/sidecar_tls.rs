@@ -119,6 +119,12 @@ fn tls_right_ca_and_api_key_label_everything() {
     assert_eq!(labelled(&http), DOCS, "{err}");
 }
 
+fn assert_names_an_unknown_issuer(line: &str) {
+    let lower = line.to_ascii_lowercase();
+    assert!(lower.contains("certificate"), "{line}");
+    assert!(lower.contains("unknownissuer") || lower.contains("unknown issuer"), "{line}");
+}
+
 #[test]
 fn tls_wrong_ca_fails_fast_naming_the_certificate_problem() {
     let (_server, http, pki, proxy) = secured();
@@ -126,10 +132,7 @@ fn tls_wrong_ca_fails_fast_naming_the_certificate_problem() {
     let conn = format!("username = \"{USER}\"\nca_file = \"{}\"", path_str(&pki.other_ca));
     let cfg = config(dir.path(), &proxy.url, &conn);
     let (out, took) = run_once(&cfg, &password_env());
-    let line = refused_fast(&out, took);
-    let lower = line.to_ascii_lowercase();
-    assert!(lower.contains("certificate"), "{line}");
-    assert!(lower.contains("unknownissuer") || lower.contains("unknown issuer"), "{line}");
+    assert_names_an_unknown_issuer(&refused_fast(&out, took));
     assert_one_refused_handshake(&proxy);
     assert_eq!(labelled(&http), 0);
 }
@@ -141,10 +144,7 @@ fn tls_no_ca_fails_fast_naming_the_certificate_problem() {
     // System roots only: the test CA is in none of them.
     let cfg = config(dir.path(), &proxy.url, &format!("username = \"{USER}\""));
     let (out, took) = run_once(&cfg, &password_env());
-    let line = refused_fast(&out, took);
-    let lower = line.to_ascii_lowercase();
-    assert!(lower.contains("certificate"), "{line}");
-    assert!(lower.contains("unknownissuer") || lower.contains("unknown issuer"), "{line}");
+    assert_names_an_unknown_issuer(&refused_fast(&out, took));
     assert_one_refused_handshake(&proxy);
 }
 

@@ -386,3 +386,56 @@ impl Drop for Terminate {
         let _ = self.0.wait();
     }
 }
+
+/// A small deterministic generator for kill delays (xorshift64).
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The next value below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Runs the logsift binary with `args` and `env`, reading its stderr until a line for which
+/// `until` holds, then waits `delay` and SIGKILLs it (`Killed`). If the run ends first, it must
+/// have succeeded (`Finished`). `until` sees every line read, the last one included.
+pub fn kill_when(
+    args: &[&str],
+    env: &[(&str, &str)],
+    mut until: impl FnMut(&str) -> bool,
+    delay: std::time::Duration,
+) -> KillOutcome {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = String::new();
+    let reached = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok).any(|l| {
+        seen += &l;
+        seen.push('\n');
+        until(&l)
+    });
+    if !reached {
+        let status = child.wait().unwrap();
+        assert!(status.success(), "a run ended before it could be killed ({status}): {seen}");
+        return KillOutcome::Finished;
+    }
+    std::thread::sleep(delay);
+    let _ = child.kill(); // SIGKILL on unix
+    let _ = child.wait();
+    KillOutcome::Killed
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum KillOutcome {
+    Killed,
+    Finished,
+}
