@@ -172,7 +172,9 @@ fn concurrent_writer(server: &Server, http: &Http) -> u64 {
         "rs_conflict",
         &["--set", "write.batch_docs=1000", "--set", "write.bulk_size=500"],
     );
-    let log = std::env::temp_dir().join(format!("logsift-rs-conflict-{}.log", std::process::id()));
+    // Its own file: the osmem and the real-server scenarios run at once in one test process.
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("run.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
         .args(&a)
         .env("NO_COLOR", "1")
@@ -199,7 +201,6 @@ fn concurrent_writer(server: &Server, http: &Http) -> u64 {
     assert_eq!(r["errors"], json!(false), "the other client's updates failed: {r}");
     child.wait().unwrap();
     let err = std::fs::read_to_string(&log).unwrap();
-    let _ = std::fs::remove_file(&log);
     let conflicts = summary_line_number(&err, "conflict");
     assert!(conflicts >= 1, "no real 409 although every document changed under the first bulk: {err}");
     // Nothing written over the other client's change; a rerun labels what was left pending.
