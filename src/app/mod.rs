@@ -97,10 +97,10 @@ async fn spawn_services(
             None
         }
     };
+    // Always started (also with no schedule): at shutdown it cancels the jobs still running,
+    // whoever started them, and waits for them to stop.
     if let Some(r) = &runner {
-        if r.specs().iter().any(|s| s.schedule.is_some()) {
-            tasks.push(tokio::spawn(Arc::clone(r).run_schedules(controller.listener())));
-        }
+        tasks.push(tokio::spawn(Arc::clone(r).run_schedules(controller.listener())));
     }
     let Some(api) = cfg.api.clone() else { return Ok(tasks) };
     let extractor = Extractor::new(&cfg.source.extract).map_err(|e| AppError::Engine(e.to_string()))?;

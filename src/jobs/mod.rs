@@ -53,11 +53,21 @@ pub enum JobError {
     UnknownJob(String),
     #[error("job `{0}` is already running")]
     AlreadyRunning(String),
+    #[error("the sidecar is shutting down: no new job runs")]
+    ShuttingDown,
     #[error("{0}")]
     Write(String),
 }
 
 impl JobError {
+    /// `Ok` for a cancelled run (it stopped as asked), the error otherwise.
+    pub fn ok_if_cancelled(self) -> Result<(), JobError> {
+        match self {
+            JobError::Cancelled => Ok(()),
+            e => Err(e),
+        }
+    }
+
     pub fn is_retriable(&self) -> bool {
         match self {
             JobError::Es(e) => e.is_retriable(),
@@ -186,6 +196,10 @@ pub async fn run_job(ctx: &JobContext, spec: &JobSpec, cancel: &Cancel) -> Resul
             tracing::info!(job = %spec.name, run_id = %rec.run_id, relabelled = rec.counts.documents_relabelled, "job finished");
             saved?;
             Ok(rec)
+        }
+        Err(JobError::Cancelled) => {
+            tracing::info!(job = %spec.name, run_id = %rec.run_id, "job cancelled");
+            Err(JobError::Cancelled)
         }
         Err(e) => {
             tracing::warn!(job = %spec.name, run_id = %rec.run_id, error = %e, "job failed");

@@ -1,6 +1,12 @@
 //! [`JobRunner`]: the declared jobs of one source, run on demand (CLI, API) or on their schedules
 //! (inside `logsift run`), one at a time per source (a local mutex; the state-index lock keeps
 //! other sidecars out), each cancellable.
+//!
+//! Jobs started in the background run on the runtime the runner was made on (the daemon's main
+//! runtime), never on the caller's: the API serves on a runtime of its own, which is dropped when
+//! the API stops, and a job spawned there would be dropped mid-step (its run record left
+//! `running`, its lock held). A job's entry in the running set is removed by a guard, so even a
+//! dropped run cannot leave [`JobRunner::run_schedules`] waiting for it at shutdown.
 
 use super::record::RunRecord;
 use super::{run_job, Cancel, JobContext, JobError};
@@ -17,15 +23,34 @@ pub struct JobRunner {
     running: Mutex<HashMap<String, Cancel>>,
     /// One job at a time per source.
     one_at_a_time: tokio::sync::Mutex<()>,
+    /// Where background runs are spawned.
+    runtime: tokio::runtime::Handle,
+    /// Set at shutdown: no new run is started after it.
+    closed: std::sync::atomic::AtomicBool,
+}
+
+/// Removes a job from the running set when its run ends, however it ends.
+struct RunningEntry<'a> {
+    runner: &'a JobRunner,
+    name: &'a str,
+}
+
+impl Drop for RunningEntry<'_> {
+    fn drop(&mut self) {
+        self.runner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(self.name);
+    }
 }
 
 impl JobRunner {
+    /// A runner whose background runs go to the current runtime (call it from the daemon's).
     pub fn new(ctx: JobContext, specs: Vec<JobSpec>) -> Arc<JobRunner> {
         Arc::new(JobRunner {
             ctx,
             specs,
             running: Mutex::new(HashMap::new()),
             one_at_a_time: tokio::sync::Mutex::new(()),
+            runtime: tokio::runtime::Handle::current(),
+            closed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -59,42 +84,46 @@ impl JobRunner {
 
     /// Runs `name` now and waits for it (after any other job of this source finishes).
     pub async fn run_now(&self, name: &str) -> Result<RunRecord, JobError> {
-        let spec = self.spec(name).ok_or_else(|| JobError::UnknownJob(name.to_string()))?.clone();
-        let cancel = {
-            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-            if running.contains_key(name) {
-                return Err(JobError::AlreadyRunning(name.to_string()));
-            }
-            let c = Cancel::default();
-            running.insert(name.to_string(), c.clone());
-            c
-        };
-        let result = async {
-            let _turn = self.one_at_a_time.lock().await;
-            let ctx = JobContext { job: spec.name.clone(), ..self.ctx.clone() };
-            run_job(&ctx, &spec, &cancel).await
-        }
-        .await;
-        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
-        result
+        let (spec, cancel) = self.claim(name)?;
+        self.run_claimed(spec, cancel).await
     }
 
-    /// Starts `name` in the background; errors only for an unknown or already running job.
+    /// Starts `name` in the background; errors only for an unknown or already running job. The
+    /// job is in the running set before this returns, so a shutdown that follows waits for it.
     pub fn start(self: &Arc<Self>, name: &str) -> Result<(), JobError> {
-        if self.spec(name).is_none() {
-            return Err(JobError::UnknownJob(name.to_string()));
-        }
-        if self.is_running(name) {
-            return Err(JobError::AlreadyRunning(name.to_string()));
-        }
+        let (spec, cancel) = self.claim(name)?;
         let me = Arc::clone(self);
-        let name = name.to_string();
-        tokio::spawn(async move {
-            if let Err(error) = me.run_now(&name).await {
+        self.runtime.spawn(async move {
+            let name = spec.name.clone();
+            if let Err(error) = me.run_claimed(spec, cancel).await.map(drop).or_else(JobError::ok_if_cancelled) {
                 tracing::warn!(job = %name, %error, "job run did not complete");
             }
         });
         Ok(())
+    }
+
+    /// Enters `name` in the running set (refused when unknown or already running).
+    fn claim(&self, name: &str) -> Result<(JobSpec, Cancel), JobError> {
+        let spec = self.spec(name).ok_or_else(|| JobError::UnknownJob(name.to_string()))?.clone();
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(JobError::ShuttingDown);
+        }
+        if running.contains_key(name) {
+            return Err(JobError::AlreadyRunning(name.to_string()));
+        }
+        let c = Cancel::default();
+        running.insert(name.to_string(), c.clone());
+        Ok((spec, c))
+    }
+
+    /// Runs a claimed job (after any other job of this source); leaves the running set however
+    /// it ends, dropped included.
+    async fn run_claimed(&self, spec: JobSpec, cancel: Cancel) -> Result<RunRecord, JobError> {
+        let _entry = RunningEntry { runner: self, name: &spec.name };
+        let _turn = self.one_at_a_time.lock().await;
+        let ctx = JobContext { job: spec.name.clone(), ..self.ctx.clone() };
+        run_job(&ctx, &spec, &cancel).await
     }
 
     /// Runs scheduled jobs when due until shutdown is signalled; then cancels running jobs.
@@ -131,8 +160,12 @@ impl JobRunner {
                 None => next.remove(&name),
             };
         }
-        for c in self.running.lock().unwrap_or_else(|e| e.into_inner()).values() {
-            c.cancel();
+        {
+            let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+            for c in running.values() {
+                c.cancel();
+            }
         }
         // Jobs stop at their next step (page, bulk request, task poll): wait for them, so that
         // whoever waits for this task knows no job is left running.

@@ -13,7 +13,12 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn reindex_relabels_everything_exactly_and_survives_a_kill() {
-    let server = Server::start();
+    relabel_on(&Server::start());
+}
+
+/// The same on any server (the real servers run it too: `real_servers`); it owns the server's
+/// `ssh-logs` index and logsift's default indices while it runs.
+pub fn relabel_on(server: &Server) {
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
     http.load(rows.iter().enumerate().map(|(i, (msg, _))| {

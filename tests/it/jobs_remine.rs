@@ -22,7 +22,12 @@ fn label(d: &Value, k: &str) -> Option<String> {
 
 #[test]
 fn remine_logcluster_keeps_ids_flags_outliers_and_counts_exactly() {
-    let server = Server::start();
+    remine_on(&Server::start());
+}
+
+/// The same on any server (the real servers run it too: `real_servers`); it owns the server's
+/// `ssh-logs` index and logsift's default indices while it runs.
+pub fn remine_on(server: &Server) {
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
     http.load(rows.iter().enumerate().map(|(i, (msg, _))| {

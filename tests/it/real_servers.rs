@@ -10,7 +10,9 @@
 //! - bad documents (no message, not a string, too large, a mapping conflict between indices):
 //!   counted, marked, never fatal (`sidecar_bad_input::bad_documents_on`);
 //! - near-real-time refresh: a document indexed without refresh while `run` follows is labelled
-//!   by a later pass, never skipped for good.
+//!   by a later pass, never skipped for good;
+//! - then, on the real servers, the API and job tests of other modules (`api_sidecar`: classify
+//!   through `run`'s API, jobs run and cancelled at shutdown through it; `jobs_remine`; `jobs_reindex`).
 
 use crate::support::fault_proxy::{Fault, FaultProxy, Rule};
 use crate::support::*;
@@ -31,6 +33,32 @@ fn real_server_scenarios_on_real_servers() {
         eprintln!("real server {kind}: starting");
         let server = Server::start_kind(&kind);
         scenarios(&server, &kind);
+        // The API and job scenarios of their own modules, each on a server emptied of the
+        // indices the one before it made (they use the default index names).
+        let http = Http::new(&server.url);
+        for (what, scenario) in [
+            (
+                "classify through the API of `run` matches what it writes; jobs through the API",
+                crate::api_sidecar::classify_matches_on as fn(&Server),
+            ),
+            ("remine (LogCluster): ids kept, outliers flagged, counts exact", crate::jobs_remine::remine_on),
+            ("reindex: relabelled exactly, survives a kill", crate::jobs_reindex::relabel_on),
+        ] {
+            delete_user_indices(&http);
+            let t = Instant::now();
+            scenario(&server);
+            eprintln!("{kind}: {what} ({:.0} s)", t.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// Deletes every index not starting with `.` (one by one: no wildcard delete needed).
+fn delete_user_indices(http: &Http) {
+    let list = http.ok("GET", "/_cat/indices?format=json&h=index", None);
+    for i in list.as_array().into_iter().flatten().filter_map(|r| r["index"].as_str()) {
+        if !i.starts_with('.') {
+            http.ok("DELETE", &format!("/{i}"), None);
+        }
     }
 }
 

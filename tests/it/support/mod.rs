@@ -382,6 +382,9 @@ pub struct Terminate(pub Child);
 
 impl Drop for Terminate {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return; // already exited (and reaped): its pid may be someone else's now
+        }
         let _ = Command::new("kill").arg(self.0.id().to_string()).status();
         let _ = self.0.wait();
     }
