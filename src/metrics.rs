@@ -176,6 +176,12 @@ pub struct Metrics {
     pub api_requests: Family<Counter>,
     /// Messages classified through the API, per source and mode (`learn` or `classify`).
     pub api_classified: Family<Counter>,
+    /// New-template webhook calls, per source and outcome (`sent`, `failed`).
+    pub notifications: Family<Counter>,
+    /// New templates reported by webhook calls that were delivered, per source.
+    pub notified_templates: Family<Counter>,
+    /// New templates that found the notification queue full (counted in the next call, not listed).
+    pub notify_omitted: Family<Counter>,
 }
 
 impl Default for Metrics {
@@ -250,6 +256,21 @@ impl Default for Metrics {
                 "Messages classified through the HTTP API.",
                 &["source", "mode"],
             ),
+            notifications: Family::new(
+                "logsift_notifications_total",
+                "New-template webhook calls, by outcome.",
+                &["source", "outcome"],
+            ),
+            notified_templates: Family::new(
+                "logsift_notified_templates_total",
+                "New templates reported by delivered webhook calls.",
+                &["source"],
+            ),
+            notify_omitted: Family::new(
+                "logsift_notify_omitted_total",
+                "New templates that found the notification queue full (counted, not listed).",
+                &["source"],
+            ),
         }
     }
 }
@@ -285,6 +306,9 @@ impl Metrics {
         self.job_running.render_into(&mut out);
         self.api_requests.render_into(&mut out);
         self.api_classified.render_into(&mut out);
+        self.notifications.render_into(&mut out);
+        self.notified_templates.render_into(&mut out);
+        self.notify_omitted.render_into(&mut out);
         out
     }
 

@@ -69,8 +69,14 @@ pub async fn run(cfg: Arc<Config>, once: bool) -> Result<RunSummary, AppError> {
     let controller = ShutdownController::new();
     on_signal(&controller);
     let mut sidecar = Sidecar::new(cfg.clone(), client.clone(), &metrics)?;
-    let services =
+    let mut services =
         if once { Vec::new() } else { spawn_services(&cfg, client, &sidecar, &metrics, &controller).await? };
+    if let Some(n) = cfg.notify.clone() {
+        info!(webhook = %n.webhook_url, "new-template notifications on");
+        let (notifier, task) = crate::notify::spawn(n, &cfg.source.name, &metrics, controller.listener());
+        sidecar.set_notifier(notifier);
+        services.push(task);
+    }
     let result = sidecar.run(once, controller.listener()).await;
     // Stops the API and the scheduler (the sidecar is done) and waits for every task.
     controller.shutdown().await;

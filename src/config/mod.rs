@@ -5,6 +5,7 @@
 pub mod api;
 pub mod connection;
 pub mod jobs;
+pub mod notify;
 pub mod raw;
 pub mod schedule;
 
@@ -92,6 +93,8 @@ pub struct Config {
     pub api: Option<crate::config::ApiConfig>,
     /// Declared jobs (`[[jobs]]`).
     pub jobs: Vec<crate::config::JobSpec>,
+    /// New-template notifications (`None`: no webhook set).
+    pub notify: Option<notify::NotifyConfig>,
 }
 
 /// Values from the command line; they win over the file and the environment.
@@ -298,9 +301,11 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
 
     let api = raw.api.validate().map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
     let jobs = crate::config::jobs::validate(&raw.jobs).map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
+    let notify = raw.notify.validate().map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
     Ok(Config {
         api,
         jobs,
+        notify,
         connection,
         source,
         read,

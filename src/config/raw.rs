@@ -16,6 +16,7 @@ pub struct RawConfig {
     pub engine: RawEngine,
     pub api: crate::config::api::RawApi,
     pub jobs: Vec<crate::config::jobs::RawJob>,
+    pub notify: crate::config::notify::RawNotify,
 }
 
 #[derive(Debug, Deserialize)]

@@ -115,3 +115,13 @@ fn unknown_and_mistyped_keys_are_refused_by_name() {
     let e = load_toml("[read]\npage_size = \"many\"\n", &[]).expect_err("bad type");
     assert!(e.to_string().contains("page_size"), "{e}");
 }
+
+#[test]
+fn notify_section_is_loaded_and_checked() {
+    assert!(load_toml("", &[]).unwrap().notify.is_none(), "off by default");
+    let c = load_toml("[notify]\nwebhook_url = \"http://127.0.0.1:9/hook\"\nformat = \"slack\"\n", &[]).unwrap();
+    let n = c.notify.unwrap();
+    assert_eq!((n.webhook_url.as_str(), n.format), ("http://127.0.0.1:9/hook", crate::config::notify::NotifyFormat::Slack));
+    let e = load_toml("[notify]\nwebhook_url = \"http://h/x\"\nmax_listed = 0\n", &[]).unwrap_err();
+    assert!(e.to_string().contains("notify.max_listed"), "{e}");
+}

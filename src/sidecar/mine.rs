@@ -63,6 +63,9 @@ pub struct MinedBatch {
     pub labels: Vec<LabelOp>,
     /// Clusters seen on already-labelled documents: their counts must be recounted.
     pub needs_recount: Vec<String>,
+    /// Clusters born in this batch, with the document that gave birth to each and its final
+    /// template (for new-template notifications).
+    pub born: Vec<crate::notify::NewTemplate>,
 }
 
 /// A document time as epoch milliseconds, from an RFC 3339 string or epoch milliseconds.
@@ -125,6 +128,7 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
     // (op index, cluster, message, document time) of each label, filled in after the batch.
     let mut labelled_here: Vec<(usize, ClusterId, Cow<'_, str>, Option<i64>)> = Vec::with_capacity(hits.len());
     let mut max_ms: Option<i64> = None;
+    let mut born: Vec<(ClusterId, String, String, String, Option<i64>)> = Vec::new();
     for (hit, (index, id)) in hits.iter().zip(targets) {
         let time = lookup(&hit.source, input.timestamp_field).and_then(time_millis);
         max_ms = max_ms.max(time);
@@ -180,6 +184,7 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
                     Change::Created => {
                         changed = true;
                         out.created += 1;
+                        born.push((a.cluster_id, index.to_string(), id.clone(), msg.to_string(), time));
                     }
                     Change::Generalized => changed = true,
                     Change::Unchanged => {}
@@ -214,6 +219,21 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
         out.known.entry(key.clone()).or_default().template = Some(t);
         out.touched.push(key);
     }
+    out.born = born
+        .into_iter()
+        .map(|(cid, index, document_id, message, time)| crate::notify::NewTemplate {
+            cluster_id: cluster_key(input.source, cid),
+            template: out
+                .known
+                .get(&cluster_key(input.source, cid))
+                .and_then(|k| k.template.clone())
+                .unwrap_or_default(),
+            index,
+            document_id,
+            message,
+            timestamp: time.and_then(format_millis),
+        })
+        .collect();
     out.labels.reserve(labelled_here.len());
     for (i, id, msg, time_ms) in labelled_here {
         let (h, key) = &head[&id];

@@ -102,6 +102,8 @@ pub struct Sidecar {
     /// Indices that refused the `logsift.*` mapping, with the server's answer.
     refused: std::collections::BTreeMap<String, String>,
     checkpoint: Checkpoint,
+    /// Where born clusters are reported (disabled unless `[notify]` sets a webhook).
+    notifier: crate::notify::Notifier,
     /// Exact figures of the clusters this process has counted (see `sink::clusters`).
     counts: HashMap<String, ClusterCount>,
     /// Documents the restored engine had seen whose labels may not have been written (from the
@@ -137,9 +139,15 @@ impl Sidecar {
             mapped: HashSet::new(),
             refused: std::collections::BTreeMap::new(),
             checkpoint: Checkpoint::default(),
+            notifier: crate::notify::Notifier::disabled(),
             counts: HashMap::new(),
             recorded: mine::Recorded::new(),
         })
+    }
+
+    /// Reports the clusters born from now on to `notifier` (after their documents are written).
+    pub fn set_notifier(&mut self, notifier: crate::notify::Notifier) {
+        self.notifier = notifier;
     }
 
     /// Runs until done (`once`) or until shutdown is signalled. The reader tasks it starts hold
@@ -631,6 +639,10 @@ impl Sidecar {
         t = Instant::now();
         // 5. exact cluster documents
         self.update_cluster_counts(&mined, &report).await?;
+        // New templates: queued for the webhook (never waits), once their cluster documents exist.
+        for t in std::mem::take(&mut mined.born) {
+            self.notifier.notify(t);
+        }
         tracing::debug!(step = "recount", ms = t.elapsed().as_millis() as u64, "batch step done");
         t = Instant::now();
         // 6. checkpoint

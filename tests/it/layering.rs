@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("store", 5),
     ("es", 4),
     ("kibana", 4),
+    ("notify", 4),
     ("config", 3),
     ("message", 2),
     ("metrics", 2),

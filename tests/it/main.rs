@@ -17,6 +17,7 @@ mod jobs_schedule;
 mod kibana_bundle;
 mod kibana_install;
 mod layering;
+mod notify_webhook;
 mod real_servers;
 mod sidecar_bad_input;
 mod sidecar_crash;
