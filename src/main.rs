@@ -30,6 +30,8 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Scheduled jobs: list, run, status.
     Jobs(cli::jobs::JobsArgs),
+    /// Name, tag and note a cluster (kept in the cluster index; follows its documents).
+    Annotate(cli::annotate::AnnotateArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Kibana(a) => cli::kibana::main(a),
         Command::Serve(a) => cli::serve::main(a),
         Command::Jobs(a) => cli::jobs::main(a),
+        Command::Annotate(a) => cli::annotate::main(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

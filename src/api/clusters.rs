@@ -49,6 +49,9 @@ pub struct ClusterView {
     pub merged_into: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<String>,
+    /// A user's name, tags and note (`PUT /v1/clusters/{id}/annotation`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotation: Option<Value>,
 }
 
 #[derive(Serialize)]
@@ -72,6 +75,7 @@ fn view(id: &str, s: &Value) -> ClusterView {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default(),
+        annotation: s.get("annotation").filter(|a| a.is_object()).cloned(),
     }
 }
 
@@ -188,6 +192,7 @@ fn live_view(src: &SourceEndpoint, cluster_id: String, c: crate::engine::Cluster
         last_seen: None,
         merged_into: None,
         examples: Vec::new(),
+        annotation: None,
     }
 }
 

@@ -121,7 +121,10 @@ fn notify_section_is_loaded_and_checked() {
     assert!(load_toml("", &[]).unwrap().notify.is_none(), "off by default");
     let c = load_toml("[notify]\nwebhook_url = \"http://127.0.0.1:9/hook\"\nformat = \"slack\"\n", &[]).unwrap();
     let n = c.notify.unwrap();
-    assert_eq!((n.webhook_url.as_str(), n.format), ("http://127.0.0.1:9/hook", crate::config::notify::NotifyFormat::Slack));
+    assert_eq!(
+        (n.webhook_url.as_str(), n.format),
+        ("http://127.0.0.1:9/hook", crate::config::notify::NotifyFormat::Slack)
+    );
     let e = load_toml("[notify]\nwebhook_url = \"http://h/x\"\nmax_listed = 0\n", &[]).unwrap_err();
     assert!(e.to_string().contains("notify.max_listed"), "{e}");
 }

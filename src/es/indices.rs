@@ -34,7 +34,13 @@ pub fn cluster_index_mapping(caps: &Capabilities) -> Value {
         "source": {"type": "keyword"},
         "algorithm": {"type": "keyword"},
         "updated_at": {"type": "date"},
-        "merged_into": {"type": "keyword"}
+        "merged_into": {"type": "keyword"},
+        "annotation": {"properties": {
+            "name": {"type": "keyword", "ignore_above": 1024, "fields": {"text": {"type": "text"}}},
+            "tags": {"type": "keyword"},
+            "note": {"type": "text"},
+            "updated_at": {"type": "date"}
+        }}
     }})
 }
 

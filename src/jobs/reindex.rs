@@ -128,6 +128,14 @@ async fn relabel_all(
             },
         );
     }
+    // Where each old cluster's documents went, for its annotation (the ids are renumbered).
+    let moves: Vec<(&str, String)> = docs
+        .iter()
+        .zip(&ids)
+        .filter_map(|(d, id)| Some((d.label.cluster_id.as_deref()?, cluster_key(source, (*id)?))))
+        .collect();
+    let annotations_to = crate::store::annotations::destinations(moves.iter().map(|(old, new)| (*old, new.as_str())));
+    drop(moves);
     let mut updates = Vec::new();
     for (d, id) in docs.into_iter().zip(&ids) {
         let Some(id) = id else { continue };
@@ -158,6 +166,7 @@ async fn relabel_all(
         );
     }
     recount(ctx, &touched).await?;
+    crate::store::annotations::carry(&ctx.client, &ctx.clusters_index, &annotations_to).await?;
     delete_empty(ctx, &stale).await?;
     counts.clusters_pruned = stale.len() as u64;
     StateStore::new(ctx.client.clone(), &ctx.state_index, source)

@@ -141,5 +141,9 @@ pub async fn run(ctx: &JobContext, spec: &RemineSpec, cancel: &Cancel, counts: &
     tracing::info!(job = %ctx.job, clusters = counts.clusters, kept = counts.clusters_kept, new = counts.clusters_new,
         merged = counts.clusters_merged, outliers = counts.outliers, to_relabel = updates.len(), "remine planned");
     write_labels(ctx, updates, spec.bulk_size, 0, cancel, counts).await?;
-    recount(ctx, &touched).await
+    recount(ctx, &touched).await?;
+    // A merged cluster's name, tags and note go with its documents.
+    let dest: BTreeMap<String, String> = rec.merged.iter().cloned().collect();
+    crate::store::annotations::carry(&ctx.client, &ctx.clusters_index, &dest).await?;
+    Ok(())
 }

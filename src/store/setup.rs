@@ -60,6 +60,11 @@ pub async fn install(
         if client.create_index_if_missing(index, &json!({})).await? {
             info!(index, "created index");
             r.created_indices.push(index.to_string());
+        } else if index == clusters_index {
+            // An index made by an older logsift gets the fields added since (e.g. `annotation`).
+            if let Err(error) = client.put_mapping(index, &cluster_index_mapping(caps)).await {
+                tracing::warn!(index, %error, "the cluster index mapping could not be brought up to date");
+            }
         }
     }
     // Existing log indices get the logsift.* fields now; new concrete indices get them from the

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod annotations;
 mod api_http;
 mod api_jobs_cancel;
 mod api_openapi;
