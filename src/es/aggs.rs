@@ -7,7 +7,7 @@ use super::{path_part, Body, EsClient, EsError, Idempotent};
 use elasticsearch::http::Method;
 use serde_json::{json, Map, Value};
 
-/// Buckets per composite page.
+/// Buckets per composite page (the default of [`CountSpec::page_size`]).
 pub const COMPOSITE_PAGE: usize = 1000;
 
 /// What to count: documents of `index` matching `filters` (all of them), by `field`.
@@ -18,6 +18,8 @@ pub struct CountSpec<'a> {
     /// The document time, for first/last seen in the range (min/max per bucket).
     pub ts_field: &'a str,
     pub filters: Vec<Value>,
+    /// Buckets per request ([`COMPOSITE_PAGE`]); every page is read whatever its size.
+    pub page_size: usize,
 }
 
 /// A `range` filter on `field`: `gte since`, `lt until` (either may be absent).
@@ -54,7 +56,7 @@ impl EsClient {
         let mut out = Vec::new();
         let mut after: Option<Value> = None;
         loop {
-            let mut composite = json!({"size": COMPOSITE_PAGE, "sources": [{"v": {"terms": {"field": spec.field}}}]});
+            let mut composite = json!({"size": spec.page_size.max(1), "sources": [{"v": {"terms": {"field": spec.field}}}]});
             if let Some(a) = &after {
                 composite["after"] = a.clone();
             }

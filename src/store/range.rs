@@ -283,6 +283,7 @@ impl RangeCounts {
             field: FIELD_CLUSTER_ID,
             ts_field: &self.timestamp_field,
             filters,
+            page_size: crate::es::aggs::COMPOSITE_PAGE,
         }
     }
 

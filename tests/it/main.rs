@@ -7,6 +7,7 @@ mod support;
 mod api_http;
 mod api_jobs_cancel;
 mod api_openapi;
+mod api_ranges;
 mod api_schemathesis;
 mod api_sidecar;
 mod docker_stack;
