@@ -108,8 +108,8 @@ pub async fn list(
         .map_err(RequestError::InvalidQuery)?;
     let Some(ci) = &state.inner.clusters else {
         if !range.is_open() {
-            return Err(RequestError::Unavailable(
-                "counts in a time range need the search server (`logsift run`); `logsift serve` has only the live miner's all-time counts".into(),
+            return Err(RequestError::InvalidQuery(
+                "since/until: counts in a time range need the search server (`logsift run`); `logsift serve` has only the live miner's all-time counts".into(),
             ));
         }
         return from_miner(&state, &q, order, size);

@@ -68,7 +68,7 @@ pub async fn compare(
         periods(q.baseline.as_deref(), q.target.as_deref(), chrono::Utc::now()).map_err(RequestError::InvalidQuery)?;
     let opts = options(q.alpha, q.min_ratio).map_err(RequestError::InvalidQuery)?;
     let Some(rc) = &state.inner.ranges else {
-        return Err(RequestError::Unavailable(
+        return Err(RequestError::InvalidQuery(
             "comparing periods needs the search server (`logsift run`); `logsift serve` keeps no document times"
                 .into(),
         ));

@@ -51,12 +51,17 @@ pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Strin
                 if rest.len() != 1 + unit.len_utf8() {
                     return Err(bad());
                 }
-                return round_down(t, unit).ok_or_else(bad);
+                return round_down(t, unit).and_then(in_years).ok_or_else(bad);
             }
             _ => return Err(bad()),
         }
     }
-    Ok(t)
+    in_years(t).ok_or_else(|| format!("`{text}`: {} is outside the years 1 to 9999", t.year()))
+}
+
+/// Only times RFC 3339 can write (four-digit years).
+fn in_years(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (1..=9999).contains(&t.year()).then_some(t)
 }
 
 fn shift(t: DateTime<Utc>, n: i64, unit: char) -> Option<DateTime<Utc>> {
@@ -459,6 +464,7 @@ mod tests {
             "now-99999999999999999999y",
             "now+9999999999y",
             "now-1é",
+            "now-72M+4832001d",
         ] {
             let e = parse_time(bad, now()).unwrap_err();
             assert!(e.contains("expected an RFC 3339 time"), "{bad}: {e}");

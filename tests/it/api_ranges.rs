@@ -63,6 +63,11 @@ fn range_counts_equal_a_terms_aggregation_of_the_documents_in_the_range() {
     let listen = format!("127.0.0.1:{}", free_port());
     let child = follow(&server.url, "ssh-logs", "sshd", &listen);
     wait_until("2000 labelled documents", Duration::from_secs(120), || labelled(&http, "ssh-logs") == 2000);
+    // The last batch's cluster documents are written after its labels.
+    wait_until("exact cluster documents", Duration::from_secs(60), || {
+        let (docs, index) = counts(&http, "ssh-logs", "logsift-clusters");
+        docs == index
+    });
     let api = Http::new(&format!("http://{listen}"));
     wait_until("the API", Duration::from_secs(30), || std::net::TcpStream::connect(&listen).is_ok());
     let (since, until) = ("2024-12-10T06:10:00Z", "2024-12-10T06:25:00Z");
