@@ -230,7 +230,6 @@ vega("logsift-new-in-range", "logsift: new templates in the time range",
     encoding: {
       y: { field: "template", type: "nominal", sort: { field: "count", order: "descending" }, title: null, axis: { labelLimit: 420 } },
       x: { field: "count", type: "quantitative", title: "documents since first seen" },
-      color: { field: "first_seen", type: "temporal", title: "first seen" },
       tooltip: [{ field: "cluster", title: "cluster id" }, { field: "template" }, { field: "first_seen", type: "temporal", title: "first seen" }, { field: "count", title: "documents" }],
     },
   });
