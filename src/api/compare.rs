@@ -36,8 +36,7 @@ pub fn periods(
     target: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(TimeRange, TimeRange), String> {
-    let target =
-        TimeRange::parse_period(target.unwrap_or(DEFAULT_TARGET), now).map_err(|e| format!("target {e}"))?;
+    let target = TimeRange::parse_period(target.unwrap_or(DEFAULT_TARGET), now).map_err(|e| format!("target {e}"))?;
     let baseline = match baseline {
         Some(b) => TimeRange::parse_period(b, now).map_err(|e| format!("baseline {e}"))?,
         None => target.previous().ok_or("the target period needs both ends")?,
@@ -69,8 +68,7 @@ pub async fn compare(
     let opts = options(q.alpha, q.min_ratio).map_err(RequestError::InvalidQuery)?;
     let Some(rc) = &state.inner.ranges else {
         return Err(RequestError::InvalidQuery(
-            "comparing periods needs the search server (`logsift run`); `logsift serve` keeps no document times"
-                .into(),
+            "comparing periods needs the search server (`logsift run`); `logsift serve` keeps no document times".into(),
         ));
     };
     if let Some(s) = q.source.as_deref().filter(|s| *s != rc.source()) {

@@ -81,7 +81,8 @@ pub fn main(args: CompareArgs) -> anyhow::Result<()> {
             "{} templates compared; significant: p < {:.2e} (alpha {} / {}); changed: share ratio >= {} or <= 1/{}",
             c.tests, c.threshold, c.alpha, c.tests, c.min_ratio, c.min_ratio
         );
-        let header = || println!("    {:>8} {:>8} {:>8} {:>9} {:<14} template", "baseline", "target", "ratio", "G", "cluster");
+        let header =
+            || println!("    {:>8} {:>8} {:>8} {:>9} {:<14} template", "baseline", "target", "ratio", "G", "cluster");
         for (title, list) in [("new", &c.new), ("gone", &c.gone), ("changed", &c.changed)] {
             println!("\n{title} ({})", list.len());
             if !list.is_empty() {

@@ -2,9 +2,9 @@
 //! `--since`/`--until`, also the documents and templates in that range (from the documents).
 
 use crate::cli::common::{runtime, ServerArgs};
+use crate::cli::UsageError;
 use crate::es::search::pending_query;
 use crate::es::EsClient;
-use crate::cli::UsageError;
 use crate::store::range::{RangeCounts, RangeOrder, TimeRange};
 use crate::store::state::StateStore;
 use clap::Args;
@@ -28,7 +28,8 @@ pub struct StatusArgs {
 
 pub fn main(args: StatusArgs) -> anyhow::Result<()> {
     let cfg = args.server.load()?;
-    let range = TimeRange::parse(args.since.as_deref(), args.until.as_deref(), chrono::Utc::now()).map_err(UsageError)?;
+    let range =
+        TimeRange::parse(args.since.as_deref(), args.until.as_deref(), chrono::Utc::now()).map_err(UsageError)?;
     runtime()?.block_on(async {
         let client = EsClient::new(&cfg.connection)?;
         let info = client.server_info().await?;

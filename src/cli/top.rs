@@ -49,7 +49,8 @@ pub fn main(args: TopArgs) -> anyhow::Result<()> {
     if args.limit == 0 {
         return Err(UsageError("--limit must be at least 1".into()).into());
     }
-    let range = TimeRange::parse(args.since.as_deref(), args.until.as_deref(), chrono::Utc::now()).map_err(UsageError)?;
+    let range =
+        TimeRange::parse(args.since.as_deref(), args.until.as_deref(), chrono::Utc::now()).map_err(UsageError)?;
     let order = match args.order {
         TopOrder::Count => RangeOrder::Top,
         TopOrder::Rare => RangeOrder::Rare,

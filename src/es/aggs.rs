@@ -56,7 +56,8 @@ impl EsClient {
         let mut out = Vec::new();
         let mut after: Option<Value> = None;
         loop {
-            let mut composite = json!({"size": spec.page_size.max(1), "sources": [{"v": {"terms": {"field": spec.field}}}]});
+            let mut composite =
+                json!({"size": spec.page_size.max(1), "sources": [{"v": {"terms": {"field": spec.field}}}]});
             if let Some(a) = &after {
                 composite["after"] = a.clone();
             }

@@ -332,8 +332,12 @@ impl RangeCounts {
     pub async fn top(&self, range: &TimeRange, order: RangeOrder, limit: usize) -> Result<Vec<RangeCluster>, EsError> {
         let mut counts = self.counts(range).await?;
         match order {
-            RangeOrder::Top => counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.cluster_id.cmp(&b.cluster_id))),
-            RangeOrder::Rare => counts.sort_by(|a, b| a.count.cmp(&b.count).then_with(|| a.cluster_id.cmp(&b.cluster_id))),
+            RangeOrder::Top => {
+                counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.cluster_id.cmp(&b.cluster_id)))
+            }
+            RangeOrder::Rare => {
+                counts.sort_by(|a, b| a.count.cmp(&b.count).then_with(|| a.cluster_id.cmp(&b.cluster_id)))
+            }
         }
         counts.truncate(limit);
         let ids: Vec<&str> = counts.iter().map(|c| c.cluster_id.as_str()).collect();

@@ -57,7 +57,10 @@ async fn every_documented_operation_answers() {
         assert!(!body.contains("\"unknown_route\""), "{method} {path} is not routed: {body}");
         // `/v1/compare` needs a search server; this API has none, and says so (400, not a 5xx).
         let needs_server = path == "/v1/compare" && status == 400 && body.contains("needs the search server");
-        assert!(status.is_success() || status == 404 || status == 503 || needs_server, "{method} {path}: {status} {body}");
+        assert!(
+            status.is_success() || status == 404 || status == 503 || needs_server,
+            "{method} {path}: {status} {body}"
+        );
     }
     api.stop().await;
 }

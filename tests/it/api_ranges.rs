@@ -48,7 +48,11 @@ fn terms_in_range(http: &Http, index: &str, since: &str, until: &str) -> BTreeMa
 }
 
 fn by_id(list: &Value) -> BTreeMap<String, u64> {
-    list.as_array().unwrap().iter().map(|c| (c["cluster_id"].as_str().unwrap().to_string(), c["count"].as_u64().unwrap())).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["cluster_id"].as_str().unwrap().to_string(), c["count"].as_u64().unwrap()))
+        .collect()
 }
 
 #[test]
@@ -57,9 +61,11 @@ fn range_counts_equal_a_terms_aggregation_of_the_documents_in_the_range() {
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
     // One document a second from 06:00:00; the range holds documents 600..1500.
-    http.load(rows.iter().enumerate().map(|(i, (msg, _))| {
-        ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i)}))
-    }));
+    http.load(
+        rows.iter()
+            .enumerate()
+            .map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i)}))),
+    );
     let listen = format!("127.0.0.1:{}", free_port());
     let child = follow(&server.url, "ssh-logs", "sshd", &listen);
     wait_until("2000 labelled documents", Duration::from_secs(120), || labelled(&http, "ssh-logs") == 2000);
@@ -97,7 +103,8 @@ fn range_counts_equal_a_terms_aggregation_of_the_documents_in_the_range() {
     let top3 = api.ok("GET", &format!("/v1/clusters?size=3&since={since}&until={until}"), None);
     let mut want: Vec<(&String, &u64)> = expected.iter().collect();
     want.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let got: Vec<String> = top3["clusters"].as_array().unwrap().iter().map(|c| c["cluster_id"].as_str().unwrap().to_string()).collect();
+    let got: Vec<String> =
+        top3["clusters"].as_array().unwrap().iter().map(|c| c["cluster_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(got, want.iter().take(3).map(|(id, _)| id.to_string()).collect::<Vec<_>>());
     // Relative times are resolved by logsift (all of the test data is long ago).
     let recent = api.ok("GET", "/v1/clusters?since=now-1h", None);
@@ -109,7 +116,10 @@ fn range_counts_equal_a_terms_aggregation_of_the_documents_in_the_range() {
 
     // `logsift top` and `logsift status` count the same.
     let base = ["--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd"];
-    let out = logsift(&[&["top", "--since", since, "--until", until, "--order", "rare", "--limit", "1000", "--json"], &base[..]].concat());
+    let out = logsift(
+        &[&["top", "--since", since, "--until", until, "--order", "rare", "--limit", "1000", "--json"], &base[..]]
+            .concat(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(by_id(&v["clusters"]), expected);
@@ -135,9 +145,11 @@ fn composite_paging_reads_every_cluster() {
     let server = Server::start();
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
-    http.load(rows.iter().enumerate().map(|(i, (msg, _))| {
-        ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i)}))
-    }));
+    http.load(
+        rows.iter()
+            .enumerate()
+            .map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i)}))),
+    );
     let out = logsift(&["run", "--once", "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let expected = terms_in_range(&http, "ssh-logs", "2024-12-10T06:05:00Z", "2024-12-10T06:30:00Z");
@@ -240,8 +252,18 @@ fn compare_finds_exactly_the_planted_templates() {
 
     let (baseline, target) = ("2024-12-10..2024-12-11", "2024-12-11..2024-12-12");
     let out = logsift(&[
-        "compare", "--url", &server.url, "--index", "app-logs", "--source-name", "app", "--baseline", baseline, "--target",
-        target, "--json",
+        "compare",
+        "--url",
+        &server.url,
+        "--index",
+        "app-logs",
+        "--source-name",
+        "app",
+        "--baseline",
+        baseline,
+        "--target",
+        target,
+        "--json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let c: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -262,7 +284,10 @@ fn compare_finds_exactly_the_planted_templates() {
     assert_eq!(c["baseline"]["documents"], 4000 + 80 + 15);
     assert_eq!(c["target"]["documents"], 5000 + 120 + 188);
     let t = c["new"][0]["template"].as_str().unwrap();
-    assert!(t.contains("<*>") && NEW.iter().any(|k| t.starts_with(WORDS.split_whitespace().nth(4 * k).unwrap())), "{c:#}");
+    assert!(
+        t.contains("<*>") && NEW.iter().any(|k| t.starts_with(WORDS.split_whitespace().nth(4 * k).unwrap())),
+        "{c:#}"
+    );
 
     // The API answers the same comparison; the table marks the planted ones.
     wait_until("the API", Duration::from_secs(30), || std::net::TcpStream::connect(&listen).is_ok());
@@ -281,7 +306,16 @@ fn compare_finds_exactly_the_planted_templates() {
     let (status, _) = api.req("GET", "/v1/compare?alpha=2", None);
     assert_eq!(status, 400);
     let out = logsift(&[
-        "compare", "--url", &server.url, "--index", "app-logs", "--source-name", "app", "--baseline", baseline, "--target",
+        "compare",
+        "--url",
+        &server.url,
+        "--index",
+        "app-logs",
+        "--source-name",
+        "app",
+        "--baseline",
+        baseline,
+        "--target",
         target,
     ]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -295,9 +329,12 @@ fn a_restarted_sidecar_with_nothing_pending_is_ready_at_once() {
     let server = Server::start();
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
-    http.load(rows.iter().take(300).enumerate().map(|(i, (msg, _))| {
-        ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i)}))
-    }));
+    http.load(
+        rows.iter()
+            .take(300)
+            .enumerate()
+            .map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i)}))),
+    );
     let listen = format!("127.0.0.1:{}", free_port());
     let api = Http::new(&format!("http://{listen}"));
     let health = || std::net::TcpStream::connect(&listen).is_ok() && api.req("GET", "/health", None).0 == 200;

@@ -103,10 +103,7 @@ pub fn g_statistic(b: u64, nb: u64, t: u64, nt: u64) -> f64 {
     }
     let e = |row: f64, c: f64| row * c / n;
     let g = 2.0
-        * (xlogx(t, e(nt, col))
-            + xlogx(nt - t, e(nt, n - col))
-            + xlogx(b, e(nb, col))
-            + xlogx(nb - b, e(nb, n - col)));
+        * (xlogx(t, e(nt, col)) + xlogx(nt - t, e(nt, n - col)) + xlogx(b, e(nb, col)) + xlogx(nb - b, e(nb, n - col)));
     g.max(0.0)
 }
 
