@@ -95,6 +95,16 @@ fn range_counts_equal_a_terms_aggregation_of_the_documents_in_the_range() {
             assert!(f >= "2024-12-10T06:10:00" && l < "2024-12-10T06:25:00" && f <= l, "{c}");
         }
     }
+    // New in the range: first seen (all time) in it, with the range's count beside the total.
+    let new = api.ok("GET", &format!("/v1/clusters?order=new&size=1000&since={since}&until={until}"), None);
+    let new = new["clusters"].as_array().unwrap();
+    assert!(!new.is_empty());
+    for c in new {
+        let f = c["first_seen"].as_str().unwrap();
+        assert!(("2024-12-10T06:10:00".."2024-12-10T06:25:00").contains(&f), "{c}");
+        assert_eq!(c["count"].as_u64(), expected.get(c["cluster_id"].as_str().unwrap()).copied(), "{c}");
+        assert!(c["total"].as_u64().unwrap() >= c["count"].as_u64().unwrap(), "{c}");
+    }
     // The range matters: some cluster has documents outside it.
     let all = api.ok("GET", "/v1/clusters?order=top&size=1000", None);
     let totals = by_id(&all["clusters"]);
