@@ -468,11 +468,18 @@ mod tests {
             "now-99999999999999999999y",
             "now+9999999999y",
             "now-1é",
-            "now-72M+4832001d",
         ] {
             let e = parse_time(bad, now()).unwrap_err();
             assert!(e.contains("expected an RFC 3339 time"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn times_rfc_3339_cannot_write_are_refused() {
+        let e = parse_time("now-72M+4832001d", now()).unwrap_err();
+        assert!(e.contains("outside the years 1 to 9999"), "{e}");
+        assert!(parse_time("now-2026y/y", now()).is_err());
+        assert_eq!(t("now-2025y/y"), "0001-01-01T00:00:00.000Z");
     }
 
     #[test]
