@@ -20,8 +20,12 @@ enum Command {
     Cluster(cli::cluster::ClusterArgs),
     /// Label documents in Elasticsearch/OpenSearch with their cluster; keep the cluster index.
     Run(cli::run::RunArgs),
-    /// Per-source progress, pending documents and lag.
+    /// Per-source progress, pending documents and lag (with --since/--until: counts in that range).
     Status(cli::status::StatusArgs),
+    /// The templates with the most (or fewest) documents in a time range.
+    Top(cli::top::TopArgs),
+    /// Compare two periods: templates new, gone, or changed in share.
+    Compare(cli::compare::CompareArgs),
     /// Install index templates and the logsift.* mappings.
     Setup(cli::setup::SetupArgs),
     /// Kibana / OpenSearch Dashboards: install or print the dashboards.
@@ -41,6 +45,8 @@ fn main() -> ExitCode {
         Command::Cluster(a) => cli::cluster::main(a),
         Command::Run(a) => cli::run::main(a),
         Command::Status(a) => cli::status::main(a),
+        Command::Top(a) => cli::top::main(a),
+        Command::Compare(a) => cli::compare::main(a),
         Command::Setup(a) => cli::setup::main(a),
         Command::Kibana(a) => cli::kibana::main(a),
         Command::Serve(a) => cli::serve::main(a),

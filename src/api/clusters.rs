@@ -1,12 +1,15 @@
 //! `GET /v1/clusters` (top, new or rare clusters; by source and time) and `GET /v1/clusters/{id}`,
-//! from the cluster index the sidecar keeps exact. Without a search server (`logsift serve`),
-//! from the live miner (counts are what the miner has seen; no times).
+//! from the cluster index the sidecar keeps exact. With `since`/`until`, counts are the documents
+//! in that range (a composite aggregation over the log indices, `store::range`), not all-time
+//! totals. Without a search server (`logsift serve`), from the live miner (counts are what the
+//! miner has seen; no times).
 
 use super::classify::query_or_error;
 use super::error::RequestError;
 use super::routes::PathParam;
 use super::state::{ApiState, SourceEndpoint};
 use crate::es::EsClient;
+use crate::store::range::{RangeOrder, TimeRange};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -39,6 +42,9 @@ pub struct ClusterView {
     pub cluster_id: String,
     pub template: Option<String>,
     pub count: u64,
+    /// All-time documents (the cluster index's count), when `count` is of a time range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,6 +63,11 @@ pub struct ClusterView {
 #[derive(Serialize)]
 pub struct ClusterList {
     pub order: String,
+    /// The range counted, resolved to RFC 3339 (`now-1h` as the time it meant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
     pub clusters: Vec<ClusterView>,
 }
 
@@ -66,6 +77,7 @@ fn view(id: &str, s: &Value) -> ClusterView {
         cluster_id: str_of("cluster_id").unwrap_or_else(|| id.to_string()),
         template: str_of("template"),
         count: s.get("count").and_then(Value::as_u64).unwrap_or(0),
+        total: None,
         source: str_of("source"),
         first_seen: str_of("first_seen"),
         last_seen: str_of("last_seen"),
@@ -77,31 +89,6 @@ fn view(id: &str, s: &Value) -> ClusterView {
             .unwrap_or_default(),
         annotation: s.get("annotation").filter(|a| a.is_object()).cloned(),
     }
-}
-
-/// An RFC 3339 time, a plain date, or Elasticsearch/OpenSearch date math (`now`, `now-1h`,
-/// `now-7d/d`), the forms `since`/`until` accept.
-fn is_time(v: &str) -> bool {
-    if chrono::DateTime::parse_from_rfc3339(v).is_ok() || chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok() {
-        return true;
-    }
-    let Some(mut rest) = v.strip_prefix("now") else { return false };
-    let unit = |c: char| "yMwdhHms".contains(c);
-    while let Some(c) = rest.chars().next() {
-        match c {
-            '+' | '-' => {
-                let digits = rest[1..].chars().take_while(char::is_ascii_digit).count();
-                let u = rest[1 + digits..].chars().next();
-                if digits == 0 || !u.is_some_and(unit) {
-                    return false;
-                }
-                rest = &rest[2 + digits..];
-            }
-            '/' => return rest.len() == 2 && rest[1..].chars().all(unit),
-            _ => return false,
-        }
-    }
-    true
 }
 
 fn unavailable(e: crate::es::EsError) -> RequestError {
@@ -121,25 +108,56 @@ pub async fn list(
     if !(1..=1000).contains(&size) {
         return Err(RequestError::InvalidQuery("size must be between 1 and 1000".into()));
     }
-    for (name, v) in [("since", &q.since), ("until", &q.until)] {
-        if let Some(v) = v.as_deref().filter(|v| !is_time(v)) {
-            return Err(RequestError::InvalidQuery(format!(
-                "{name} `{v}`: expected an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or date math (now-1h)"
+    let range = TimeRange::parse(q.since.as_deref(), q.until.as_deref(), chrono::Utc::now())
+        .map_err(RequestError::InvalidQuery)?;
+    let Some(ci) = &state.inner.clusters else {
+        if !range.is_open() {
+            return Err(RequestError::InvalidQuery(
+                "since/until: counts in a time range need the search server (`logsift run`); `logsift serve` has only the live miner's all-time counts".into(),
+            ));
+        }
+        return from_miner(&state, &q, order, size);
+    };
+    if let (Some(rc), false) = (&state.inner.ranges, range.is_open()) {
+        if q.source.as_deref().is_some_and(|s| s != rc.source()) {
+            return Err(RequestError::UnknownSource(format!(
+                "{}: time-range counts are kept for this sidecar's source `{}` only",
+                q.source.as_deref().unwrap_or_default(),
+                rc.source()
             )));
         }
+        if order != "new" {
+            let o = if order == "top" { RangeOrder::Top } else { RangeOrder::Rare };
+            let found = rc.top(&range, o, size).await.map_err(range_error)?;
+            let clusters = found
+                .into_iter()
+                .map(|c| ClusterView {
+                    cluster_id: c.cluster_id,
+                    template: c.template,
+                    count: c.count,
+                    total: c.total,
+                    source: Some(rc.source().to_string()),
+                    first_seen: c.first_seen,
+                    last_seen: c.last_seen,
+                    merged_into: None,
+                    examples: Vec::new(),
+                    annotation: c.annotation,
+                })
+                .collect();
+            return Ok(Json(ClusterList { order, since: range.since_text(), until: range.until_text(), clusters }));
+        }
     }
-    let Some(ci) = &state.inner.clusters else { return from_miner(&state, &q, order, size) };
     let time_field = if order == "new" { "first_seen" } else { "last_seen" };
     let mut filter = vec![json!({"range": {"count": {"gt": 0}}})];
     if let Some(s) = &q.source {
         filter.push(json!({"term": {"source": s}}));
     }
-    if q.since.is_some() || q.until.is_some() {
+    if !range.is_open() {
         let mut r = serde_json::Map::new();
-        if let Some(s) = &q.since {
+        if let Some(s) = range.since_text() {
             r.insert("gte".into(), json!(s));
         }
-        if let Some(u) = &q.until {
+        if let Some(u) = range.until_text() {
             r.insert("lt".into(), json!(u));
         }
         filter.push(json!({"range": {time_field: r}}));
@@ -154,11 +172,29 @@ pub async fn list(
         Some(400) => RequestError::InvalidQuery(format!("the search server refused the filter: {e}")),
         _ => unavailable(e),
     })?;
-    let clusters = hits
+    let mut clusters: Vec<ClusterView> = hits
         .iter()
         .map(|h| view(h.get("_id").and_then(Value::as_str).unwrap_or(""), h.get("_source").unwrap_or(&Value::Null)))
         .collect();
-    Ok(Json(ClusterList { order, clusters }))
+    // New in the range: first seen (all time) in it; the count is of the range, the total beside it.
+    if let (Some(rc), false) = (&state.inner.ranges, range.is_open()) {
+        let ids: Vec<String> = clusters.iter().map(|c| c.cluster_id.clone()).collect();
+        let counts = rc.counts_of(&ids, &range).await.map_err(range_error)?;
+        let by_id: std::collections::HashMap<&str, u64> =
+            counts.iter().map(|c| (c.cluster_id.as_str(), c.count)).collect();
+        for c in &mut clusters {
+            c.total = Some(c.count);
+            c.count = by_id.get(c.cluster_id.as_str()).copied().unwrap_or(0);
+        }
+    }
+    Ok(Json(ClusterList { order, since: range.since_text(), until: range.until_text(), clusters }))
+}
+
+fn range_error(e: crate::es::EsError) -> RequestError {
+    match e.status() {
+        Some(400) => RequestError::InvalidQuery(format!("the search server refused the range: {e}")),
+        _ => RequestError::Unavailable(format!("log indices: {e}")),
+    }
 }
 
 fn from_miner(
@@ -178,7 +214,7 @@ fn from_miner(
         _ => all.sort_by_key(|c| std::cmp::Reverse(c.id)),
     }
     let clusters = all.into_iter().take(size).map(|c| live_view(src, src.format_id(c.id), c)).collect();
-    Ok(Json(ClusterList { order, clusters }))
+    Ok(Json(ClusterList { order, since: None, until: None, clusters }))
 }
 
 /// A cluster of a live miner (no times or examples: those live in the cluster index).
@@ -187,6 +223,7 @@ fn live_view(src: &SourceEndpoint, cluster_id: String, c: crate::engine::Cluster
         cluster_id,
         template: Some(c.template),
         count: c.size,
+        total: None,
         source: Some(src.name.clone()),
         first_seen: None,
         last_seen: None,
@@ -214,27 +251,4 @@ pub async fn get_cluster(
         }
     }
     Err(RequestError::UnknownCluster(id))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_time;
-
-    #[test]
-    fn since_and_until_accept_times_dates_and_date_math_only() {
-        for ok in [
-            "2026-01-02T03:04:05Z",
-            "2026-01-02T03:04:05.5+01:00",
-            "2026-01-02",
-            "now",
-            "now-1h",
-            "now-7d/d",
-            "now+15m",
-        ] {
-            assert!(is_time(ok), "{ok}");
-        }
-        for bad in ["garbage", "now-", "now-1", "now-1x", "2026-13-40", "now/", "now/dd", "1h", ""] {
-            assert!(!is_time(bad), "{bad}");
-        }
-    }
 }

@@ -8,7 +8,8 @@
 //! - [`routes`]: the route table, auth, request counting, JSON fallbacks.
 //! - [`classify`]: `/v1/classify` and `/v1/classify/_bulk`.
 //! - [`health`]: `/health`, `/health/live`, `/metrics`.
-//! - [`clusters`]: `/v1/clusters`, `/v1/clusters/{id}`.
+//! - [`clusters`]: `/v1/clusters`, `/v1/clusters/{id}` (with `since`/`until`: counts in that range).
+//! - [`compare`]: `/v1/compare` (two periods: new, gone and changed templates).
 //! - [`jobs`]: `/v1/jobs`, `/v1/jobs/{name}`, `/v1/jobs/{name}/run`, `/v1/jobs/{name}/cancel`; the [`JobControl`] trait.
 //! - [`live`]: the [`LiveEngine`] trait, and its implementation over a plain miner (`serve`).
 //! - [`document`]: the message of a posted document, via the source's [`crate::message::Extractor`].
@@ -20,6 +21,7 @@
 pub mod annotations;
 pub mod classify;
 pub mod clusters;
+pub mod compare;
 pub mod document;
 pub mod error;
 pub mod health;

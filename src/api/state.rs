@@ -7,6 +7,7 @@ use crate::config::ApiConfig;
 use crate::engine::ClusterId;
 use crate::message::{ExtractConfig, Extractor};
 use crate::metrics::Metrics;
+use crate::store::range::RangeCounts;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 
@@ -61,11 +62,20 @@ pub(crate) struct Inner {
     pub search_probe: Option<SearchProbe>,
     pub jobs: Option<Arc<dyn super::jobs::JobControl>>,
     pub clusters: Option<super::clusters::ClusterIndex>,
+    pub ranges: Option<RangeCounts>,
 }
 
 impl ApiState {
     pub fn builder(config: ApiConfig, metrics: Arc<Metrics>) -> ApiStateBuilder {
-        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None, jobs: None, clusters: None }
+        ApiStateBuilder {
+            config,
+            metrics,
+            sources: Vec::new(),
+            search_probe: None,
+            jobs: None,
+            clusters: None,
+            ranges: None,
+        }
     }
 
     pub fn config(&self) -> &ApiConfig {
@@ -96,9 +106,17 @@ pub struct ApiStateBuilder {
     search_probe: Option<SearchProbe>,
     jobs: Option<Arc<dyn super::jobs::JobControl>>,
     clusters: Option<super::clusters::ClusterIndex>,
+    ranges: Option<RangeCounts>,
 }
 
 impl ApiStateBuilder {
+    /// Count documents in time ranges (`/v1/clusters?since=`, `/v1/compare`) over this source's
+    /// log indices.
+    pub fn range_counts(mut self, ranges: RangeCounts) -> Self {
+        self.ranges = Some(ranges);
+        self
+    }
+
     /// Serve `/v1/clusters` from this cluster index (else from the live miner).
     pub fn cluster_index(mut self, client: crate::es::EsClient, index: impl Into<String>) -> Self {
         self.clusters = Some(super::clusters::ClusterIndex { client, index: index.into() });
@@ -131,6 +149,7 @@ impl ApiStateBuilder {
                 search_probe: self.search_probe,
                 jobs: self.jobs,
                 clusters: self.clusters,
+                ranges: self.ranges,
             }),
         }
     }

@@ -122,6 +122,7 @@ async fn spawn_services(
     let mut b = ApiState::builder(api, metrics.clone())
         .source(endpoint)
         .search_probe(probe)
+        .range_counts(crate::store::range::RangeCounts::new(client.clone(), cfg))
         .cluster_index(client, cfg.clusters_index.clone());
     if let Some(r) = runner {
         b = b.jobs(Arc::new(live::Jobs(r)));

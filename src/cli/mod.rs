@@ -3,12 +3,14 @@
 pub mod annotate;
 pub mod cluster;
 pub mod common;
+pub mod compare;
 pub mod jobs;
 pub mod kibana;
 pub mod run;
 pub mod serve;
 pub mod setup;
 pub mod status;
+pub mod top;
 
 /// An error in what the user asked for (bad option, invalid config): exit code 2.
 #[derive(Debug, thiserror::Error)]

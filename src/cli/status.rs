@@ -1,20 +1,35 @@
-//! `logsift status`: per-source progress (checkpoint), pending documents and lag.
+//! `logsift status`: per-source progress (checkpoint), pending documents and lag; with
+//! `--since`/`--until`, also the documents and templates in that range (from the documents).
 
 use crate::cli::common::{runtime, ServerArgs};
+use crate::cli::UsageError;
 use crate::es::search::pending_query;
 use crate::es::EsClient;
+use crate::store::range::{RangeCounts, RangeOrder, TimeRange};
 use crate::store::state::StateStore;
 use clap::Args;
 use serde_json::json;
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  logsift status
+  logsift status --since now-1h                 also: documents and templates of the last hour
+  logsift status --since 2026-01-01 --until 2026-01-02")]
 pub struct StatusArgs {
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Also count the documents and templates at or after this time (RFC 3339, a date or date math: now-1h).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// ... and before this time.
+    #[arg(long)]
+    pub until: Option<String>,
 }
 
 pub fn main(args: StatusArgs) -> anyhow::Result<()> {
     let cfg = args.server.load()?;
+    let range =
+        TimeRange::parse(args.since.as_deref(), args.until.as_deref(), chrono::Utc::now()).map_err(UsageError)?;
     runtime()?.block_on(async {
         let client = EsClient::new(&cfg.connection)?;
         let info = client.server_info().await?;
@@ -45,6 +60,18 @@ pub fn main(args: StatusArgs) -> anyhow::Result<()> {
         println!("  last update          {}", cp.updated_at.as_deref().unwrap_or("never"));
         if !cp.pending_recount.is_empty() {
             println!("  interrupted batch: {} clusters to recount at next start", cp.pending_recount.len());
+        }
+        if !range.is_open() {
+            let rc = RangeCounts::new(client.clone(), &cfg);
+            let counts = rc.counts(&range).await?;
+            let labelled: u64 = counts.iter().map(|c| c.count).sum();
+            println!("in {}:", range.describe());
+            println!("  documents            {}", rc.documents(&range).await?);
+            println!("  labelled             {labelled}");
+            println!("  templates            {}", counts.len());
+            for c in rc.top(&range, RangeOrder::Top, 5).await? {
+                println!("  {:>9}  {:<14} {}", c.count, c.cluster_id, c.template.as_deref().unwrap_or("-"));
+            }
         }
         anyhow::Ok(())
     })

@@ -9,7 +9,9 @@
 //! - [`search`]: paging (scroll, sliced scroll, point-in-time + `search_after`) and the pending query.
 //! - [`bulk`]: the bulk request body and per-item results.
 //! - [`indices`]: mappings, index templates, refresh, counts and terms aggregations.
+//! - [`aggs`]: documents per value in a time range (composite aggregation, paged).
 
+pub mod aggs;
 pub mod bulk;
 pub mod docs;
 pub mod indices;

@@ -169,10 +169,13 @@ impl Sidecar {
         }
         self.checkpoint = self.state.load_checkpoint().await?.unwrap_or_default();
         self.counters.set_newest_doc(self.checkpoint.max_timestamp.as_deref());
+        // The engine is restored (or rebuilt) now, not when the first pending document arrives:
+        // the API is ready (`/health` 200, classify answers) as soon as it is, even with nothing
+        // pending on a quiet source.
+        self.ensure_miner().await?;
         if !self.checkpoint.pending_recount.is_empty() {
             let ids = self.checkpoint.pending_recount.clone();
             info!(n = ids.len(), "finishing the cluster recount of an interrupted batch");
-            self.ensure_miner().await?;
             let known = self.known_templates(&ids);
             let counts = self.clusters.recount(&ids).await?;
             self.clusters.upsert(&self.sink, &counts, &known).await?;

@@ -1,11 +1,13 @@
 //! logsift's own use of the search server, shared by the sidecar and the jobs: writing
 //! `logsift.*` fields back into log documents ([`bulk_update`]), exact cluster documents in the
 //! cluster index ([`clusters`]), checkpoints and engine snapshots in the state index ([`state`]),
-//! and the index set-up all of them rely on ([`setup`]). Requests go through `es`.
+//! and the index set-up all of them rely on ([`setup`]); counts per cluster in a time range and
+//! comparisons of two periods ([`range`]). Requests go through `es`.
 
 pub mod annotations;
 pub mod bulk_update;
 pub mod clusters;
+pub mod range;
 pub mod setup;
 pub mod state;
 

@@ -351,6 +351,7 @@ fn dashboards_have_their_panels() {
         "logsift-volume-per-template",
         "logsift-new-templates",
         "logsift-rare-templates",
+        "logsift-new-in-range",
     ] {
         assert!(overview.iter().any(|p| p == id), "overview lacks {id}");
     }
@@ -382,7 +383,9 @@ fn every_field_used_is_mapped() {
     assert!(missing.is_empty(), "{missing:#?}");
     // The walk reaches into Vega bodies, TSVB series and KQL queries, not only agg params.
     for expected in [
-        ("logsift-rare-templates", "count"),
+        ("logsift-rare-templates", "logsift.template"),
+        ("logsift-top-templates", "logsift.template"),
+        ("logsift-new-in-range", "first_seen"),
         ("logsift-new-templates", "first_seen"),
         ("logsift-outliers-over-time", "logsift.outlier"),
         ("logsift-documents-labelled", "logsift.cluster_id"),

@@ -8,6 +8,7 @@ mod annotations;
 mod api_http;
 mod api_jobs_cancel;
 mod api_openapi;
+mod api_ranges;
 mod api_schemathesis;
 mod api_sidecar;
 mod docker_stack;

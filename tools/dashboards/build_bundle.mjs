@@ -148,14 +148,17 @@ aggVis("logsift-documents-labelled", "logsift: documents labelled", "Log documen
   "metric", [count("Documents labelled")], metricParams(""), LOGS, "logsift.cluster_id:*");
 aggVis("logsift-outlier-documents", "logsift: outlier documents", "Log documents the batch miners left in no cluster (logsift.outlier: true).",
   "metric", [count("Outlier documents")], metricParams(""), LOGS, "logsift.outlier:true");
-aggVis("logsift-top-templates", "logsift: top templates", "Templates by document count, with first and last seen.",
+// Top and rare templates count the log documents (terms on logsift.template), so the time
+// picker and the dashboard's filters apply; the cluster index keeps the all-time figures.
+aggVis("logsift-top-templates", "logsift: top templates",
+  "Templates by documents in the time range (counted from the log documents), with the first and last document of the range.",
   "table", [
-    { id: "1", enabled: true, type: "sum", schema: "metric", params: { field: "count", customLabel: "Count" } },
-    { id: "3", enabled: true, type: "min", schema: "metric", params: { field: "first_seen", customLabel: "First seen" } },
-    { id: "4", enabled: true, type: "max", schema: "metric", params: { field: "last_seen", customLabel: "Last seen" } },
-    terms("2", "template", 25, "Template"),
-    terms("5", "cluster_id", 1, "Cluster id"),
-  ], tableParams, CLUSTERS);
+    count("Documents"),
+    { id: "3", enabled: true, type: "min", schema: "metric", params: { field: "@timestamp", customLabel: "First seen" } },
+    { id: "4", enabled: true, type: "max", schema: "metric", params: { field: "@timestamp", customLabel: "Last seen" } },
+    terms("2", "logsift.template", 25, "Template"),
+    terms("5", "logsift.cluster_id", 1, "Cluster id"),
+  ], tableParams, LOGS, "logsift.cluster_id:*");
 
 vega("logsift-volume-per-template", "logsift: volume over time per top template",
   "Log lines per time bucket for the five most frequent templates.", {
@@ -191,15 +194,43 @@ vega("logsift-new-templates", "logsift: new templates over time",
   });
 
 vega("logsift-rare-templates", "logsift: rare templates",
-  "The templates with the fewest documents: often the interesting ones.", {
+  "The templates with the fewest documents in the time range (counted from the log documents): often the interesting ones.", {
     $schema: VL, title: "Rare templates",
-    data: esData(CLUSTERS_TITLE, "last_seen", { size: 15, sort: [{ count: { order: "asc" } }], _source: ["template", "cluster_id", "count", "first_seen"] }, "hits.hits"),
-    transform: [{ calculate: "datum._source.count", as: "count" }, { calculate: "datum._source.cluster_id", as: "cluster" }, { calculate: "datum._source.template", as: "template" }],
+    data: esData(LOGS_TITLE, "@timestamp", {
+      size: 0,
+      aggs: { templates: { terms: { field: "logsift.template", size: 15, shard_size: 1000, order: { _count: "asc" } },
+        aggs: { cluster: { terms: { field: "logsift.cluster_id", size: 1 } } } } },
+    }, "aggregations.templates.buckets"),
+    transform: [
+      { calculate: "datum.doc_count", as: "count" },
+      { calculate: "datum.key", as: "template" },
+      { calculate: "datum.cluster.buckets[0].key", as: "cluster" },
+    ],
     mark: "bar",
     encoding: {
       y: { field: "template", type: "nominal", sort: { field: "count", order: "ascending" }, title: null, axis: { labelLimit: 420 } },
-      x: { field: "count", type: "quantitative", title: "documents" },
-      tooltip: [{ field: "cluster", title: "cluster id" }, { field: "template" }, { field: "count" }],
+      x: { field: "count", type: "quantitative", title: "documents in the time range" },
+      tooltip: [{ field: "cluster", title: "cluster id" }, { field: "template" }, { field: "count", title: "documents" }],
+    },
+  });
+
+vega("logsift-new-in-range", "logsift: new templates in the time range",
+  "Templates first seen in the time range, never before it (first_seen in the cluster index), by documents since.", {
+    $schema: VL, title: "New in this time range (not seen before it)",
+    data: esData(CLUSTERS_TITLE, "first_seen", {
+      size: 20, sort: [{ count: { order: "desc" } }], _source: ["template", "cluster_id", "count", "first_seen"],
+    }, "hits.hits"),
+    transform: [
+      { calculate: "datum._source.count", as: "count" },
+      { calculate: "datum._source.cluster_id", as: "cluster" },
+      { calculate: "datum._source.template", as: "template" },
+      { calculate: "datum._source.first_seen", as: "first_seen" },
+    ],
+    mark: "bar",
+    encoding: {
+      y: { field: "template", type: "nominal", sort: { field: "count", order: "descending" }, title: null, axis: { labelLimit: 420 } },
+      x: { field: "count", type: "quantitative", title: "documents since first seen" },
+      tooltip: [{ field: "cluster", title: "cluster id" }, { field: "template" }, { field: "first_seen", type: "temporal", title: "first seen" }, { field: "count", title: "documents" }],
     },
   });
 
@@ -291,7 +322,8 @@ dashboard("logsift-overview", "Log clusters overview", "logsift: what templates 
   { id: "logsift-volume-per-template", x: 0, y: 8, w: 48, h: 16 },
   { id: "logsift-top-templates", x: 0, y: 24, w: 28, h: 18 },
   { id: "logsift-rare-templates", x: 28, y: 24, w: 20, h: 18 },
-  { id: "logsift-outliers-over-time", x: 0, y: 42, w: 48, h: 12 },
+  { id: "logsift-new-in-range", x: 0, y: 42, w: 48, h: 14 },
+  { id: "logsift-outliers-over-time", x: 0, y: 56, w: 48, h: 12 },
 ]);
 dashboard("logsift-drilldown", "Cluster drill-down",
   "Filter on logsift.cluster_id or logsift.template (or click a row of the table) to see the lines of one template.", [

@@ -11,8 +11,10 @@
 //! - [`slct`], [`logcluster`]: R. Vaarandi's support-threshold batch miners.
 //! - `shape`: the line memo, what the miner did with recent lines of each shape.
 //! - [`snapshot`]: the versioned, serialisable miner state.
+//! - [`compare`]: two periods' counts per template → new, gone, grew, shrank (G-test, Bonferroni).
 
 pub mod batch;
+pub mod compare;
 pub mod drain;
 pub mod logcluster;
 pub mod mask;
