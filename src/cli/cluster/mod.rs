@@ -447,8 +447,10 @@ fn write_summary(
     let shown = if top == 0 { rows.len() } else { top.min(rows.len()) };
     for r in &rows[..shown] {
         let share = if n > 0 { 100.0 * r.size as f64 / n as f64 } else { 0.0 };
-        writeln!(out, "{:>9} {:>6.2}% {:>6}  {}", r.size, share, r.id, r.template)?;
-        writeln!(out, "{:>25}e.g. {}", "", r.example)?;
+        // A multi-line template or example goes on indented lines under its row.
+        let indent = |t: &str| t.replace('\n', &format!("\n{:>25}", ""));
+        writeln!(out, "{:>9} {:>6.2}% {:>6}  {}", r.size, share, r.id, indent(&r.template))?;
+        writeln!(out, "{:>25}e.g. {}", "", indent(&r.example))?;
     }
     if shown < rows.len() {
         writeln!(out, "... {} more templates (--top 0 lists all)", rows.len() - shown)?;
