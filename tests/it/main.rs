@@ -19,6 +19,7 @@ mod kibana_bundle;
 mod kibana_install;
 mod layering;
 mod real_servers;
+mod shipper_rsyslog;
 mod sidecar_bad_input;
 mod sidecar_crash;
 mod sidecar_faults;
