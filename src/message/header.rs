@@ -344,9 +344,7 @@ impl<'a> P<'a> {
                 j = self.skip_spaces(end);
             } else if h.logger.is_none() {
                 let (name, after) = self.logger(j)?;
-                if self.level(after).is_none() {
-                    return None;
-                }
+                self.level(after)?;
                 h.logger = Some(name);
                 j = after;
             } else {

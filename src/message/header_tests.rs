@@ -174,7 +174,8 @@ fn body_is_a_suffix_and_never_empty() {
 #[test]
 fn loghub_lines_with_their_real_headers() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/loghub-2k");
-    let systems: [(&str, fn(&Row) -> String); 6] = [
+    type Rebuild = fn(&Row) -> String;
+    let systems: [(&str, Rebuild); 6] = [
         ("OpenSSH", |r| format!("{} {:>2} {} {} sshd[{}]: ", r["Date"], r["Day"], r["Time"], r["Component"], r["Pid"])),
         ("Linux", |r| {
             let pid = r["PID"].trim_end_matches(".0");

@@ -210,9 +210,10 @@ impl Extractor {
         self.header
     }
 
-    /// A line of text as a message (`logsift cluster` on plain lines): the header rule only.
+    /// A line of text as a message (`logsift cluster` on plain lines): the header rule only,
+    /// without the header's fields (`header` is `None`).
     pub fn line<'a>(&self, line: Cow<'a, str>) -> Extracted<'a> {
-        self.cut_header(line)
+        self.cut_header(line, false)
     }
 
     /// The message of one document's `_source` and the header cut off it, or why there is none.
@@ -248,16 +249,16 @@ impl Extractor {
         if msg.len() > self.max_bytes {
             return Err(SkipReason::TooLarge { bytes: msg.len(), limit: self.max_bytes });
         }
-        Ok(self.cut_header(msg))
+        Ok(self.cut_header(msg, true))
     }
 
-    fn cut_header<'a>(&self, msg: Cow<'a, str>) -> Extracted<'a> {
+    fn cut_header<'a>(&self, msg: Cow<'a, str>, fields: bool) -> Extracted<'a> {
         if self.header == HeaderMode::Off {
             return Extracted { message: msg, header: None };
         }
         // A bare header (nothing after it) is not cut: the line is kept rather than mined empty.
         let Some(d) = header::detect(&msg) else { return Extracted { message: msg, header: None } };
-        let (start, fields) = (d.body_start, HeaderFields::of(&d.header));
+        let (start, fields) = (d.body_start, if fields { HeaderFields::of(&d.header) } else { None });
         let message = match msg {
             Cow::Borrowed(s) => Cow::Borrowed(&s[start..]),
             Cow::Owned(mut s) => {

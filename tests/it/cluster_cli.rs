@@ -41,7 +41,8 @@ fn syslog_headers_give_the_templates_of_the_bare_messages() {
 
     // As sshd wrote them (RFC 3164), as rsyslog's RSYSLOG_FileFormat writes them (RFC 3339), on
     // the wire (RFC 5424), and as a log4j-style layout.
-    let variants: [(&str, fn(usize, &str) -> String); 4] = [
+    type Frame = fn(usize, &str) -> String;
+    let variants: [(&str, Frame); 4] = [
         ("rfc3164", |_, l| l.to_string()),
         ("rfc3339", |i, l| {
             let msg = l.split_once("]: ").unwrap().1;

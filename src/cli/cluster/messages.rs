@@ -129,6 +129,22 @@ impl Messages {
                     }
                     self.cur_file = self.lines.file;
                     self.cur_line = self.lines.line;
+                    if !self.ndjson {
+                        // The common case, without a copy: the line's bytes as they were read.
+                        let line: &str = match std::str::from_utf8(&self.lines.buf) {
+                            Ok(s) => s,
+                            Err(_) => {
+                                self.cur = engine::lossy(&self.lines.buf).into_owned();
+                                &self.cur
+                            }
+                        };
+                        let text = match self.extractor.line(Cow::Borrowed(line)).message {
+                            Cow::Borrowed(t) => t,
+                            Cow::Owned(_) => unreachable!("a borrowed line stays borrowed"),
+                        };
+                        self.count += 1;
+                        return Ok(Some(Message { file: self.cur_file, line: self.cur_line, text }));
+                    }
                     self.cur.clear();
                     self.cur.push_str(&engine::lossy(&self.lines.buf));
                 }
