@@ -218,11 +218,13 @@ pub struct Lines {
 impl Lines {
     pub fn new(inputs: Vec<Input>, quiet: bool) -> Self {
         // The total is known when every input is a file (compressed ones by their file size).
+        // A pipe has none: counts and rates only.
         let total = inputs
             .iter()
             .map(|i| match i {
                 Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-                Input::Stdin => None,
+                // A file redirected to stdin (`< app.log`) has a size too.
+                Input::Stdin => std::fs::metadata("/dev/stdin").ok().filter(|m| m.is_file()).map(|m| m.len()),
             })
             .sum::<Option<u64>>();
         let now = Instant::now();
