@@ -14,6 +14,8 @@ pub const FIELD_TEMPLATE: &str = "logsift.template";
 pub const FIELD_PARAMS: &str = "logsift.params";
 /// Why a document was not labelled (`missing_field`, `not_string`, `too_large`, ...).
 pub const FIELD_SKIPPED: &str = "logsift.skipped";
+/// The host/program/pid/level of the header cut off the message (`source.header = auto`).
+pub const FIELD_HEADER: &str = "logsift.header";
 /// Set by `remine` on documents that no batch cluster holds.
 pub const FIELD_OUTLIER: &str = "logsift.outlier";
 

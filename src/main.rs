@@ -16,7 +16,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Cluster the lines of a file (or stdin) into templates.
+    /// Cluster log lines (files, directories, globs, .gz, NDJSON or stdin) into templates.
     Cluster(cli::cluster::ClusterArgs),
     /// Label documents in Elasticsearch/OpenSearch with their cluster; keep the cluster index.
     Run(cli::run::RunArgs),

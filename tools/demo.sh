@@ -58,7 +58,7 @@ run() { # name index extra-args...
     "$BIN" run --once --url "$URL" --index "$index" --source-name "$name" "$@" 2>&1 | grep -v ' INFO ' || true
 }
 export NO_COLOR=1
-run sshd logs-sshd --strip-syslog-header
+run sshd logs-sshd
 # Audit messages are made of categorical fields: every combination is its own event (similarity 1).
 run audit audit-events --message-template '{service_type} {trace_name} {resource_type} {trace_rating}' --set engine.similarity=1.0
 run linux logs-linux

@@ -37,11 +37,12 @@ fn bare_message(body: &Value) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::{ExtractConfig, MessageSpec};
+    use crate::message::{ExtractConfig, HeaderMode, MessageSpec};
     use serde_json::json;
 
     fn ex(message: MessageSpec, strip: bool) -> Extractor {
-        Extractor::new(&ExtractConfig { message, strip_syslog_header: strip, ..ExtractConfig::default() }).unwrap()
+        let header = if strip { HeaderMode::Auto } else { HeaderMode::Off };
+        Extractor::new(&ExtractConfig { message, header, ..ExtractConfig::default() }).unwrap()
     }
 
     #[test]

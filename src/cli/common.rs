@@ -25,8 +25,13 @@ pub struct ServerArgs {
     /// Build the message from fields, e.g. "{service_type} {trace_name}"; overrides source.message_template.
     #[arg(long)]
     pub message_template: Option<String>,
-    /// Strip a syslog header from messages; sets source.strip_syslog_header.
-    #[arg(long)]
+    /// Leading headers (syslog, RFC 5424, timestamp + log4j/logback/Python layouts): `auto` cuts
+    /// them off and mines the body (the default), `off` mines messages as they are; overrides
+    /// source.header. Example: --header off
+    #[arg(long, value_name = "auto|off")]
+    pub header: Option<String>,
+    /// The same as `--header auto` (the default; kept for older scripts).
+    #[arg(long, hide = true)]
     pub strip_syslog_header: bool,
     /// Any setting as KEY=VALUE with a dotted key, e.g. --set read.page_size=500 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -49,8 +54,9 @@ impl ServerArgs {
         add("source.name", &self.source_name);
         add("source.message_field", &self.message_field);
         add("source.message_template", &self.message_template);
-        if self.strip_syslog_header {
-            set.push(("source.strip_syslog_header".into(), "true".into()));
+        add("source.header", &self.header);
+        if self.strip_syslog_header && self.header.is_none() {
+            set.push(("source.header".into(), "auto".into()));
         }
         let o = Overrides { file: self.config.clone(), urls: self.urls.clone(), indices: self.indices.clone(), set };
         config::load(&o).map_err(|e| UsageError(e.to_string()))

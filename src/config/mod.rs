@@ -11,7 +11,7 @@ pub mod schedule;
 
 use crate::engine::mask::CustomMask;
 use crate::engine::{self, DrainConfig, EngineConfig, MaskConfig};
-use crate::message::{ExtractConfig, Extractor, MessageSpec};
+use crate::message::{ExtractConfig, Extractor, HeaderMode, MessageSpec};
 pub use api::ApiConfig;
 pub use connection::{Auth, ConnectOptions, RetryPolicy};
 pub use jobs::{JobKind, JobSpec};
@@ -252,8 +252,28 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         Some(t) => MessageSpec::Template(t),
         None => MessageSpec::Field(s.message_field),
     };
-    let extract =
-        ExtractConfig { message, strip_syslog_header: s.strip_syslog_header, max_message_bytes: s.max_message_bytes };
+    let header = match (s.header.as_deref(), s.strip_syslog_header) {
+        (None, None) => HeaderMode::Auto,
+        (None, Some(strip)) => {
+            if strip {
+                HeaderMode::Auto
+            } else {
+                HeaderMode::Off
+            }
+        }
+        (Some(h), strip) => {
+            let mode = HeaderMode::parse(h)
+                .ok_or_else(|| ConfigError::invalid("source.header", format!("`{h}`: use auto or off")))?;
+            if strip.is_some_and(|st| st != (mode == HeaderMode::Auto)) {
+                return Err(ConfigError::invalid(
+                    "source.strip_syslog_header",
+                    format!("contradicts source.header = \"{h}\" (strip_syslog_header is the older name; give one)"),
+                ));
+            }
+            mode
+        }
+    };
+    let extract = ExtractConfig { message, header, max_message_bytes: s.max_message_bytes };
     Extractor::new(&extract).map_err(|e| ConfigError::invalid(&e.key, e.reason))?;
     if s.timestamp_field.is_empty() {
         return Err(ConfigError::invalid("source.timestamp_field", "must not be empty"));

@@ -68,7 +68,10 @@ pub struct RawSource {
     pub message_field: String,
     pub message_template: Option<String>,
     pub timestamp_field: String,
-    pub strip_syslog_header: bool,
+    /// `auto` (default) or `off`.
+    pub header: Option<String>,
+    /// The older switch: `true` is `header = "auto"`, `false` is `header = "off"`.
+    pub strip_syslog_header: Option<bool>,
     pub max_message_bytes: usize,
 }
 
@@ -81,7 +84,8 @@ impl Default for RawSource {
             message_field: "message".into(),
             message_template: None,
             timestamp_field: "@timestamp".into(),
-            strip_syslog_header: false,
+            header: None,
+            strip_syslog_header: None,
             max_message_bytes: crate::message::DEFAULT_MAX_MESSAGE_BYTES,
         }
     }

@@ -60,7 +60,7 @@ fn env_overrides_file_and_lists_split() {
     assert_eq!(c.read.page_size, 250);
     assert_eq!(c.source.indices, vec!["x-*", "y-*"]);
     assert_eq!(c.source.name, "sshd");
-    assert!(c.source.extract.strip_syslog_header);
+    assert_eq!(c.source.extract.header, HeaderMode::Auto);
 }
 
 #[test]
@@ -99,6 +99,8 @@ fn invalid_settings_name_their_key() {
         ("[source]\nquery = \"{not json\"\n", "source.query"),
         ("[source]\nmessage_template = \"{a\"\n", "source.message_template"),
         ("[source]\nmax_message_bytes = 0\n", "source.max_message_bytes"),
+        ("[source]\nheader = \"syslog-ish\"\n", "source.header"),
+        ("[source]\nheader = \"off\"\nstrip_syslog_header = true\n", "source.strip_syslog_header"),
         ("[engine]\nsimilarity = 2.0\n", "engine.similarity"),
         ("[engine]\ndisable_masks = [\"nope\"]\n", "engine.disable_masks"),
         ("[clusters]\nindex = \"Bad\"\n", "clusters.index"),
@@ -106,6 +108,19 @@ fn invalid_settings_name_their_key() {
         let e = load_toml(text, &[]).expect_err(text);
         assert_eq!(key_of(e), key, "{text}");
     }
+}
+
+#[test]
+fn header_defaults_to_auto_and_strip_syslog_header_is_its_alias() {
+    let mode = |text: &str| load_toml(text, &[]).unwrap().source.extract.header;
+    assert_eq!(mode(""), HeaderMode::Auto);
+    assert_eq!(mode("[source]\nheader = \"off\"\n"), HeaderMode::Off);
+    assert_eq!(mode("[source]\nheader = \"auto\"\n"), HeaderMode::Auto);
+    assert_eq!(mode("[source]\nstrip_syslog_header = false\n"), HeaderMode::Off);
+    assert_eq!(mode("[source]\nstrip_syslog_header = true\n"), HeaderMode::Auto);
+    assert_eq!(mode("[source]\nheader = \"auto\"\nstrip_syslog_header = true\n"), HeaderMode::Auto);
+    let c = load_with_env(&Overrides::default(), env(&[("LOGSIFT_SOURCE__HEADER", "off")])).unwrap();
+    assert_eq!(c.source.extract.header, HeaderMode::Off);
 }
 
 #[test]

@@ -12,7 +12,13 @@ pub fn logsift_fields_mapping(caps: &Capabilities) -> Value {
         "template": template_field(caps),
         "params": {"type": "keyword", "ignore_above": 1024},
         "outlier": {"type": "boolean"},
-        "skipped": {"type": "keyword"}
+        "skipped": {"type": "keyword"},
+        "header": {"properties": {
+            "host": {"type": "keyword", "ignore_above": 1024},
+            "program": {"type": "keyword", "ignore_above": 1024},
+            "pid": {"type": "keyword", "ignore_above": 1024},
+            "level": {"type": "keyword", "ignore_above": 1024}
+        }}
     }}}})
 }
 

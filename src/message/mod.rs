@@ -3,11 +3,14 @@
 //! Two ways to get a message (see [`MessageSpec`]): a field (default `message`, dotted paths
 //! such as `log.original` find nested objects and literal dotted keys alike), or a template built
 //! from several fields for structured events (`"{service_type} {trace_name} {resource_type}"`).
-//! Optionally a syslog-style header (`Jan 29 11:23:02 host sshd[10348]: `) is stripped so that
-//! the template is mined from the part after it. A document that yields no message gets a
-//! [`SkipReason`] that callers count and report; extraction never panics and does no I/O.
+//! By default a leading header (syslog `Jan 29 11:23:02 host sshd[10348]: `, RFC 5424, ISO
+//! timestamps with the usual log4j/logback/Python layouts; see [`header`]) is cut off so that the
+//! template is mined from the body, and its host/program/pid/level are kept ([`HeaderFields`]).
+//! A document that yields no message gets a [`SkipReason`] that callers count and report;
+//! extraction never panics and does no I/O.
 
-use regex::Regex;
+pub mod header;
+
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
@@ -34,8 +37,8 @@ impl Default for MessageSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExtractConfig {
     pub message: MessageSpec,
-    /// Remove a leading syslog header (RFC 3164 or ISO timestamp, host, `program[pid]:`).
-    pub strip_syslog_header: bool,
+    /// What to do with a leading header (`source.header`).
+    pub header: HeaderMode,
     /// Messages longer than this many bytes are skipped, not mined.
     pub max_message_bytes: usize,
 }
@@ -44,10 +47,71 @@ impl Default for ExtractConfig {
     fn default() -> Self {
         ExtractConfig {
             message: MessageSpec::default(),
-            strip_syslog_header: false,
+            header: HeaderMode::Auto,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         }
     }
+}
+
+/// What the extractor does with a leading header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HeaderMode {
+    /// Recognise the common headers ([`header::detect`]) and mine the body after them.
+    #[default]
+    Auto,
+    /// Mine the message as it is.
+    Off,
+}
+
+impl HeaderMode {
+    /// `auto` or `off` (also `none`, `false`; `true` is `auto`), as in `source.header`.
+    pub fn parse(s: &str) -> Option<HeaderMode> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" | "true" | "on" => Some(HeaderMode::Auto),
+            "off" | "none" | "false" => Some(HeaderMode::Off),
+            _ => None,
+        }
+    }
+}
+
+/// The parts of a header the extractor cut off, for `logsift.header.*`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeaderFields {
+    pub host: Option<String>,
+    pub program: Option<String>,
+    pub pid: Option<String>,
+    pub level: Option<String>,
+}
+
+impl HeaderFields {
+    fn of(h: &header::Header<'_>) -> Option<HeaderFields> {
+        let f = HeaderFields {
+            host: h.host.map(String::from),
+            program: h.program.map(String::from),
+            pid: h.pid.map(String::from),
+            level: h.level.map(String::from),
+        };
+        (f != HeaderFields::default()).then_some(f)
+    }
+
+    /// `{"host": .., "program": .., "pid": .., "level": ..}` with the parts present.
+    pub fn to_json(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        for (k, v) in [("host", &self.host), ("program", &self.program), ("pid", &self.pid), ("level", &self.level)] {
+            if let Some(v) = v {
+                m.insert(k.into(), Value::String(v.clone()));
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+/// A document's message and the header cut off it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Extracted<'a> {
+    pub message: Cow<'a, str>,
+    /// The header's host/program/pid/level, when a header with any of them was cut off.
+    pub header: Option<HeaderFields>,
 }
 
 /// Why a document yielded no message. Each reason is counted separately.
@@ -103,12 +167,9 @@ enum Part {
 pub struct Extractor {
     parts: Vec<Part>,
     single_field: bool,
-    syslog: Option<Regex>,
+    header: HeaderMode,
     max_bytes: usize,
 }
-
-/// RFC 3164 (`Jan 29 11:23:02`) or ISO 8601 timestamp, then host, then `program[pid]:` or `program:`.
-const SYSLOG_HEADER: &str = r"^(?:<\d{1,3}>\d?\s*)?(?:[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?) +\S+ +[^\s:\[\]]+(?:\[\d+\])?: ?";
 
 impl Extractor {
     pub fn new(config: &ExtractConfig) -> Result<Extractor, ExtractConfigError> {
@@ -125,9 +186,7 @@ impl Extractor {
             }
             MessageSpec::Template(t) => (parse_template(t)?, false),
         };
-        let syslog =
-            config.strip_syslog_header.then(|| Regex::new(SYSLOG_HEADER).expect("syslog header regex is valid"));
-        Ok(Extractor { parts, single_field, syslog, max_bytes: config.max_message_bytes })
+        Ok(Extractor { parts, single_field, header: config.header, max_bytes: config.max_message_bytes })
     }
 
     /// The fields this extractor reads (for `_source` filtering of searches).
@@ -141,8 +200,24 @@ impl Extractor {
             .collect()
     }
 
-    /// The message of one document's `_source`, or why there is none.
+    /// The message of one document's `_source` (its body, after a header), or why there is none.
     pub fn extract<'a>(&self, source: &'a Value) -> Result<Cow<'a, str>, SkipReason> {
+        Ok(self.extract_parts(source)?.message)
+    }
+
+    /// What to do with headers.
+    pub fn header_mode(&self) -> HeaderMode {
+        self.header
+    }
+
+    /// A line of text as a message (`logsift cluster` on plain lines): the header rule only,
+    /// without the header's fields (`header` is `None`).
+    pub fn line<'a>(&self, line: Cow<'a, str>) -> Extracted<'a> {
+        self.cut_header(line, false)
+    }
+
+    /// The message of one document's `_source` and the header cut off it, or why there is none.
+    pub fn extract_parts<'a>(&self, source: &'a Value) -> Result<Extracted<'a>, SkipReason> {
         let msg: Cow<'a, str> = if self.single_field {
             let Part::Field(path) = &self.parts[0] else { unreachable!("single field") };
             match lookup(source, path) {
@@ -168,27 +243,30 @@ impl Extractor {
                     return Err(SkipReason::TooLarge { bytes: out.len(), limit: self.max_bytes });
                 }
             }
-            Cow::Owned(out)
+            // A message built from fields is used as built: it has no header.
+            return Ok(Extracted { message: Cow::Owned(out), header: None });
         };
         if msg.len() > self.max_bytes {
             return Err(SkipReason::TooLarge { bytes: msg.len(), limit: self.max_bytes });
         }
-        Ok(match &self.syslog {
-            Some(re) => strip_header(re, msg),
-            None => msg,
-        })
+        Ok(self.cut_header(msg, true))
     }
-}
 
-fn strip_header<'a>(re: &Regex, msg: Cow<'a, str>) -> Cow<'a, str> {
-    let Some(m) = re.find(&msg) else { return msg };
-    let end = m.end();
-    if end == msg.len() {
-        return msg; // a bare header: keep it rather than mine an empty line
-    }
-    match msg {
-        Cow::Borrowed(s) => Cow::Borrowed(&s[end..]),
-        Cow::Owned(s) => Cow::Owned(s[end..].to_string()),
+    fn cut_header<'a>(&self, msg: Cow<'a, str>, fields: bool) -> Extracted<'a> {
+        if self.header == HeaderMode::Off {
+            return Extracted { message: msg, header: None };
+        }
+        // A bare header (nothing after it) is not cut: the line is kept rather than mined empty.
+        let Some(d) = header::detect(&msg) else { return Extracted { message: msg, header: None } };
+        let (start, fields) = (d.body_start, if fields { HeaderFields::of(&d.header) } else { None });
+        let message = match msg {
+            Cow::Borrowed(s) => Cow::Borrowed(&s[start..]),
+            Cow::Owned(mut s) => {
+                s.drain(..start);
+                Cow::Owned(s)
+            }
+        };
+        Extracted { message, header: fields }
     }
 }
 

@@ -78,22 +78,46 @@ fn bad_configs_name_the_key() {
 }
 
 #[test]
-fn syslog_header_is_stripped_when_asked() {
-    let strip = ExtractConfig { strip_syslog_header: true, ..Default::default() };
+fn headers_are_cut_by_default() {
+    let auto = ExtractConfig::default();
     let line = "Jan 29 11:23:02 host sshd[10348]: Accepted publickey for u from 10.1.2.3 port 53688 ssh2";
-    check(strip.clone(), json!({ "message": line }), Ok("Accepted publickey for u from 10.1.2.3 port 53688 ssh2"));
-    check(strip.clone(), json!({"message": "Dec  1 06:55:46 LabSZ sshd[24200]: Invalid user x"}), Ok("Invalid user x"));
-    check(strip.clone(), json!({"message": "2024-01-02T03:04:05.123Z web-1 nginx: GET /"}), Ok("GET /"));
+    check(auto.clone(), json!({ "message": line }), Ok("Accepted publickey for u from 10.1.2.3 port 53688 ssh2"));
+    check(auto.clone(), json!({"message": "Dec  1 06:55:46 LabSZ sshd[24200]: Invalid user x"}), Ok("Invalid user x"));
+    check(auto.clone(), json!({"message": "2024-01-02T03:04:05.123Z web-1 nginx: GET /"}), Ok("GET /"));
     check(
-        strip.clone(),
+        auto.clone(),
         json!({"message": "<34>Oct 11 22:14:15 mymachine su: 'su root' failed"}),
         Ok("'su root' failed"),
     );
+    check(auto.clone(), json!({"message": "2015-10-18 18:01:47,978 INFO [main] a.b.C: Created x"}), Ok("Created x"));
     // No header: unchanged. Header only: unchanged rather than empty.
-    check(strip.clone(), json!({"message": "Invalid user x from 1.2.3.4"}), Ok("Invalid user x from 1.2.3.4"));
-    check(strip.clone(), json!({"message": "Jan 29 11:23:02 host sshd[1]:"}), Ok("Jan 29 11:23:02 host sshd[1]:"));
-    // Off by default.
-    check(ExtractConfig::default(), json!({ "message": line }), Ok(line));
+    check(auto.clone(), json!({"message": "Invalid user x from 1.2.3.4"}), Ok("Invalid user x from 1.2.3.4"));
+    check(auto.clone(), json!({"message": "Jan 29 11:23:02 host sshd[1]:"}), Ok("Jan 29 11:23:02 host sshd[1]:"));
+    check(auto.clone(), json!({"message": "mm_answer_pam_respond: Too many"}), Ok("mm_answer_pam_respond: Too many"));
+    // Off: the message as it is.
+    check(ExtractConfig { header: HeaderMode::Off, ..Default::default() }, json!({ "message": line }), Ok(line));
+    // A message built from fields is used as built.
+    check(template("{a}"), json!({ "a": line }), Ok(line));
+}
+
+#[test]
+fn the_cut_header_is_kept() {
+    let x = ex(ExtractConfig::default());
+    let doc = json!({"message": "Jan 29 11:23:02 user-sicharge sshd[10348]: debug1: x"});
+    let got = x.extract_parts(&doc).unwrap();
+    assert_eq!(got.message, "debug1: x");
+    let h = got.header.expect("header fields");
+    assert_eq!(h.to_json(), json!({"host": "user-sicharge", "program": "sshd", "pid": "10348"}));
+    let doc = json!({"message": "2024-01-02 03:04:05 WARN [main] a.B: y"});
+    let got = x.extract_parts(&doc).unwrap();
+    assert_eq!(got.message, "y");
+    assert_eq!(got.header.unwrap().to_json(), json!({"level": "WARN"}));
+    // A bare timestamp leaves no fields; plain lines go through the same rule.
+    assert_eq!(x.extract_parts(&json!({"message": "2024-01-02 03:04:05 y"})).unwrap().header, None);
+    let l = x.line(Cow::Owned("INFO:root:started".into()));
+    assert_eq!((l.message.as_ref(), l.header), ("started", None));
+    assert_eq!(HeaderMode::parse("OFF"), Some(HeaderMode::Off));
+    assert_eq!(HeaderMode::parse("maybe"), None);
 }
 
 #[test]

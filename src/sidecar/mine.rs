@@ -10,7 +10,7 @@ use crate::engine::{Change, ClusterId, Miner, MinerSnapshot};
 use crate::es::bulk::BulkOp;
 use crate::es::search::Hit;
 use crate::ids::cluster_key;
-use crate::message::{lookup, Extractor};
+use crate::message::{lookup, Extractor, HeaderFields};
 use crate::store::ClusterDoc;
 use serde_json::{json, Value};
 use std::borrow::Cow;
@@ -126,7 +126,9 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
         hits.iter_mut().map(|h| (names.get(&h.index), std::mem::take(&mut h.id))).collect();
     let empty: Arc<str> = Arc::from("");
     // (op index, cluster, message, document time) of each label, filled in after the batch.
+    // The header cut off each label's message (`logsift.header`), by label.
     let mut labelled_here: Vec<(usize, ClusterId, Cow<'_, str>, Option<i64>)> = Vec::with_capacity(hits.len());
+    let mut headers: Vec<Option<HeaderFields>> = Vec::with_capacity(hits.len());
     let mut max_ms: Option<i64> = None;
     let mut born: Vec<(ClusterId, String, String, String, Option<i64>)> = Vec::new();
     for (hit, (index, id)) in hits.iter().zip(targets) {
@@ -149,7 +151,7 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
         if has_logsift && lookup(&hit.source, "logsift.skipped").is_some() {
             continue;
         }
-        match input.extractor.extract(&hit.source) {
+        match input.extractor.extract_parts(&hit.source) {
             Err(reason) => {
                 *out.skipped.entry(reason.kind()).or_default() += 1;
                 out.ops.push(BulkOp::Update {
@@ -161,7 +163,8 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
                 });
                 out.is_label.push(false);
             }
-            Ok(msg) => {
+            Ok(extracted) => {
+                let msg = extracted.message;
                 if let Some(cid) = recorded.get_mut(&*index).and_then(|ids| ids.remove(&id)) {
                     out.recorded_used += 1;
                     // Still in flight until this batch is written: recorded again with it.
@@ -176,6 +179,7 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
                     });
                     out.is_label.push(true);
                     labelled_here.push((out.ops.len() - 1, cid, msg, time));
+                    headers.push(extracted.header);
                     continue;
                 }
                 let a = live.write().as_mut().expect("the live miner is loaded").add(&msg);
@@ -201,6 +205,7 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
                 out.ops.push(BulkOp::UpdateRaw { index, id, guard, doc_head: empty.clone(), doc_tail: String::new() });
                 out.is_label.push(true);
                 labelled_here.push((out.ops.len() - 1, a.cluster_id, msg, time));
+                headers.push(extracted.header);
             }
         }
     }
@@ -213,8 +218,8 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
         with(&mut |m| t = m.template(*id).unwrap_or_default());
         let key = cluster_key(input.source, *id);
         let json_str = |v: &str| serde_json::to_string(v).expect("string to json");
-        let close = if input.params { "" } else { "}}" };
-        let h = format!(r#"{{"logsift":{{"cluster_id":{},"template":{}{close}"#, json_str(&key), json_str(&t));
+        // Left open: each document's tail adds its params and header, then closes the object.
+        let h = format!(r#"{{"logsift":{{"cluster_id":{},"template":{}"#, json_str(&key), json_str(&t));
         head.insert(*id, (Arc::from(h), Arc::from(key.as_str())));
         out.known.entry(key.clone()).or_default().template = Some(t);
         out.touched.push(key);
@@ -235,19 +240,21 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
         })
         .collect();
     out.labels.reserve(labelled_here.len());
-    for (i, id, msg, time_ms) in labelled_here {
+    for ((i, id, msg, time_ms), header) in labelled_here.into_iter().zip(headers) {
         let (h, key) = &head[&id];
-        let tail = if input.params {
-            let mut t = Vec::with_capacity(16 + msg.len());
+        let mut t = Vec::with_capacity(if input.params { 16 + msg.len() } else { 2 });
+        if input.params {
             t.extend_from_slice(br#","params":"#);
             let mut params = Vec::new();
             with(&mut |m| params = m.params(id, &msg));
             serde_json::to_writer(&mut t, &params).expect("params to json");
-            t.extend_from_slice(b"}}");
-            String::from_utf8(t).expect("json is UTF-8")
-        } else {
-            String::new()
-        };
+        }
+        if let Some(header) = header {
+            t.extend_from_slice(br#","header":"#);
+            serde_json::to_writer(&mut t, &header.to_json()).expect("header to json");
+        }
+        t.extend_from_slice(b"}}");
+        let tail = String::from_utf8(t).expect("json is UTF-8");
         if let BulkOp::UpdateRaw { doc_head, doc_tail, .. } = &mut out.ops[i] {
             *doc_head = h.clone();
             *doc_tail = tail;
@@ -325,6 +332,36 @@ mod tests {
         assert_eq!(normalise_time(&json!("yesterday")), None);
         assert!(m.snapshot.is_some());
         assert_eq!(parse_cluster_key("s", &id).map(|c| cluster_key("s", c)), Some(id));
+    }
+
+    #[test]
+    fn the_header_is_cut_and_written_beside_the_label() {
+        let miner = LiveMiner::new(Some(Miner::new(EngineConfig::default()).unwrap()));
+        let ex = Extractor::new(&ExtractConfig::default()).unwrap();
+        for params in [true, false] {
+            let input = BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params, examples: 1 };
+            let hits = vec![
+                hit("a", json!({"message": "Jan 29 11:23:02 host-1 sshd[10348]: Accepted key for bob port 22"})),
+                hit("b", json!({"message": "Accepted key for bob port 23"})),
+            ];
+            let m = mine_batch(&miner, &input, hits, &mut Recorded::new());
+            let docs: Vec<Value> = m
+                .ops
+                .iter()
+                .map(|op| match op {
+                    BulkOp::UpdateRaw { doc_head, doc_tail, .. } => {
+                        serde_json::from_str(&format!("{doc_head}{doc_tail}")).unwrap()
+                    }
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            // One template for the bare and the syslog-framed message.
+            assert_eq!(docs[0]["logsift"]["cluster_id"], docs[1]["logsift"]["cluster_id"], "{docs:?}");
+            assert_eq!(docs[0]["logsift"]["template"], "Accepted key for bob port <*>");
+            assert_eq!(docs[0]["logsift"]["header"], json!({"host": "host-1", "program": "sshd", "pid": "10348"}));
+            assert!(docs[1]["logsift"].get("header").is_none());
+            assert_eq!(docs[0]["logsift"].get("params").is_some(), params);
+        }
     }
 
     #[test]

@@ -46,11 +46,7 @@ impl TestApi {
         };
         let miner = Arc::new(RwLock::new(Miner::new(EngineConfig::default()).unwrap()));
         let metrics = Metrics::new();
-        let extract = ExtractConfig {
-            message: MessageSpec::Field(opts.message_field),
-            strip_syslog_header: true,
-            ..ExtractConfig::default()
-        };
+        let extract = ExtractConfig { message: MessageSpec::Field(opts.message_field), ..ExtractConfig::default() };
         let extractor = Arc::new(Extractor::new(&extract).unwrap());
         let mut b =
             ApiState::builder(config, metrics.clone()).source(SourceEndpoint::new("ssh", miner.clone(), extractor));

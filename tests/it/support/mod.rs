@@ -229,6 +229,29 @@ pub fn loghub(system: &str) -> Vec<(String, String)> {
     rows.into_iter().filter(|r| r.len() > e).map(|r| (r[c].clone(), r[e].clone())).collect()
 }
 
+/// Rows of a Loghub structured CSV as `{column: value}`, in file order (header columns too).
+pub fn loghub_rows(system: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let path = root().join(format!("tests/data/loghub-2k/{system}/{system}_2k.log_structured_corrected.csv"));
+    let mut rows = parse_csv(&std::fs::read_to_string(&path).unwrap());
+    let header = rows.remove(0);
+    rows.into_iter().map(|r| header.iter().cloned().zip(r).collect()).collect()
+}
+
+/// The bundled OpenSSH sample as sshd wrote it into syslog (`Dec 10 06:55:46 LabSZ sshd[24200]: ...`,
+/// from the header columns), with the bare messages beside it.
+pub fn openssh_syslog_lines() -> Vec<(String, String)> {
+    loghub_rows("OpenSSH")
+        .into_iter()
+        .map(|r| {
+            let line = format!(
+                "{} {:>2} {} {} sshd[{}]: {}",
+                r["Date"], r["Day"], r["Time"], r["Component"], r["Pid"], r["Content"]
+            );
+            (line, r["Content"].clone())
+        })
+        .collect()
+}
+
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     let (mut row, mut field, mut quoted) = (Vec::new(), String::new(), false);
