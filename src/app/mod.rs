@@ -175,7 +175,12 @@ pub async fn serve(config: ApiConfig, source: String) -> Result<(), AppError> {
     let miner =
         Arc::new(RwLock::new(Miner::new(EngineConfig::default()).map_err(|e| AppError::Engine(e.to_string()))?));
     let state = ApiState::builder(config, Metrics::new())
-        .source(SourceEndpoint::with_default_extraction(source, miner))
+        .source({
+            // Ids as the sidecar writes them (`sshd-12`), so a classify here names the same cluster.
+            let name = source.clone();
+            SourceEndpoint::with_default_extraction(source, miner)
+                .with_id_format(Arc::new(move |id| cluster_key(&name, id)))
+        })
         .build();
     let server = ApiServer::bind(state).await?;
     eprintln!("logsift api listening on http://{}", server.local_addr()?);

@@ -37,7 +37,7 @@ pub struct AnnotateArgs {
 }
 
 pub fn main(args: AnnotateArgs) -> anyhow::Result<()> {
-    let cfg = args.server.load()?;
+    let cfg = args.server.load_interactive()?;
     let patch = AnnotationPatch {
         name: args.name,
         note: args.note,

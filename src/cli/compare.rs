@@ -59,7 +59,7 @@ fn row(t: &ComparedTemplate) {
 }
 
 pub fn main(args: CompareArgs) -> anyhow::Result<()> {
-    let cfg = args.server.load()?;
+    let cfg = args.server.load_interactive()?;
     let (baseline, target) =
         periods(args.baseline.as_deref(), Some(&args.target), chrono::Utc::now()).map_err(UsageError)?;
     let opts = options(Some(args.alpha), Some(args.min_ratio)).map_err(UsageError)?;

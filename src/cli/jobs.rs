@@ -14,9 +14,18 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  logsift jobs list -c logsift.toml
+  logsift jobs run remine-week --wait -c logsift.toml     # here, now; Ctrl-C cancels
+  logsift jobs run remine-week --listen 10.0.0.5:9787     # ask the sidecar started with that --listen
+  logsift jobs status -c logsift.toml")]
 pub struct JobsArgs {
     #[command(flatten)]
     pub server: ServerArgs,
+    /// The address of the running sidecar's API (`logsift run --listen`), for `run` without
+    /// `--wait` and `cancel`; default: api.listen of the config.
+    #[arg(long, global = true, env = "LOGSIFT_API__LISTEN")]
+    pub listen: Option<std::net::SocketAddr>,
     #[command(subcommand)]
     pub command: JobsCommand,
 }
@@ -73,7 +82,15 @@ fn print_record(r: &RunRecord) {
 }
 
 pub fn main(args: JobsArgs) -> anyhow::Result<()> {
-    let cfg = args.server.load()?;
+    // A run in this process keeps the daemon's patient retries; the rest fail fast.
+    let mut cfg = if matches!(args.command, JobsCommand::Run { wait: true, .. }) {
+        args.server.load()?
+    } else {
+        args.server.load_interactive()?
+    };
+    if let (Some(listen), Some(api)) = (args.listen, cfg.api.as_mut()) {
+        api.listen = listen;
+    }
     match args.command {
         JobsCommand::List => {
             if cfg.jobs.is_empty() {

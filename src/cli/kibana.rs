@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  logsift kibana install --url http://127.0.0.1:5601 --user elastic --password \"$PW\"
+  logsift kibana bundle > logsift.ndjson               # import it by hand in Stack Management → Saved objects")]
 pub struct KibanaArgs {
     #[command(subcommand)]
     pub command: KibanaCommand,

@@ -30,9 +30,11 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
 /// Logs go to stderr; `RUST_LOG` overrides the level picked by `-v`.
 pub fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
+    // -v and -vv are about logsift: the HTTP and TLS libraries stay at info unless -vvv.
     let default = match verbose {
         0 => "info",
-        1 => "debug",
+        1 => "info,logsift=debug",
+        2 => "info,logsift=trace",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

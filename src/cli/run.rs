@@ -9,6 +9,11 @@ use clap::Args;
 use std::sync::Arc;
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  logsift run --once --url http://127.0.0.1:9200 --index 'logs-*' --source-name app   # what is pending, then exit
+  logsift run -c logsift.toml                          # follow new documents, API on 127.0.0.1:9787
+  logsift run -c logsift.toml --listen 0.0.0.0:9787 --set run.poll_interval_secs=5
+  LOGSIFT_CONNECTION__PASSWORD_FILE=/run/secrets/es logsift run -c logsift.toml")]
 pub struct RunArgs {
     #[command(flatten)]
     pub server: ServerArgs,

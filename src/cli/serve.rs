@@ -8,6 +8,9 @@ use anyhow::Context;
 use clap::Args;
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  logsift serve --source sshd                          # API alone on 127.0.0.1:9787, fresh miner
+  curl -s localhost:9787/v1/classify -d '{\"message\": \"Accepted password for bob from 10.0.0.1 port 22 ssh2\"}'")]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = DEFAULT_LISTEN)]

@@ -7,6 +7,9 @@ use crate::store::setup;
 use clap::Args;
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  logsift setup -c logsift.toml                        # index templates, cluster/state indices, logsift.* mappings
+  logsift setup --url https://es:9200 --index 'logs-*'")]
 pub struct SetupArgs {
     #[command(flatten)]
     pub server: ServerArgs,

@@ -27,7 +27,7 @@ pub struct StatusArgs {
 }
 
 pub fn main(args: StatusArgs) -> anyhow::Result<()> {
-    let cfg = args.server.load()?;
+    let cfg = args.server.load_interactive()?;
     let range =
         TimeRange::parse(args.since.as_deref(), args.until.as_deref(), chrono::Utc::now()).map_err(UsageError)?;
     runtime()?.block_on(async {
@@ -54,7 +54,11 @@ pub fn main(args: StatusArgs) -> anyhow::Result<()> {
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| chrono::Utc::now().signed_duration_since(t));
         match lag {
-            Some(d) => println!("  lag                  {}s (now − checkpoint time)", d.num_seconds()),
+            Some(d) => println!(
+                "  lag                  {} (now − checkpoint time, {} s)",
+                crate::cli::common::human_duration(d.num_seconds()),
+                d.num_seconds()
+            ),
             None => println!("  lag                  unknown (no checkpoint)"),
         }
         println!("  last update          {}", cp.updated_at.as_deref().unwrap_or("never"));

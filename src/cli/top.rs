@@ -45,7 +45,7 @@ pub struct TopArgs {
 }
 
 pub fn main(args: TopArgs) -> anyhow::Result<()> {
-    let cfg = args.server.load()?;
+    let cfg = args.server.load_interactive()?;
     if args.limit == 0 {
         return Err(UsageError("--limit must be at least 1".into()).into());
     }

@@ -23,8 +23,8 @@ pub struct JobRunner {
     running: Mutex<HashMap<String, Cancel>>,
     /// One job at a time per source.
     one_at_a_time: tokio::sync::Mutex<()>,
-    /// Where background runs are spawned.
-    runtime: tokio::runtime::Handle,
+    /// Where background runs are spawned (the runtime `new` was called on; else the caller's).
+    runtime: Option<tokio::runtime::Handle>,
     /// Set at shutdown: no new run is started after it.
     closed: std::sync::atomic::AtomicBool,
 }
@@ -42,14 +42,15 @@ impl Drop for RunningEntry<'_> {
 }
 
 impl JobRunner {
-    /// A runner whose background runs go to the current runtime (call it from the daemon's).
+    /// A runner whose background runs go to the current runtime (call it from the daemon's;
+    /// outside any runtime, runs go to the runtime `start` is called on).
     pub fn new(ctx: JobContext, specs: Vec<JobSpec>) -> Arc<JobRunner> {
         Arc::new(JobRunner {
             ctx,
             specs,
             running: Mutex::new(HashMap::new()),
             one_at_a_time: tokio::sync::Mutex::new(()),
-            runtime: tokio::runtime::Handle::current(),
+            runtime: tokio::runtime::Handle::try_current().ok(),
             closed: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -93,12 +94,16 @@ impl JobRunner {
     pub fn start(self: &Arc<Self>, name: &str) -> Result<(), JobError> {
         let (spec, cancel) = self.claim(name)?;
         let me = Arc::clone(self);
-        self.runtime.spawn(async move {
+        let run = async move {
             let name = spec.name.clone();
             if let Err(error) = me.run_claimed(spec, cancel).await.map(drop).or_else(JobError::ok_if_cancelled) {
                 tracing::warn!(job = %name, %error, "job run did not complete");
             }
-        });
+        };
+        match &self.runtime {
+            Some(rt) => drop(rt.spawn(run)),
+            None => drop(tokio::spawn(run)),
+        }
         Ok(())
     }
 
