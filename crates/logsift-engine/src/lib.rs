@@ -11,7 +11,9 @@
 //! - [`slct`], [`logcluster`]: R. Vaarandi's support-threshold batch miners.
 //! - `shape`: the line memo, what the miner did with recent lines of each shape.
 //! - [`snapshot`]: the versioned, serialisable miner state.
+//! - [`audit`]: rarity of (who, what, where, which) combinations of audit events, bounded state.
 
+pub mod audit;
 pub mod batch;
 pub mod drain;
 pub mod logcluster;
