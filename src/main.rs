@@ -30,6 +30,8 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Scheduled jobs: list, run, status.
     Jobs(cli::jobs::JobsArgs),
+    /// Audit events of a structured source: the rare-combinations view.
+    Audit(cli::audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Kibana(a) => cli::kibana::main(a),
         Command::Serve(a) => cli::serve::main(a),
         Command::Jobs(a) => cli::jobs::main(a),
+        Command::Audit(a) => cli::audit::main(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

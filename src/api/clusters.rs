@@ -77,7 +77,7 @@ fn view(id: &str, s: &Value) -> ClusterView {
 
 /// An RFC 3339 time, a plain date, or Elasticsearch/OpenSearch date math (`now`, `now-1h`,
 /// `now-7d/d`), the forms `since`/`until` accept.
-fn is_time(v: &str) -> bool {
+pub(super) fn is_time(v: &str) -> bool {
     if chrono::DateTime::parse_from_rfc3339(v).is_ok() || chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok() {
         return true;
     }

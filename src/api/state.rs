@@ -61,11 +61,21 @@ pub(crate) struct Inner {
     pub search_probe: Option<SearchProbe>,
     pub jobs: Option<Arc<dyn super::jobs::JobControl>>,
     pub clusters: Option<super::clusters::ClusterIndex>,
+    /// Structured sources, for `/v1/audit/rare`.
+    pub audit: Vec<super::audit::AuditSource>,
 }
 
 impl ApiState {
     pub fn builder(config: ApiConfig, metrics: Arc<Metrics>) -> ApiStateBuilder {
-        ApiStateBuilder { config, metrics, sources: Vec::new(), search_probe: None, jobs: None, clusters: None }
+        ApiStateBuilder {
+            config,
+            metrics,
+            sources: Vec::new(),
+            search_probe: None,
+            jobs: None,
+            clusters: None,
+            audit: Vec::new(),
+        }
     }
 
     pub fn config(&self) -> &ApiConfig {
@@ -96,9 +106,16 @@ pub struct ApiStateBuilder {
     search_probe: Option<SearchProbe>,
     jobs: Option<Arc<dyn super::jobs::JobControl>>,
     clusters: Option<super::clusters::ClusterIndex>,
+    audit: Vec<super::audit::AuditSource>,
 }
 
 impl ApiStateBuilder {
+    /// Serve `/v1/audit/rare` for this structured source.
+    pub fn audit_source(mut self, source: super::audit::AuditSource) -> Self {
+        self.audit.push(source);
+        self
+    }
+
     /// Serve `/v1/clusters` from this cluster index (else from the live miner).
     pub fn cluster_index(mut self, client: crate::es::EsClient, index: impl Into<String>) -> Self {
         self.clusters = Some(super::clusters::ClusterIndex { client, index: index.into() });
@@ -131,6 +148,7 @@ impl ApiStateBuilder {
                 search_probe: self.search_probe,
                 jobs: self.jobs,
                 clusters: self.clusters,
+                audit: self.audit,
             }),
         }
     }

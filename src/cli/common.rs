@@ -25,6 +25,10 @@ pub struct ServerArgs {
     /// Build the message from fields, e.g. "{service_type} {trace_name}"; overrides source.message_template.
     #[arg(long)]
     pub message_template: Option<String>,
+    /// Structured audit events by role, exact templates and rarity scoring: `cloud-trace` or
+    /// `o365-exchange` (sets source.preset), e.g. --preset o365-exchange.
+    #[arg(long)]
+    pub preset: Option<String>,
     /// Strip a syslog header from messages; sets source.strip_syslog_header.
     #[arg(long)]
     pub strip_syslog_header: bool,
@@ -49,6 +53,7 @@ impl ServerArgs {
         add("source.name", &self.source_name);
         add("source.message_field", &self.message_field);
         add("source.message_template", &self.message_template);
+        add("source.preset", &self.preset);
         if self.strip_syslog_header {
             set.push(("source.strip_syslog_header".into(), "true".into()));
         }

@@ -1,5 +1,6 @@
 //! Command-line subcommands: one file each. Glue only: the work lives in library modules.
 
+pub mod audit;
 pub mod cluster;
 pub mod common;
 pub mod jobs;

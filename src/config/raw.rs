@@ -16,6 +16,7 @@ pub struct RawConfig {
     pub engine: RawEngine,
     pub api: crate::config::api::RawApi,
     pub jobs: Vec<crate::config::jobs::RawJob>,
+    pub audit: crate::config::audit::RawAudit,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +70,9 @@ pub struct RawSource {
     pub timestamp_field: String,
     pub strip_syslog_header: bool,
     pub max_message_bytes: usize,
+    /// A structured (audit) layout: `cloud-trace` or `o365-exchange`.
+    pub preset: Option<String>,
+    pub fields: Option<crate::config::audit::RawFields>,
 }
 
 impl Default for RawSource {
@@ -82,6 +86,8 @@ impl Default for RawSource {
             timestamp_field: "@timestamp".into(),
             strip_syslog_header: false,
             max_message_bytes: crate::message::DEFAULT_MAX_MESSAGE_BYTES,
+            preset: None,
+            fields: None,
         }
     }
 }

@@ -7,6 +7,8 @@
 //! the template is mined from the part after it. A document that yields no message gets a
 //! [`SkipReason`] that callers count and report; extraction never panics and does no I/O.
 
+pub mod structured;
+
 use regex::Regex;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -38,6 +40,9 @@ pub struct ExtractConfig {
     pub strip_syslog_header: bool,
     /// Messages longer than this many bytes are skipped, not mined.
     pub max_message_bytes: usize,
+    /// Fields by role instead of a message (audit events; see [`structured`]): the message is
+    /// then the event's exact template key.
+    pub structured: Option<structured::StructuredSpec>,
 }
 
 impl Default for ExtractConfig {
@@ -46,6 +51,7 @@ impl Default for ExtractConfig {
             message: MessageSpec::default(),
             strip_syslog_header: false,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            structured: None,
         }
     }
 }
@@ -105,6 +111,7 @@ pub struct Extractor {
     single_field: bool,
     syslog: Option<Regex>,
     max_bytes: usize,
+    structured: Option<std::sync::Arc<(structured::StructuredSpec, crate::engine::Masker)>>,
 }
 
 /// RFC 3164 (`Jan 29 11:23:02`) or ISO 8601 timestamp, then host, then `program[pid]:` or `program:`.
@@ -127,11 +134,27 @@ impl Extractor {
         };
         let syslog =
             config.strip_syslog_header.then(|| Regex::new(SYSLOG_HEADER).expect("syslog header regex is valid"));
-        Ok(Extractor { parts, single_field, syslog, max_bytes: config.max_message_bytes })
+        let structured = match &config.structured {
+            None => None,
+            Some(spec) => {
+                spec.validate()?;
+                let masker = crate::engine::Masker::new(&Default::default()).expect("default masks are valid");
+                Some(std::sync::Arc::new((spec.clone(), masker)))
+            }
+        };
+        Ok(Extractor { parts, single_field, syslog, max_bytes: config.max_message_bytes, structured })
+    }
+
+    /// The roles of a structured source (`None`: a message source).
+    pub fn structured(&self) -> Option<&structured::StructuredSpec> {
+        self.structured.as_deref().map(|s| &s.0)
     }
 
     /// The fields this extractor reads (for `_source` filtering of searches).
     pub fn fields(&self) -> Vec<&str> {
+        if let Some(s) = &self.structured {
+            return s.0.fields();
+        }
         self.parts
             .iter()
             .filter_map(|p| match p {
@@ -143,6 +166,13 @@ impl Extractor {
 
     /// The message of one document's `_source`, or why there is none.
     pub fn extract<'a>(&self, source: &'a Value) -> Result<Cow<'a, str>, SkipReason> {
+        if let Some(s) = &self.structured {
+            let key = s.0.key(source, &|t| s.1.masked_tokens(t).join(" "))?;
+            if key.len() > self.max_bytes {
+                return Err(SkipReason::TooLarge { bytes: key.len(), limit: self.max_bytes });
+            }
+            return Ok(Cow::Owned(key));
+        }
         let msg: Cow<'a, str> = if self.single_field {
             let Part::Field(path) = &self.parts[0] else { unreachable!("single field") };
             match lookup(source, path) {

@@ -23,6 +23,8 @@ pub struct BatchInput<'a> {
     pub timestamp_field: &'a str,
     pub params: bool,
     pub examples: usize,
+    /// A structured source's rarity scoring and its state (see [`super::audit`]).
+    pub audit: Option<(&'a crate::engine::audit::AuditConfig, &'a std::sync::Mutex<crate::engine::audit::AuditState>)>,
 }
 
 /// One label written by a batch: the op that writes it, its cluster key and the document time.
@@ -125,6 +127,9 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
     // (op index, cluster, message, document time) of each label, filled in after the batch.
     let mut labelled_here: Vec<(usize, ClusterId, Cow<'_, str>, Option<i64>)> = Vec::with_capacity(hits.len());
     let mut max_ms: Option<i64> = None;
+    // A structured source: per label op, its `"params":..,"audit":..` part (see `super::audit`).
+    let structured = input.extractor.structured().zip(input.audit);
+    let mut audit_tails: HashMap<usize, String> = HashMap::new();
     for (hit, (index, id)) in hits.iter().zip(targets) {
         let time = lookup(&hit.source, input.timestamp_field).and_then(time_millis);
         max_ms = max_ms.max(time);
@@ -171,6 +176,11 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
                         doc_tail: String::new(),
                     });
                     out.is_label.push(true);
+                    if let Some((spec, (cfg, state))) = structured {
+                        // Already counted by the saved state: scored, not learnt again.
+                        let a = super::audit::label(spec, cfg, state, &hit.source, time, false);
+                        audit_tails.insert(out.ops.len() - 1, a.tail(input.params));
+                    }
                     labelled_here.push((out.ops.len() - 1, cid, msg, time));
                     continue;
                 }
@@ -185,13 +195,21 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
                     Change::Unchanged => {}
                 }
                 touched.insert(a.cluster_id);
+                let audited = structured
+                    .map(|(spec, (cfg, state))| super::audit::label(spec, cfg, state, &hit.source, time, true));
                 let n_examples = examples_taken.entry(a.cluster_id).or_insert(0usize);
                 if *n_examples < input.examples {
                     *n_examples += 1;
                     let known = out.known.entry(cluster_key(input.source, a.cluster_id)).or_default();
                     if known.examples.len() < input.examples {
-                        known.examples.push(msg.to_string());
+                        known.examples.push(match &audited {
+                            Some(a) => a.example(&index, &id),
+                            None => msg.to_string(),
+                        });
                     }
+                }
+                if let Some(a) = audited {
+                    audit_tails.insert(out.ops.len(), a.tail(input.params));
                 }
                 out.ops.push(BulkOp::UpdateRaw { index, id, guard, doc_head: empty.clone(), doc_tail: String::new() });
                 out.is_label.push(true);
@@ -208,7 +226,7 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
         with(&mut |m| t = m.template(*id).unwrap_or_default());
         let key = cluster_key(input.source, *id);
         let json_str = |v: &str| serde_json::to_string(v).expect("string to json");
-        let close = if input.params { "" } else { "}}" };
+        let close = if input.params || structured.is_some() { "" } else { "}}" };
         let h = format!(r#"{{"logsift":{{"cluster_id":{},"template":{}{close}"#, json_str(&key), json_str(&t));
         head.insert(*id, (Arc::from(h), Arc::from(key.as_str())));
         out.known.entry(key.clone()).or_default().template = Some(t);
@@ -217,7 +235,11 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
     out.labels.reserve(labelled_here.len());
     for (i, id, msg, time_ms) in labelled_here {
         let (h, key) = &head[&id];
-        let tail = if input.params {
+        let tail = if let Some(t) = audit_tails.remove(&i) {
+            t
+        } else if structured.is_some() {
+            "}}".to_string()
+        } else if input.params {
             let mut t = Vec::with_capacity(16 + msg.len());
             t.extend_from_slice(br#","params":"#);
             let mut params = Vec::new();
@@ -256,8 +278,14 @@ mod tests {
     fn labels_skips_and_recounts() {
         let miner = LiveMiner::new(Some(Miner::new(EngineConfig::default()).unwrap()));
         let ex = Extractor::new(&ExtractConfig::default()).unwrap();
-        let input =
-            BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params: true, examples: 1 };
+        let input = BatchInput {
+            source: "s",
+            extractor: &ex,
+            timestamp_field: "@timestamp",
+            params: true,
+            examples: 1,
+            audit: None,
+        };
         let hits = vec![
             hit("a", json!({"message": "open file 1", "@timestamp": "2024-01-02T00:00:00Z"})),
             hit("b", json!({"message": "open file 2", "@timestamp": "2024-01-03T00:00:00+01:00"})),
@@ -311,8 +339,14 @@ mod tests {
     fn a_recorded_document_is_labelled_with_its_cluster_and_not_added_again() {
         let miner = LiveMiner::new(Some(Miner::new(EngineConfig::default()).unwrap()));
         let ex = Extractor::new(&ExtractConfig::default()).unwrap();
-        let input =
-            BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params: false, examples: 1 };
+        let input = BatchInput {
+            source: "s",
+            extractor: &ex,
+            timestamp_field: "@timestamp",
+            params: false,
+            examples: 1,
+            audit: None,
+        };
         let first = mine_batch(&miner, &input, vec![hit("a", json!({"message": "open file 1"}))], &mut Recorded::new());
         assert_eq!(first.added.len(), 1);
         assert!(first.snapshot.is_some(), "an add changes the engine's sizes: it must be saved");

@@ -3,6 +3,7 @@
 //! cluster index ([`clusters`]), checkpoints and engine snapshots in the state index ([`state`]),
 //! and the index set-up all of them rely on ([`setup`]). Requests go through `es`.
 
+pub mod audit;
 pub mod bulk_update;
 pub mod clusters;
 pub mod setup;

@@ -8,8 +8,14 @@
 //! distinct values has `p = k / (n + d)`, a value never seen has `p = d / (n + d)`. So a new
 //! value is more surprising the longer and the more regular the history it breaks (a user who
 //! logged in from one address block 300 times), and a context without history surprises
-//! nobody. The score of an event adds the weighted surprises, the outcome (warning, incident,
-//! failure) and whether the operation is on the sensitive list.
+//! nobody. A new value counts its whole surprise `ln((n + d) / d)`: one address block used 300
+//! times makes a new one worth `ln 301`, an operation whose object is new every time
+//! (`createImage`, `d ≈ n`) makes a new object worth `ln 2`. A value seen before counts only its
+//! *excess* surprise, at half weight, beyond the context's expected surprise (its entropy under the same
+//! estimate, `ln(n + d) - Σ k ln k / n`), so a bot that works at every hour adds nothing. Both
+//! are scaled by `n / (n + 16)`: a short history is weak evidence. The score
+//! of an event adds the weighted excess surprises, the outcome (warning, incident, failure)
+//! and whether the operation is on the sensitive list.
 //!
 //! State: two capped maps keyed by a stable 64-bit hash (FNV-1a) of the context or pair, so
 //! the memory and the snapshot size are bounded by [`AuditConfig::max_pairs`] whatever the
@@ -175,6 +181,8 @@ struct Context {
     n: u64,
     /// Distinct values seen in it.
     d: u64,
+    /// Σ k ln k over its values' counts (for the entropy).
+    s: f64,
     /// Sequence number of the last event (for eviction).
     last: u64,
 }
@@ -197,12 +205,21 @@ struct Dim {
 const USER_OPERATION: Dim = Dim { id: 1, weight: 1.0, reason: "new_user_operation" };
 const USER_ADDRESS: Dim = Dim { id: 2, weight: 1.5, reason: "new_user_address" };
 const OPERATION_OBJECT: Dim = Dim { id: 3, weight: 0.4, reason: "new_operation_object" };
-const USER_HOUR: Dim = Dim { id: 4, weight: 1.0, reason: "unusual_hour_for_user" };
-const OPERATION_DOMAIN: Dim = Dim { id: 5, weight: 1.0, reason: "new_operation_domain" };
+const USER_HOUR: Dim = Dim { id: 4, weight: 2.0, reason: "unusual_hour_for_user" };
+/// Mail domains of the objects, over the whole source (users' own domains count as seen).
+const DOMAIN: Dim = Dim { id: 5, weight: 1.0, reason: "new_domain" };
 /// Global frequency of the operation (context: everything).
 const OPERATION: Dim = Dim { id: 6, weight: 0.3, reason: "new_operation" };
 
+/// The share of its excess surprise a value seen before counts.
+const SEEN_FACTOR: f64 = 0.5;
+/// History at which a context's surprise counts half (`n / (n + CONFIDENCE_EVENTS)`).
+const CONFIDENCE_EVENTS: u64 = 16;
+/// The least weighted excess surprise that is named as a reason.
+const REASON_MIN: f64 = 1.0;
 const SENSITIVE_WEIGHT: f64 = 2.5;
+/// Times a user did a sensitive operation before its weight is halved.
+const FAMILIAR_AFTER: f64 = 8.0;
 const INCIDENT_WEIGHT: f64 = 5.0;
 const WARNING_WEIGHT: f64 = 1.5;
 const FAILURE_WEIGHT: f64 = 1.5;
@@ -220,10 +237,11 @@ pub struct AuditState {
 pub struct AuditSnapshot {
     pub version: u32,
     pub seq: u64,
-    /// `[key, n, d, last]`
-    contexts: Vec<(u64, u64, u64, u64)>,
+    /// `[key, n, d, last, Σ k ln k]`; keys as 16 hex digits (JSON numbers above 2^53 are not
+    /// safe everywhere).
+    contexts: Vec<(String, u64, u64, u64, f64)>,
     /// `[key, count, first_ms, last]`
-    pairs: Vec<(u64, u64, Option<i64>, u64)>,
+    pairs: Vec<(String, u64, Option<i64>, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -232,6 +250,7 @@ pub struct AuditStateError(pub String);
 
 /// One dimension's look at the state, before the event is counted.
 struct Look {
+    /// Surprise beyond the context's entropy, at least 0.
     surprise: f64,
     novel: bool,
     history: u64,
@@ -259,7 +278,16 @@ impl AuditState {
         } else {
             let denom = (c.n + c.d.max(1)) as f64;
             let numer = if p.count == 0 { c.d.max(1) as f64 } else { p.count as f64 };
-            (denom / numer).ln()
+            let s = if p.count == 0 {
+                // A new value: the surprise of escaping the history at all.
+                (denom / numer).ln()
+            } else {
+                // Seen before, only rarer than usual: half the weight of news.
+                let entropy = denom.ln() - c.s / c.n as f64;
+                SEEN_FACTOR * ((denom / numer).ln() - entropy).max(0.0)
+            };
+            // A short history is weak evidence either way.
+            s * c.n as f64 / (c.n + CONFIDENCE_EVENTS) as f64
         };
         Look { surprise, novel: p.count == 0, history: c.n, count: p.count, first_ms: p.first_ms }
     }
@@ -270,6 +298,8 @@ impl AuditState {
         parts.push(value);
         let p = self.pairs.entry(key(dim.id, &parts)).or_default();
         let new = p.count == 0;
+        let k = p.count as f64;
+        let grow = (k + 1.0) * (k + 1.0).ln() - if k > 0.0 { k * k.ln() } else { 0.0 };
         p.count += 1;
         p.last = seq;
         if p.first_ms.is_none() || time_ms.is_some_and(|t| p.first_ms.is_some_and(|f| t < f)) {
@@ -278,6 +308,7 @@ impl AuditState {
         let c = self.contexts.entry(key(dim.id, context)).or_default();
         c.n += 1;
         c.d += new as u64;
+        c.s += grow;
         c.last = seq;
     }
 
@@ -285,7 +316,8 @@ impl AuditState {
     pub fn observe(&mut self, cfg: &AuditConfig, event: &AuditEvent<'_>, learn: bool) -> Verdict {
         let who = event.who.filter(|w| !w.is_empty());
         let block = event.place.filter(|p| !p.is_empty()).map(address_block);
-        let hour = event.hour.map(|h| format!("{:02}", h % 24));
+        // Hours in blocks of four (00-03, 04-07, ...): a working day spans two or three.
+        let hour = event.hour.map(|h| format!("{:02}", (h % 24) / 4 * 4));
         let what = event.what;
         // (dimension, context, value)
         let mut looks: Vec<(Dim, Vec<&str>, String)> = Vec::new();
@@ -322,18 +354,19 @@ impl AuditState {
                 if dim.id != OPERATION.id && dim.id != USER_HOUR.id {
                     new_pair = true;
                 }
-                reasons.push((dim.weight * l.surprise, dim.reason.to_string()));
+                if dim.weight * l.surprise >= REASON_MIN {
+                    reasons.push((dim.weight * l.surprise, dim.reason.to_string()));
+                }
             }
         }
         // Objects and domains: the most surprising one counts (a grant names several values).
-        for (dim, values) in [(OPERATION_OBJECT, &objects), (OPERATION_DOMAIN, &domains)] {
-            let best = values
-                .iter()
-                .map(|v| self.look(dim, &[what], v))
-                .max_by(|a, b| a.surprise.total_cmp(&b.surprise));
+        for (dim, values) in [(OPERATION_OBJECT, &objects), (DOMAIN, &domains)] {
+            let ctx: &[&str] = if dim.id == DOMAIN.id { &[] } else { &[what] };
+            let best = values.iter().map(|v| self.look(dim, ctx, v)).max_by(|a, b| a.surprise.total_cmp(&b.surprise));
             if let Some(l) = best {
                 score += dim.weight * l.surprise;
-                if l.novel && l.history >= MIN_HISTORY {
+                // Objects new every time (created ones) are no news: only beyond the entropy.
+                if l.novel && l.history >= MIN_HISTORY && dim.weight * l.surprise >= REASON_MIN {
                     new_pair = true;
                     reasons.push((dim.weight * l.surprise, dim.reason.to_string()));
                 }
@@ -357,8 +390,11 @@ impl AuditState {
         if let Some(s) =
             event.what_parts.iter().find(|p| cfg.sensitive.iter().any(|s| s.eq_ignore_ascii_case(p.trim())))
         {
-            score += SENSITIVE_WEIGHT;
-            reasons.push((SENSITIVE_WEIGHT, format!("sensitive:{}", s.trim())));
+            // A sensitive operation its user does every day is their routine: its weight fades
+            // with the times the user did it before (full the first time, a fifth after 32).
+            let w = SENSITIVE_WEIGHT * FAMILIAR_AFTER / (FAMILIAR_AFTER + seen as f64);
+            score += w;
+            reasons.push((w.max(REASON_MIN), format!("sensitive:{}", s.trim())));
         }
         if rare_for_user && !reasons.iter().any(|(_, r)| r == USER_OPERATION.reason) {
             reasons.push((0.0, "rare_for_user".into()));
@@ -372,8 +408,13 @@ impl AuditState {
             for o in &objects {
                 self.count(OPERATION_OBJECT, &[what], o, event.time_ms);
             }
+            if let Some(d) = who.and_then(domain_of) {
+                if !domains.contains(&d) {
+                    domains.push(d);
+                }
+            }
             for d in &domains {
-                self.count(OPERATION_DOMAIN, &[what], d, event.time_ms);
+                self.count(DOMAIN, &[], d, event.time_ms);
             }
             self.evict(cfg.max_pairs.max(16));
         }
@@ -409,10 +450,11 @@ impl AuditState {
     }
 
     pub fn snapshot(&self) -> AuditSnapshot {
-        let mut contexts: Vec<_> = self.contexts.iter().map(|(k, c)| (*k, c.n, c.d, c.last)).collect();
-        let mut pairs: Vec<_> = self.pairs.iter().map(|(k, p)| (*k, p.count, p.first_ms, p.last)).collect();
-        contexts.sort_unstable();
-        pairs.sort_unstable();
+        let hex = |k: &u64| format!("{k:016x}");
+        let mut contexts: Vec<_> = self.contexts.iter().map(|(k, c)| (hex(k), c.n, c.d, c.last, c.s)).collect();
+        let mut pairs: Vec<_> = self.pairs.iter().map(|(k, p)| (hex(k), p.count, p.first_ms, p.last)).collect();
+        contexts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         AuditSnapshot { version: AUDIT_STATE_VERSION, seq: self.seq, contexts, pairs }
     }
 
@@ -423,11 +465,17 @@ impl AuditState {
                 s.version
             )));
         }
-        let contexts: HashMap<u64, Context> =
-            s.contexts.into_iter().map(|(k, n, d, last)| (k, Context { n, d, last })).collect();
-        let pairs: HashMap<u64, Pair> =
-            s.pairs.into_iter().map(|(k, count, first_ms, last)| (k, Pair { count, first_ms, last })).collect();
-        if contexts.values().any(|c| c.d > c.n) || pairs.values().any(|p| p.count == 0) {
+        let key = |k: &str| u64::from_str_radix(k, 16).map_err(|_| AuditStateError(format!("`{k}` is not a key")));
+        let mut contexts: HashMap<u64, Context> = HashMap::with_capacity(s.contexts.len());
+        for (k, n, d, last, sum) in s.contexts {
+            contexts.insert(key(&k)?, Context { n, d, s: sum, last });
+        }
+        let mut pairs: HashMap<u64, Pair> = HashMap::with_capacity(s.pairs.len());
+        for (k, count, first_ms, last) in s.pairs {
+            pairs.insert(key(&k)?, Pair { count, first_ms, last });
+        }
+        if contexts.values().any(|c| c.d > c.n || !c.s.is_finite() || c.s < 0.0) || pairs.values().any(|p| p.count == 0)
+        {
             return Err(AuditStateError("inconsistent counts".into()));
         }
         Ok(AuditState { contexts, pairs, seq: s.seq })
