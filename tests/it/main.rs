@@ -9,6 +9,7 @@ mod api_jobs_cancel;
 mod api_openapi;
 mod api_schemathesis;
 mod api_sidecar;
+mod audit_events;
 mod docker_stack;
 mod jobs_copy;
 mod jobs_reindex;
