@@ -31,7 +31,8 @@ fn load_ndjson(http: &Http, path: &std::path::Path, index: &str, id_field: &str)
 }
 
 fn rare_cli(url: &str, index: &str, preset: &str) -> Vec<Value> {
-    let out = logsift(&["audit", "rare", "--url", url, "--index", index, "--preset", preset, "--limit", "20", "--json"]);
+    let out =
+        logsift(&["audit", "rare", "--url", url, "--index", index, "--preset", preset, "--limit", "20", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
@@ -45,7 +46,8 @@ fn planted_risky_events_top_the_rare_view_and_templates_are_exact() {
         .output()
         .expect("python3 for tools/gen_audit_scenario.py");
     assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
-    let labels: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("labels.json")).unwrap()).unwrap();
+    let labels: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("labels.json")).unwrap()).unwrap();
     let risky = labels["risky"].as_object().unwrap();
     let routine = labels["routine"].as_object().unwrap();
     assert_eq!(risky.len(), 8);
@@ -137,8 +139,7 @@ fn planted_risky_events_top_the_rare_view_and_templates_are_exact() {
     let ex = http.all_docs("exchange-audit");
     let grant_doc = ex.iter().find(|d| d["_id"] == grant["_id"]).unwrap();
     assert_eq!(
-        grant_doc["_source"]["logsift"]["template"],
-        "Exchange Add-MailboxPermission AccessRights Identity User True -",
+        grant_doc["_source"]["logsift"]["template"], "Exchange Add-MailboxPermission AccessRights Identity User True -",
         "parameter names in the template, ResultStatus `True` unmasked"
     );
     assert!(grant_doc["_source"]["logsift"]["params"].as_array().unwrap().contains(&json!("ceo@contoso.com")));
