@@ -36,6 +36,8 @@ enum Command {
     Jobs(cli::jobs::JobsArgs),
     /// Name, tag and note a cluster (kept in the cluster index; follows its documents).
     Annotate(cli::annotate::AnnotateArgs),
+    /// Audit events of a structured source: the rare-combinations view.
+    Audit(cli::audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cli::serve::main(a),
         Command::Jobs(a) => cli::jobs::main(a),
         Command::Annotate(a) => cli::annotate::main(a),
+        Command::Audit(a) => cli::audit::main(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -61,6 +61,15 @@ export NO_COLOR=1
 run sshd logs-sshd
 # Audit messages are made of categorical fields: every combination is its own event (similarity 1).
 run audit audit-events --message-template '{service_type} {trace_name} {resource_type} {trace_rating}' --set engine.similarity=1.0
+# Audit layouts by preset: exact templates from the `what` fields, who/where/which as params,
+# and a rarity score per event (logsift.audit.*).
+run cloudtrace cloud-trace --preset cloud-trace
+run exchange exchange-audit --preset o365-exchange
+for p in "cloud-trace cloud-trace" "exchange-audit o365-exchange"; do
+    set -- $p
+    echo "== logsift audit rare  (index $1, preset $2): the most unusual events"
+    "$BIN" audit rare --url "$URL" --index "$1" --preset "$2" --limit 8 | grep -v '^ *doc ' || true
+done
 run linux logs-linux
 run apache logs-apache
 

@@ -6,8 +6,13 @@ Indices written (each document has `message`, `@timestamp`, and `event_id` = the
                  ("Dec 10 06:55:46 LabSZ sshd[24200]: ..."), for `strip_syslog_header`
   logs-linux, logs-apache   two more labelled systems (message = the Loghub Content)
   audit-events   cloud-audit JSON events from tests/data/samples/cloud_audit.ndjson
+  cloud-trace    cloud trace events (tests/data/samples/audit_cloud_trace.ndjson), for the
+                 `cloud-trace` preset; `_id` = trace_id
+  exchange-audit Office 365 / Exchange admin and mailbox audit records
+                 (tests/data/samples/audit_exchange.ndjson), for the `o365-exchange` preset; `_id` = Id
+                 (both made by tools/gen_audit_scenario.py --seed 3, with planted risky events)
 
-Usage: load_samples.py URL [--only sshd,linux,apache,audit] [--copies N]
+Usage: load_samples.py URL [--only sshd,linux,apache,audit,cloudtrace,exchange] [--copies N]
 """
 import argparse, csv, json, os, sys
 from opensearchpy import OpenSearch, helpers
@@ -49,15 +54,26 @@ def audit_docs(copies):
             yield {"_index": "audit-events", "_source": e}
 
 
+def structured_docs(name, index, id_field):
+    path = os.path.join(ROOT, "tests", "data", "samples", name)
+    with open(path, encoding="utf-8") as f:
+        for l in f:
+            if l.strip():
+                e = json.loads(l)
+                yield {"_index": index, "_id": e[id_field], "_source": e}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
-    ap.add_argument("--only", default="sshd,linux,apache,audit")
+    ap.add_argument("--only", default="sshd,linux,apache,audit,cloudtrace,exchange")
     ap.add_argument("--copies", type=int, default=1)
     a = ap.parse_args()
     es = OpenSearch(a.url, timeout=120)
     gens = {"sshd": lambda: sshd_docs(a.copies), "linux": lambda: plain_docs("Linux", "logs-linux", a.copies),
-            "apache": lambda: plain_docs("Apache", "logs-apache", a.copies), "audit": lambda: audit_docs(a.copies)}
+            "apache": lambda: plain_docs("Apache", "logs-apache", a.copies), "audit": lambda: audit_docs(a.copies),
+            "cloudtrace": lambda: structured_docs("audit_cloud_trace.ndjson", "cloud-trace", "trace_id"),
+            "exchange": lambda: structured_docs("audit_exchange.ndjson", "exchange-audit", "Id")}
     for name in a.only.split(","):
         n, errors = helpers.bulk(es, gens[name](), chunk_size=2000, raise_on_error=True)
         print(f"loaded {n} documents ({name})", file=sys.stderr)

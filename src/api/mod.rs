@@ -19,6 +19,7 @@
 //! The API description is `api/openapi.json`; a test keeps it and [`routes::route_table`] equal.
 
 pub mod annotations;
+pub mod audit;
 pub mod classify;
 pub mod clusters;
 pub mod compare;

@@ -5,7 +5,7 @@ use super::classify::{classify, classify_bulk};
 use super::error::RequestError;
 use super::health::{health, live, metrics};
 use super::state::ApiState;
-use super::{annotations, clusters, compare, jobs};
+use super::{annotations, audit, clusters, compare, jobs};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method, Uri};
@@ -58,6 +58,7 @@ pub fn route_table(state: &ApiState) -> Vec<Route> {
         route(Method::GET, "/v1/clusters/{id}", true, get(clusters::get_cluster)),
         route(Method::PUT, "/v1/clusters/{id}/annotation", true, limited(put(annotations::put), cfg.max_body_bytes)),
         route(Method::GET, "/v1/compare", true, get(compare::compare)),
+        route(Method::GET, "/v1/audit/rare", true, get(audit::rare)),
         route(Method::GET, "/v1/jobs", true, get(jobs::list)),
         route(Method::GET, "/v1/jobs/{name}", true, get(jobs::get_job)),
         route(Method::POST, "/v1/jobs/{name}/run", true, limited(post(jobs::run), cfg.max_body_bytes)),

@@ -63,6 +63,8 @@ pub(crate) struct Inner {
     pub jobs: Option<Arc<dyn super::jobs::JobControl>>,
     pub clusters: Option<super::clusters::ClusterIndex>,
     pub ranges: Option<RangeCounts>,
+    /// Structured sources, for `/v1/audit/rare`.
+    pub audit: Vec<super::audit::AuditSource>,
 }
 
 impl ApiState {
@@ -75,6 +77,7 @@ impl ApiState {
             jobs: None,
             clusters: None,
             ranges: None,
+            audit: Vec::new(),
         }
     }
 
@@ -107,9 +110,16 @@ pub struct ApiStateBuilder {
     jobs: Option<Arc<dyn super::jobs::JobControl>>,
     clusters: Option<super::clusters::ClusterIndex>,
     ranges: Option<RangeCounts>,
+    audit: Vec<super::audit::AuditSource>,
 }
 
 impl ApiStateBuilder {
+    /// Serve `/v1/audit/rare` for this structured source.
+    pub fn audit_source(mut self, source: super::audit::AuditSource) -> Self {
+        self.audit.push(source);
+        self
+    }
+
     /// Count documents in time ranges (`/v1/clusters?since=`, `/v1/compare`) over this source's
     /// log indices.
     pub fn range_counts(mut self, ranges: RangeCounts) -> Self {
@@ -150,6 +160,7 @@ impl ApiStateBuilder {
                 jobs: self.jobs,
                 clusters: self.clusters,
                 ranges: self.ranges,
+                audit: self.audit,
             }),
         }
     }

@@ -123,7 +123,15 @@ async fn spawn_services(
         .source(endpoint)
         .search_probe(probe)
         .range_counts(crate::store::range::RangeCounts::new(client.clone(), cfg))
-        .cluster_index(client, cfg.clusters_index.clone());
+        .cluster_index(client.clone(), cfg.clusters_index.clone());
+    if cfg.audit.is_some() {
+        b = b.audit_source(api::audit::AuditSource {
+            name: cfg.source.name.clone(),
+            client,
+            indices: cfg.source.index_expr(),
+            timestamp_field: cfg.source.timestamp_field.clone(),
+        });
+    }
     if let Some(r) = runner {
         b = b.jobs(Arc::new(live::Jobs(r)));
     }

@@ -25,6 +25,10 @@ pub struct ServerArgs {
     /// Build the message from fields, e.g. "{service_type} {trace_name}"; overrides source.message_template.
     #[arg(long, global = true)]
     pub message_template: Option<String>,
+    /// Structured audit events by role, exact templates and rarity scoring: `cloud-trace` or
+    /// `o365-exchange` (sets source.preset), e.g. --preset o365-exchange.
+    #[arg(long, global = true)]
+    pub preset: Option<String>,
     /// Leading headers (syslog, RFC 5424, timestamp + log4j/logback/Python layouts): `auto` cuts
     /// them off and mines the body (the default), `off` mines messages as they are; overrides
     /// source.header. Example: --header off
@@ -54,6 +58,7 @@ impl ServerArgs {
         add("source.name", &self.source_name);
         add("source.message_field", &self.message_field);
         add("source.message_template", &self.message_template);
+        add("source.preset", &self.preset);
         add("source.header", &self.header);
         if self.strip_syslog_header && self.header.is_none() {
             set.push(("source.header".into(), "auto".into()));

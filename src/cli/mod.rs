@@ -1,6 +1,7 @@
 //! Command-line subcommands: one file each. Glue only: the work lives in library modules.
 
 pub mod annotate;
+pub mod audit;
 pub mod cluster;
 pub mod common;
 pub mod compare;

@@ -3,6 +3,7 @@
 //! validated [`Config`]. Every refusal names the key at fault ([`ConfigError`]).
 
 pub mod api;
+pub mod audit;
 pub mod connection;
 pub mod jobs;
 pub mod notify;
@@ -95,6 +96,8 @@ pub struct Config {
     pub jobs: Vec<crate::config::JobSpec>,
     /// New-template notifications (`None`: no webhook set).
     pub notify: Option<notify::NotifyConfig>,
+    /// Rarity scoring of a structured (audit) source (`None`: a message source).
+    pub audit: Option<crate::engine::audit::AuditConfig>,
 }
 
 /// Values from the command line; they win over the file and the environment.
@@ -273,7 +276,10 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             mode
         }
     };
-    let extract = ExtractConfig { message, header, max_message_bytes: s.max_message_bytes };
+    let structured = audit::validate(s.preset.as_deref(), s.fields.as_ref(), &raw.audit)
+        .map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
+    let (structured, audit_cfg) = structured.map_or((None, None), |(s, a)| (Some(s), Some(a)));
+    let extract = ExtractConfig { message, header, max_message_bytes: s.max_message_bytes, structured };
     Extractor::new(&extract).map_err(|e| ConfigError::invalid(&e.key, e.reason))?;
     if s.timestamp_field.is_empty() {
         return Err(ConfigError::invalid("source.timestamp_field", "must not be empty"));
@@ -315,7 +321,8 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             enable: e.enable_masks,
             custom: e.custom_masks.into_iter().map(|m| CustomMask { name: m.name, regex: m.regex }).collect(),
         },
-        drain: DrainConfig { similarity: e.similarity, ..Default::default() },
+        // A structured source's template is its exact key (see `message::structured`).
+        drain: DrainConfig { similarity: e.similarity, verbatim: audit_cfg.is_some(), ..Default::default() },
     };
     engine.validate().map_err(|e: engine::ConfigError| ConfigError::invalid(&engine_key(&e.key), e.reason))?;
 
@@ -326,6 +333,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         api,
         jobs,
         notify,
+        audit: audit_cfg,
         connection,
         source,
         read,

@@ -17,6 +17,7 @@ pub struct RawConfig {
     pub api: crate::config::api::RawApi,
     pub jobs: Vec<crate::config::jobs::RawJob>,
     pub notify: crate::config::notify::RawNotify,
+    pub audit: crate::config::audit::RawAudit,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,6 +74,9 @@ pub struct RawSource {
     /// The older switch: `true` is `header = "auto"`, `false` is `header = "off"`.
     pub strip_syslog_header: Option<bool>,
     pub max_message_bytes: usize,
+    /// A structured (audit) layout: `cloud-trace` or `o365-exchange`.
+    pub preset: Option<String>,
+    pub fields: Option<crate::config::audit::RawFields>,
 }
 
 impl Default for RawSource {
@@ -87,6 +91,8 @@ impl Default for RawSource {
             header: None,
             strip_syslog_header: None,
             max_message_bytes: crate::message::DEFAULT_MAX_MESSAGE_BYTES,
+            preset: None,
+            fields: None,
         }
     }
 }

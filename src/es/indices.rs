@@ -18,8 +18,26 @@ pub fn logsift_fields_mapping(caps: &Capabilities) -> Value {
             "program": {"type": "keyword", "ignore_above": 1024},
             "pid": {"type": "keyword", "ignore_above": 1024},
             "level": {"type": "keyword", "ignore_above": 1024}
-        }}
+        }},
+        "audit": audit_fields_mapping()
     }}}})
+}
+
+/// `logsift.audit.*`: the roles and the rarity verdict of a structured (audit) event, as
+/// keywords and numbers, so that dashboards aggregate on them whatever the source's layout.
+fn audit_fields_mapping() -> Value {
+    let kw = json!({"type": "keyword", "ignore_above": 1024});
+    json!({"properties": {
+        "score": {"type": "float"},
+        "new_pair": {"type": "boolean"},
+        "rare_for_user": {"type": "boolean"},
+        "reasons": {"type": "keyword"},
+        "user": kw, "address": kw, "block": {"type": "keyword"}, "objects": kw,
+        "outcome": {"type": "keyword"},
+        "hour": {"type": "integer"},
+        "seen": {"type": "long"},
+        "first_seen": {"type": "date"}
+    }})
 }
 
 /// Keyword (aggregatable) with a full-text sub-field for searching inside templates.
@@ -57,7 +75,8 @@ pub fn state_index_mapping() -> Value {
         "source": {"type": "keyword"},
         "updated_at": {"type": "date"},
         "checkpoint": {"type": "object", "enabled": false},
-        "snapshot": {"type": "object", "enabled": false}
+        "snapshot": {"type": "object", "enabled": false},
+        "audit": {"type": "object", "enabled": false}
     }})
 }
 

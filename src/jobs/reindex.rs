@@ -170,7 +170,7 @@ async fn relabel_all(
     delete_empty(ctx, &stale).await?;
     counts.clusters_pruned = stale.len() as u64;
     StateStore::new(ctx.client.clone(), &ctx.state_index, source)
-        .save_snapshot(&miner.snapshot(), miner.len() as u64, &Default::default())
+        .save_snapshot(&miner.snapshot(), miner.len() as u64, &Default::default(), None)
         .await
         .map_err(|e| JobError::Write(format!("saving the engine snapshot: {e}")))?;
     Ok(())

@@ -23,6 +23,8 @@ pub struct BatchInput<'a> {
     pub timestamp_field: &'a str,
     pub params: bool,
     pub examples: usize,
+    /// A structured source's rarity scoring and its state (see [`super::audit`]).
+    pub audit: Option<(&'a crate::engine::audit::AuditConfig, &'a std::sync::Mutex<crate::engine::audit::AuditState>)>,
 }
 
 /// One label written by a batch: the op that writes it, its cluster key and the document time.
@@ -131,6 +133,9 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
     let mut headers: Vec<Option<HeaderFields>> = Vec::with_capacity(hits.len());
     let mut max_ms: Option<i64> = None;
     let mut born: Vec<(ClusterId, String, String, String, Option<i64>)> = Vec::new();
+    // A structured source: per label op, its `"params":..,"audit":..` part (see `super::audit`).
+    let structured = input.extractor.structured().zip(input.audit);
+    let mut audit_tails: HashMap<usize, String> = HashMap::new();
     for (hit, (index, id)) in hits.iter().zip(targets) {
         let time = lookup(&hit.source, input.timestamp_field).and_then(time_millis);
         max_ms = max_ms.max(time);
@@ -178,6 +183,11 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
                         doc_tail: String::new(),
                     });
                     out.is_label.push(true);
+                    if let Some((spec, (cfg, state))) = structured {
+                        // Already counted by the saved state: scored, not learnt again.
+                        let a = super::audit::label(spec, cfg, state, &hit.source, time, false);
+                        audit_tails.insert(out.ops.len() - 1, a.tail(input.params));
+                    }
                     labelled_here.push((out.ops.len() - 1, cid, msg, time));
                     headers.push(extracted.header);
                     continue;
@@ -194,13 +204,21 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
                     Change::Unchanged => {}
                 }
                 touched.insert(a.cluster_id);
+                let audited = structured
+                    .map(|(spec, (cfg, state))| super::audit::label(spec, cfg, state, &hit.source, time, true));
                 let n_examples = examples_taken.entry(a.cluster_id).or_insert(0usize);
                 if *n_examples < input.examples {
                     *n_examples += 1;
                     let known = out.known.entry(cluster_key(input.source, a.cluster_id)).or_default();
                     if known.examples.len() < input.examples {
-                        known.examples.push(msg.to_string());
+                        known.examples.push(match &audited {
+                            Some(a) => a.example(&index, &id),
+                            None => msg.to_string(),
+                        });
                     }
+                }
+                if let Some(a) = audited {
+                    audit_tails.insert(out.ops.len(), a.tail(input.params));
                 }
                 out.ops.push(BulkOp::UpdateRaw { index, id, guard, doc_head: empty.clone(), doc_tail: String::new() });
                 out.is_label.push(true);
@@ -242,19 +260,27 @@ pub fn mine_batch(live: &LiveMiner, input: &BatchInput<'_>, mut hits: Vec<Hit>, 
     out.labels.reserve(labelled_here.len());
     for ((i, id, msg, time_ms), header) in labelled_here.into_iter().zip(headers) {
         let (h, key) = &head[&id];
-        let mut t = Vec::with_capacity(if input.params { 16 + msg.len() } else { 2 });
-        if input.params {
-            t.extend_from_slice(br#","params":"#);
-            let mut params = Vec::new();
-            with(&mut |m| params = m.params(id, &msg));
-            serde_json::to_writer(&mut t, &params).expect("params to json");
-        }
-        if let Some(header) = header {
-            t.extend_from_slice(br#","header":"#);
-            serde_json::to_writer(&mut t, &header.to_json()).expect("header to json");
-        }
-        t.extend_from_slice(b"}}");
-        let tail = String::from_utf8(t).expect("json is UTF-8");
+        // The head is left open: the tail adds the params (or a structured event's params and
+        // audit block) and the header, then closes the object.
+        let tail = if let Some(t) = audit_tails.remove(&i) {
+            t
+        } else if structured.is_some() {
+            "}}".to_string()
+        } else {
+            let mut t = Vec::with_capacity(if input.params { 16 + msg.len() } else { 2 });
+            if input.params {
+                t.extend_from_slice(br#","params":"#);
+                let mut params = Vec::new();
+                with(&mut |m| params = m.params(id, &msg));
+                serde_json::to_writer(&mut t, &params).expect("params to json");
+            }
+            if let Some(header) = header {
+                t.extend_from_slice(br#","header":"#);
+                serde_json::to_writer(&mut t, &header.to_json()).expect("header to json");
+            }
+            t.extend_from_slice(b"}}");
+            String::from_utf8(t).expect("json is UTF-8")
+        };
         if let BulkOp::UpdateRaw { doc_head, doc_tail, .. } = &mut out.ops[i] {
             *doc_head = h.clone();
             *doc_tail = tail;
@@ -283,8 +309,14 @@ mod tests {
     fn labels_skips_and_recounts() {
         let miner = LiveMiner::new(Some(Miner::new(EngineConfig::default()).unwrap()));
         let ex = Extractor::new(&ExtractConfig::default()).unwrap();
-        let input =
-            BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params: true, examples: 1 };
+        let input = BatchInput {
+            source: "s",
+            extractor: &ex,
+            timestamp_field: "@timestamp",
+            params: true,
+            examples: 1,
+            audit: None,
+        };
         let hits = vec![
             hit("a", json!({"message": "open file 1", "@timestamp": "2024-01-02T00:00:00Z"})),
             hit("b", json!({"message": "open file 2", "@timestamp": "2024-01-03T00:00:00+01:00"})),
@@ -339,7 +371,14 @@ mod tests {
         let miner = LiveMiner::new(Some(Miner::new(EngineConfig::default()).unwrap()));
         let ex = Extractor::new(&ExtractConfig::default()).unwrap();
         for params in [true, false] {
-            let input = BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params, examples: 1 };
+            let input = BatchInput {
+                source: "s",
+                extractor: &ex,
+                timestamp_field: "@timestamp",
+                params,
+                examples: 1,
+                audit: None,
+            };
             let hits = vec![
                 hit("a", json!({"message": "Jan 29 11:23:02 host-1 sshd[10348]: Accepted key for bob port 22"})),
                 hit("b", json!({"message": "Accepted key for bob port 23"})),
@@ -368,8 +407,14 @@ mod tests {
     fn a_recorded_document_is_labelled_with_its_cluster_and_not_added_again() {
         let miner = LiveMiner::new(Some(Miner::new(EngineConfig::default()).unwrap()));
         let ex = Extractor::new(&ExtractConfig::default()).unwrap();
-        let input =
-            BatchInput { source: "s", extractor: &ex, timestamp_field: "@timestamp", params: false, examples: 1 };
+        let input = BatchInput {
+            source: "s",
+            extractor: &ex,
+            timestamp_field: "@timestamp",
+            params: false,
+            examples: 1,
+            audit: None,
+        };
         let first = mine_batch(&miner, &input, vec![hit("a", json!({"message": "open file 1"}))], &mut Recorded::new());
         assert_eq!(first.added.len(), 1);
         assert!(first.snapshot.is_some(), "an add changes the engine's sizes: it must be saved");

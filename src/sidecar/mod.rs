@@ -12,6 +12,7 @@
 //! A crash anywhere leaves documents unlabelled (read again) or labelled with ids the saved
 //! engine knows; step 3 lets the next start finish an interrupted recount.
 
+pub mod audit;
 pub mod counters;
 pub mod live;
 pub mod mine;
@@ -109,6 +110,8 @@ pub struct Sidecar {
     /// Documents the restored engine had seen whose labels may not have been written (from the
     /// snapshot's `in_flight`): labelled with their recorded cluster when read again.
     recorded: mine::Recorded,
+    /// A structured source's rarity state (saved with the engine snapshot).
+    audit: Arc<std::sync::Mutex<crate::engine::audit::AuditState>>,
 }
 
 impl Sidecar {
@@ -141,6 +144,7 @@ impl Sidecar {
             checkpoint: Checkpoint::default(),
             notifier: crate::notify::Notifier::disabled(),
             counts: HashMap::new(),
+            audit: Arc::default(),
             recorded: mine::Recorded::new(),
         })
     }
@@ -276,6 +280,7 @@ impl Sidecar {
                         batches = self.checkpoint.batches,
                         "engine restored from snapshot"
                     );
+                    self.restore_audit(saved.audit);
                     self.recorded.clear();
                     for (index, id, cid) in live {
                         self.recorded.entry(index).or_default().insert(id, crate::engine::ClusterId(cid));
@@ -308,6 +313,28 @@ impl Sidecar {
         };
         *self.miner.write() = Some(miner);
         Ok(())
+    }
+
+    /// The rarity state saved with the snapshot; a missing or unusable one starts empty (every
+    /// pair is then new again until history builds up), with a warning.
+    fn restore_audit(&mut self, saved: Option<serde_json::Value>) {
+        use crate::engine::audit::{AuditSnapshot, AuditState};
+        if self.cfg.audit.is_none() {
+            return;
+        }
+        let restored = match saved {
+            None => Err("none saved".to_string()),
+            Some(v) => serde_json::from_value::<AuditSnapshot>(v)
+                .map_err(|e| e.to_string())
+                .and_then(|s| AuditState::restore(s).map_err(|e| e.to_string())),
+        };
+        match restored {
+            Ok(st) => {
+                info!(pairs = st.pairs(), "audit rarity state restored");
+                *self.audit.lock().unwrap_or_else(|p| p.into_inner()) = st;
+            }
+            Err(e) => warn!(reason = %e, "no usable audit rarity state; starting with an empty history"),
+        }
     }
 
     async fn rebuild_miner(&self) -> Result<Miner, PipelineError> {
@@ -565,6 +592,7 @@ impl Sidecar {
         let miner = self.miner.clone();
         let (ex, cfg) = (self.extractor.clone(), self.cfg.clone());
         let mut recorded = std::mem::take(&mut self.recorded);
+        let audit = self.audit.clone();
         let (mut mined, recorded) = tokio::task::spawn_blocking(move || {
             let input = mine::BatchInput {
                 source: &cfg.source.name,
@@ -572,6 +600,7 @@ impl Sidecar {
                 timestamp_field: &cfg.source.timestamp_field,
                 params: cfg.write.params,
                 examples: cfg.write.examples,
+                audit: cfg.audit.as_ref().map(|c| (c, &*audit)),
             };
             let mined = mine::mine_batch(&miner, &input, hits, &mut recorded);
             (mined, recorded)
@@ -598,7 +627,11 @@ impl Sidecar {
                 .collect();
             let in_flight =
                 InFlight { seq: self.checkpoint.batches + 1, batch: std::mem::take(&mut mined.added), carried };
-            self.state.save_snapshot(snap, *n, &in_flight).await?;
+            let audit = self.cfg.audit.as_ref().map(|_| {
+                let st = self.audit.lock().unwrap_or_else(|p| p.into_inner()).snapshot();
+                serde_json::to_value(st).expect("audit state to json")
+            });
+            self.state.save_snapshot(snap, *n, &in_flight, audit.as_ref()).await?;
         }
         tracing::debug!(step = "snapshot", ms = t.elapsed().as_millis() as u64, "batch step done");
         t = Instant::now();

@@ -5,6 +5,7 @@
 //! comparisons of two periods ([`range`]). Requests go through `es`.
 
 pub mod annotations;
+pub mod audit;
 pub mod bulk_update;
 pub mod clusters;
 pub mod range;

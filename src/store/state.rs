@@ -46,6 +46,9 @@ pub struct SavedSnapshot {
     pub snapshot: MinerSnapshot,
     pub n_clusters: u64,
     pub in_flight: InFlight,
+    /// A structured source's rarity state (`engine::audit::AuditSnapshot`), saved in the same
+    /// document as the engine so that the two always describe the same events.
+    pub audit: Option<Value>,
 }
 
 /// The documents the saved engine has already seen whose labels may not have been written: saved
@@ -123,7 +126,8 @@ impl StateStore {
             None | Some(Value::Null) => InFlight::default(),
             Some(v) => serde_json::from_value(v.clone()).map_err(|e| corrupt(format!("in_flight: {e}")))?,
         };
-        Ok(Some(SavedSnapshot { snapshot, n_clusters, in_flight }))
+        let audit = doc.get("audit").filter(|v| !v.is_null()).cloned();
+        Ok(Some(SavedSnapshot { snapshot, n_clusters, in_flight, audit }))
     }
 
     pub async fn save_snapshot(
@@ -131,9 +135,10 @@ impl StateStore {
         snapshot: &MinerSnapshot,
         n_clusters: u64,
         in_flight: &InFlight,
+        audit: Option<&Value>,
     ) -> Result<(), StateError> {
         let doc = json!({"kind": "snapshot", "source": self.source, "updated_at": now_rfc3339(),
-                         "n_clusters": n_clusters, "snapshot": snapshot, "in_flight": in_flight});
+                         "n_clusters": n_clusters, "snapshot": snapshot, "in_flight": in_flight, "audit": audit});
         Ok(self.client.put_doc(&self.index, &self.id("snapshot"), &doc).await?)
     }
 }

@@ -11,6 +11,7 @@ mod api_openapi;
 mod api_ranges;
 mod api_schemathesis;
 mod api_sidecar;
+mod audit_events;
 mod cluster_cli;
 mod docker_stack;
 mod jobs_copy;

@@ -35,11 +35,15 @@ pub struct DrainConfig {
     pub similarity: f64,
     /// Entries of the message-shape cache before it is emptied (0 turns it off).
     pub cache_capacity: usize,
+    /// The message is the template, byte for byte: no masking, no merging, one cluster per
+    /// distinct message (`Miner::add_verbatim`). For keys built from the categorical fields of
+    /// structured events (audit), where `403` and `True` are the event, not a variable.
+    pub verbatim: bool,
 }
 
 impl Default for DrainConfig {
     fn default() -> Self {
-        DrainConfig { similarity: 0.86, cache_capacity: 100_000 }
+        DrainConfig { similarity: 0.86, cache_capacity: 100_000, verbatim: false }
     }
 }
 
@@ -172,6 +176,8 @@ pub struct Miner {
     interner: Interner,
     clusters: Vec<Cluster>,
     buckets: FxHashMap<(u32, u32), Bucket>,
+    /// In verbatim mode: each message (the template) → its cluster.
+    verbatim: FxHashMap<Box<str>, u32>,
     /// Live clusters by token count (where a variable first token is looked for).
     by_len: FxHashMap<u32, Vec<u32>>,
     /// Live clusters by bucket first token (where a message of another length is aligned).
@@ -196,6 +202,7 @@ impl Miner {
             interner: Interner::new(),
             clusters: Vec::new(),
             buckets: FxHashMap::default(),
+            verbatim: FxHashMap::default(),
             by_len: FxHashMap::default(),
             by_first: FxHashMap::default(),
             merges: Vec::new(),
@@ -217,6 +224,9 @@ impl Miner {
 
     /// Assigns a message to a cluster, learning from it.
     pub fn add(&mut self, message: &str) -> Assignment {
+        if self.config.drain.verbatim {
+            return self.add_verbatim(message);
+        }
         let line = self.masker.apply_custom(message);
         let memo = self.line_memo_on();
         if memo {
@@ -240,6 +250,23 @@ impl Miner {
         a
     }
 
+    /// Verbatim mode: the message is its cluster's template, unmasked; the same message always
+    /// joins the same cluster and no two messages share one.
+    fn add_verbatim(&mut self, message: &str) -> Assignment {
+        // White space at the ends is not part of a template (a rendered one has none).
+        let message = message.trim();
+        if let Some(&c) = self.verbatim.get(message) {
+            self.clusters[c as usize].size += 1;
+            return Assignment { cluster_id: ClusterId(c as u64 + 1), change: Change::Unchanged };
+        }
+        let (words, seps) = split_verbatim(message);
+        let tokens = words.iter().map(|w| self.interner.intern(w)).collect();
+        let c = self.clusters.len() as u32;
+        self.clusters.push(Cluster { tokens, seps, size: 1, gap: None, merged_into: None });
+        self.verbatim.insert(message.into(), c);
+        Assignment { cluster_id: ClusterId(c as u64 + 1), change: Change::Created }
+    }
+
     /// How many messages [`Miner::add`] has assigned from the line memo (a recent line of
     /// the same shape) rather than by tokenising them. For benchmarks and tests.
     pub fn line_memo_hits(&self) -> u64 {
@@ -260,6 +287,9 @@ impl Miner {
     /// The cluster a message would join, without learning from it; `None` if it would
     /// start a new cluster.
     pub fn classify(&self, message: &str) -> Option<ClusterId> {
+        if self.config.drain.verbatim {
+            return self.verbatim.get(message.trim()).map(|&c| ClusterId(c as u64 + 1));
+        }
         let mut toks = Tokens::default();
         self.masker.tokenize_with(message, &mut toks, &self.interner);
         let ids = toks.ids();
@@ -1004,6 +1034,9 @@ impl Miner {
     /// message does not have the template's shape.
     pub fn params(&self, id: ClusterId, message: &str) -> Vec<String> {
         let Some((_, c)) = self.get(id) else { return vec![] };
+        if self.config.drain.verbatim {
+            return vec![]; // the template is the message: nothing varies
+        }
         let mut toks = Tokens::default();
         self.masker.split(message, &mut toks);
         let m = c.tokens.len();
@@ -1079,12 +1112,38 @@ impl Miner {
             let seps = s.seps.into_iter().map(Into::into).collect();
             m.clusters.push(Cluster { tokens, seps, size: s.size, gap: s.gap, merged_into });
             match merged_into {
+                None if m.config.drain.verbatim => {
+                    let key = m.render(&m.clusters[c]);
+                    if m.verbatim.insert(key.into(), c as u32).is_some() {
+                        return Err(SnapshotError::Corrupt(format!("cluster {} repeats a verbatim template", c + 1)));
+                    }
+                }
                 None => m.place(c),
                 Some(into) => m.merges.push((ClusterId(c as u64 + 1), ClusterId(into as u64 + 1))),
             }
         }
         Ok(m)
     }
+}
+
+/// A verbatim message as words and the white space around them (`words.len() + 1` entries),
+/// so that rendering the cluster gives the message back byte for byte.
+fn split_verbatim(message: &str) -> (Vec<&str>, Vec<Box<str>>) {
+    let mut words = Vec::new();
+    let mut seps = Vec::new();
+    let mut rest = message;
+    loop {
+        let ws = rest.len() - rest.trim_start().len();
+        seps.push(rest[..ws].into());
+        rest = &rest[ws..];
+        if rest.is_empty() {
+            break;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        words.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    (words, seps)
 }
 
 fn first_masked(toks: &Tokens) -> Option<&str> {

@@ -458,3 +458,34 @@ fn resuming_after_merges_and_gaps_assigns_what_one_run_does() {
     let resolved = |m: &Miner, ids: &[ClusterId]| ids.iter().map(|&id| m.resolve(id)).collect::<Vec<_>>();
     assert_eq!(resolved(&m, &got), resolved(&whole, &want));
 }
+
+#[test]
+fn verbatim_mode_keeps_values_and_ids_through_a_snapshot() {
+    let cfg = EngineConfig { drain: DrainConfig { verbatim: true, ..Default::default() }, ..Default::default() };
+    let mut m = Miner::new(cfg).unwrap();
+    let lines = [
+        "IAM login user normal 200",
+        "IAM login user normal 403",
+        "Exchange Set-Mailbox Identity ForwardingSmtpAddress True",
+        "IAM login user normal 200",
+        "IAM deleteUser user incident 200",
+        "IAM  deleteUser user incident 200",
+    ];
+    let ids: Vec<u64> = lines.iter().map(|l| m.add(l).cluster_id.0).collect();
+    assert_eq!(ids, [1, 2, 3, 1, 4, 5], "one cluster per distinct key, white space included");
+    // Nothing is masked: codes and outcomes are the event.
+    assert_eq!(m.template(ClusterId(2)).unwrap(), "IAM login user normal 403");
+    assert_eq!(m.template(ClusterId(3)).unwrap(), lines[2]);
+    assert_eq!(m.template(ClusterId(5)).unwrap(), lines[5]);
+    assert!(m.params(ClusterId(1), lines[0]).is_empty());
+    assert_eq!(m.cluster(ClusterId(1)).unwrap().size, 2);
+    assert_eq!(m.classify("IAM login user normal 403"), Some(ClusterId(2)));
+    assert_eq!(m.classify("IAM login user normal 404"), None);
+    let snap = m.snapshot();
+    assert!(snap.config.verbatim);
+    let mut r = Miner::restore(snap).unwrap();
+    for (l, id) in lines.iter().zip(&ids) {
+        assert_eq!(r.add(l).cluster_id.0, *id, "{l}");
+    }
+    assert_eq!(r.add("IAM login user warning 200").cluster_id.0, 6);
+}

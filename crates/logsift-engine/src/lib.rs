@@ -12,7 +12,9 @@
 //! - `shape`: the line memo, what the miner did with recent lines of each shape.
 //! - [`snapshot`]: the versioned, serialisable miner state.
 //! - [`compare`]: two periods' counts per template → new, gone, grew, shrank (G-test, Bonferroni).
+//! - [`audit`]: rarity of (who, what, where, which) combinations of audit events, bounded state.
 
+pub mod audit;
 pub mod batch;
 pub mod compare;
 pub mod drain;

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 /// The snapshot format this build writes and reads.
 /// Version 1 (no merges, no gaps) is still read.
-pub const SNAPSHOT_VERSION: u32 = 2;
+/// Version 3 adds `config.verbatim` (versions 1 and 2 read as not verbatim).
+pub const SNAPSHOT_VERSION: u32 = 3;
 
 /// Everything needed to continue mining where a [`super::Miner`] stopped.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,6 +31,9 @@ pub struct ConfigState {
     pub masks_custom: Vec<(String, String)>,
     pub similarity: f64,
     pub cache_capacity: usize,
+    /// Since version 3.
+    #[serde(default)]
+    pub verbatim: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -65,6 +69,7 @@ impl MinerSnapshot {
                 masks_custom: config.masks.custom.iter().map(|m| (m.name.clone(), m.regex.clone())).collect(),
                 similarity: config.drain.similarity,
                 cache_capacity: config.drain.cache_capacity,
+                verbatim: config.drain.verbatim,
             },
             clusters,
         }
@@ -79,7 +84,7 @@ impl MinerSnapshot {
                 enable: c.masks_enable.clone(),
                 custom: c.masks_custom.iter().map(|(n, r)| CustomMask { name: n.clone(), regex: r.clone() }).collect(),
             },
-            drain: DrainConfig { similarity: c.similarity, cache_capacity: c.cache_capacity },
+            drain: DrainConfig { similarity: c.similarity, cache_capacity: c.cache_capacity, verbatim: c.verbatim },
         }
     }
 
