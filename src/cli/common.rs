@@ -95,6 +95,11 @@ pub fn human_duration(secs: i64) -> String {
     format!("{sign}{body}")
 }
 
+/// A multi-threaded runtime for one subcommand.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -106,9 +111,4 @@ mod tests {
         assert_eq!(h(72_575_575), "839d 23h");
         assert_eq!(h(-90), "-1m 30s");
     }
-}
-
-/// A multi-threaded runtime for one subcommand.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
 }
