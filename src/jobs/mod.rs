@@ -157,7 +157,13 @@ pub async fn run_job(ctx: &JobContext, spec: &JobSpec, cancel: &Cancel) -> Resul
             JobError::from(e)
         })?;
     let mut rec = RunRecord::start(&spec.name, spec.kind.name(), &ctx.source.name, &ctx.holder);
-    rec.save(&ctx.client, &ctx.state_index).await?;
+    if let Err(e) = rec.save(&ctx.client, &ctx.state_index).await {
+        // Nothing ran: give the lock back rather than leave it to expire.
+        if let Err(error) = lock.release(&ctx.client).await {
+            tracing::warn!(job = %spec.name, %error, "job lock release failed (it expires on its own)");
+        }
+        return Err(e.into());
+    }
     ctx.metrics.job_running.with(&[&spec.name]).set(1.0);
     tracing::info!(job = %spec.name, kind = spec.kind.name(), run_id = %rec.run_id, "job started");
     let mut counts = record::RunCounts::default();
