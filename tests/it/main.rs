@@ -14,6 +14,7 @@ mod api_sidecar;
 mod audit_events;
 mod cluster_cli;
 mod docker_stack;
+mod header_loghub;
 mod jobs_copy;
 mod jobs_reindex;
 mod jobs_remine;
