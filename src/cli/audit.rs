@@ -1,7 +1,7 @@
 //! `logsift audit rare`: the most unusual events of a structured (audit) source, from the
 //! `logsift.audit.*` fields `logsift run` wrote (the same view as `GET /v1/audit/rare`).
 
-use crate::cli::common::{runtime, ServerArgs};
+use crate::cli::common::{runtime, RangeArgs, ServerArgs};
 use crate::cli::UsageError;
 use crate::es::EsClient;
 use crate::store::audit::{rare, RareQuery};
@@ -30,12 +30,8 @@ pub enum AuditCommand {
 pub struct RareArgs {
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Only events at or after this time (RFC 3339, a date, or date math such as now-1d).
-    #[arg(long)]
-    pub since: Option<String>,
-    /// ... and before this time.
-    #[arg(long)]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// How many events (1 to 1000).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
@@ -59,7 +55,8 @@ fn cut(s: &str, n: usize) -> String {
 }
 
 fn rare_main(a: RareArgs) -> anyhow::Result<()> {
-    let cfg = a.server.load()?;
+    let cfg = a.server.load_interactive()?;
+    a.range.parse()?; // checked here; the server resolves the same syntax
     if cfg.audit.is_none() {
         return Err(UsageError(
             "this source is not structured: give --preset cloud-trace|o365-exchange or [source.fields] in the config"
@@ -70,7 +67,7 @@ fn rare_main(a: RareArgs) -> anyhow::Result<()> {
     if !(1..=1000).contains(&a.limit) {
         return Err(UsageError("--limit must be between 1 and 1000".into()).into());
     }
-    let q = RareQuery { since: a.since, until: a.until, limit: a.limit };
+    let q = RareQuery { since: a.range.since, until: a.range.until, limit: a.limit };
     let events = runtime()?.block_on(async {
         let client = EsClient::new(&cfg.connection)?;
         anyhow::Ok(rare(&client, &cfg.source.index_expr(), &cfg.source.timestamp_field, &q).await?)

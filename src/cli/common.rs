@@ -82,6 +82,26 @@ impl ServerArgs {
     }
 }
 
+/// `--since` / `--until` of the commands that look at a time range of documents.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RangeArgs {
+    /// Only documents at or after this time (document time, source.timestamp_field): RFC 3339
+    /// (2026-01-02T03:04:05Z), a date (2026-01-02) or date math (now-1h, now-7d/d).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// ... and before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+impl RangeArgs {
+    /// The range, resolved against now; a bad time is a usage error.
+    pub fn parse(&self) -> Result<crate::store::range::TimeRange, UsageError> {
+        crate::store::range::TimeRange::parse(self.since.as_deref(), self.until.as_deref(), chrono::Utc::now())
+            .map_err(UsageError)
+    }
+}
+
 /// A duration for people: `45s`, `12m 5s`, `3h 20m`, `840d 1h`.
 pub fn human_duration(secs: i64) -> String {
     let (sign, s) = if secs < 0 { ("-", -secs) } else { ("", secs) };

@@ -1,11 +1,10 @@
 //! `logsift status`: per-source progress (checkpoint), pending documents and lag; with
 //! `--since`/`--until`, also the documents and templates in that range (from the documents).
 
-use crate::cli::common::{runtime, ServerArgs};
-use crate::cli::UsageError;
+use crate::cli::common::{runtime, RangeArgs, ServerArgs};
 use crate::es::search::pending_query;
 use crate::es::EsClient;
-use crate::store::range::{RangeCounts, RangeOrder, TimeRange};
+use crate::store::range::{RangeCounts, RangeOrder};
 use crate::store::state::StateStore;
 use clap::Args;
 use serde_json::json;
@@ -18,18 +17,13 @@ use serde_json::json;
 pub struct StatusArgs {
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Also count the documents and templates at or after this time (RFC 3339, a date or date math: now-1h).
-    #[arg(long)]
-    pub since: Option<String>,
-    /// ... and before this time.
-    #[arg(long)]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub range: RangeArgs,
 }
 
 pub fn main(args: StatusArgs) -> anyhow::Result<()> {
     let cfg = args.server.load_interactive()?;
-    let range =
-        TimeRange::parse(args.since.as_deref(), args.until.as_deref(), chrono::Utc::now()).map_err(UsageError)?;
+    let range = args.range.parse()?;
     runtime()?.block_on(async {
         let client = EsClient::new(&cfg.connection)?;
         let info = client.server_info().await?;

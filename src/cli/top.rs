@@ -1,10 +1,10 @@
 //! `logsift top`: the templates with the most (or fewest) documents in a time range, counted from
 //! the log documents (not the cluster index's all-time totals).
 
-use crate::cli::common::{runtime, ServerArgs};
+use crate::cli::common::{runtime, RangeArgs, ServerArgs};
 use crate::cli::UsageError;
 use crate::es::EsClient;
-use crate::store::range::{RangeCounts, RangeOrder, TimeRange};
+use crate::store::range::{RangeCounts, RangeOrder};
 use clap::{Args, ValueEnum};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -27,12 +27,8 @@ Times: an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02, midnight UTC
 pub struct TopArgs {
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Count documents at or after this time (document time: source.timestamp_field).
-    #[arg(long)]
-    pub since: Option<String>,
-    /// Count documents before this time.
-    #[arg(long)]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// Most documents (count) or fewest (rare) first.
     #[arg(long, value_enum, default_value = "count")]
     pub order: TopOrder,
@@ -49,8 +45,7 @@ pub fn main(args: TopArgs) -> anyhow::Result<()> {
     if args.limit == 0 {
         return Err(UsageError("--limit must be at least 1".into()).into());
     }
-    let range =
-        TimeRange::parse(args.since.as_deref(), args.until.as_deref(), chrono::Utc::now()).map_err(UsageError)?;
+    let range = args.range.parse()?;
     let order = match args.order {
         TopOrder::Count => RangeOrder::Top,
         TopOrder::Rare => RangeOrder::Rare,

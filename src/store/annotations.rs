@@ -228,12 +228,14 @@ pub fn carried(
 
 /// Moves annotations with the documents (see [`carried`]); returns how many clusters changed.
 pub async fn carry(client: &EsClient, index: &str, dest: &BTreeMap<String, String>) -> Result<usize, EsError> {
+    // One multi-get for every cluster involved (a reindex renumbers them all).
+    let ids: std::collections::BTreeSet<&str> = dest.keys().chain(dest.values()).map(String::as_str).collect();
+    let targets: Vec<(&str, &str)> = ids.iter().map(|id| (index, *id)).collect();
     let mut current = BTreeMap::new();
-    for id in dest.keys().chain(dest.values()) {
-        if let Some((a, _)) = read(client, index, id).await? {
-            if !a.is_empty() {
-                current.insert(id.clone(), a);
-            }
+    for (id, src) in ids.iter().zip(client.mget_sources(&targets, &["annotation"]).await?) {
+        let a: Option<Annotation> = src.and_then(|s| serde_json::from_value(s.get("annotation")?.clone()).ok());
+        if let Some(a) = a.filter(|a| !a.is_empty()) {
+            current.insert(id.to_string(), a);
         }
     }
     if current.is_empty() {
