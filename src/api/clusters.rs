@@ -118,14 +118,8 @@ pub async fn list(
         }
         return from_miner(&state, &q, order, size);
     };
-    if let (Some(rc), false) = (&state.inner.ranges, range.is_open()) {
-        if q.source.as_deref().is_some_and(|s| s != rc.source()) {
-            return Err(RequestError::UnknownSource(format!(
-                "{}: time-range counts are kept for this sidecar's source `{}` only",
-                q.source.as_deref().unwrap_or_default(),
-                rc.source()
-            )));
-        }
+    let ranges = ranges_of(&state, q.source.as_deref())?;
+    if let (Some(rc), false) = (ranges, range.is_open()) {
         if order != "new" {
             let o = if order == "top" { RangeOrder::Top } else { RangeOrder::Rare };
             let found = rc.top(&range, o, size).await.map_err(range_error)?;
@@ -177,7 +171,7 @@ pub async fn list(
         .map(|h| view(h.get("_id").and_then(Value::as_str).unwrap_or(""), h.get("_source").unwrap_or(&Value::Null)))
         .collect();
     // New in the range: first seen (all time) in it; the count is of the range, the total beside it.
-    if let (Some(rc), false) = (&state.inner.ranges, range.is_open()) {
+    if let (Some(rc), false) = (ranges, range.is_open()) {
         let ids: Vec<String> = clusters.iter().map(|c| c.cluster_id.clone()).collect();
         let counts = rc.counts_of(&ids, &range).await.map_err(range_error)?;
         let by_id: std::collections::HashMap<&str, u64> =
@@ -188,6 +182,16 @@ pub async fn list(
         }
     }
     Ok(Json(ClusterList { order, since: range.since_text(), until: range.until_text(), clusters }))
+}
+
+/// The range counting of the requested source (the first without `source`).
+pub(crate) fn ranges_of<'a>(
+    state: &'a ApiState,
+    source: Option<&str>,
+) -> Result<Option<&'a crate::store::range::RangeCounts>, RequestError> {
+    state.ranges(source).map_err(|known| {
+        RequestError::UnknownSource(format!("{}: the sources are {}", source.unwrap_or_default(), known.join(", ")))
+    })
 }
 
 fn range_error(e: crate::es::EsError) -> RequestError {

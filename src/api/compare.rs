@@ -66,17 +66,11 @@ pub async fn compare(
     let (baseline, target) =
         periods(q.baseline.as_deref(), q.target.as_deref(), chrono::Utc::now()).map_err(RequestError::InvalidQuery)?;
     let opts = options(q.alpha, q.min_ratio).map_err(RequestError::InvalidQuery)?;
-    let Some(rc) = &state.inner.ranges else {
+    let Some(rc) = super::clusters::ranges_of(&state, q.source.as_deref())? else {
         return Err(RequestError::InvalidQuery(
             "comparing periods needs the search server (`logsift run`); `logsift serve` keeps no document times".into(),
         ));
     };
-    if let Some(s) = q.source.as_deref().filter(|s| *s != rc.source()) {
-        return Err(RequestError::UnknownSource(format!(
-            "{s}: periods are compared for this sidecar's source `{}` only",
-            rc.source()
-        )));
-    }
     let c = rc.compare(&baseline, &target, opts, q.steady.unwrap_or(false)).await.map_err(|e| match e.status() {
         Some(400) => RequestError::InvalidQuery(format!("the search server refused the query: {e}")),
         _ => RequestError::Unavailable(format!("log indices: {e}")),

@@ -62,7 +62,8 @@ pub(crate) struct Inner {
     pub search_probe: Option<SearchProbe>,
     pub jobs: Option<Arc<dyn super::jobs::JobControl>>,
     pub clusters: Option<super::clusters::ClusterIndex>,
-    pub ranges: Option<RangeCounts>,
+    /// Range counting of each source (empty without a search server).
+    pub ranges: Vec<RangeCounts>,
     /// Structured sources, for `/v1/audit/rare`.
     pub audit: Vec<super::audit::AuditSource>,
 }
@@ -76,7 +77,7 @@ impl ApiState {
             search_probe: None,
             jobs: None,
             clusters: None,
-            ranges: None,
+            ranges: Vec::new(),
             audit: Vec::new(),
         }
     }
@@ -100,6 +101,23 @@ impl ApiState {
     pub fn sources(&self) -> &[SourceEndpoint] {
         &self.inner.sources
     }
+
+    /// Range counting of the named source (the first without a name); `Ok(None)` when no search
+    /// server backs the API, `Err(known)` (the names that are) when the name is not a source.
+    pub fn ranges(&self, name: Option<&str>) -> Result<Option<&RangeCounts>, Vec<String>> {
+        let all = &self.inner.ranges;
+        if all.is_empty() {
+            return Ok(None);
+        }
+        match name {
+            None => Ok(all.first()),
+            Some(n) => all
+                .iter()
+                .find(|r| r.source() == n)
+                .map(Some)
+                .ok_or_else(|| all.iter().map(|r| r.source().to_string()).collect()),
+        }
+    }
 }
 
 pub struct ApiStateBuilder {
@@ -109,7 +127,7 @@ pub struct ApiStateBuilder {
     search_probe: Option<SearchProbe>,
     jobs: Option<Arc<dyn super::jobs::JobControl>>,
     clusters: Option<super::clusters::ClusterIndex>,
-    ranges: Option<RangeCounts>,
+    ranges: Vec<RangeCounts>,
     audit: Vec<super::audit::AuditSource>,
 }
 
@@ -121,9 +139,9 @@ impl ApiStateBuilder {
     }
 
     /// Count documents in time ranges (`/v1/clusters?since=`, `/v1/compare`) over this source's
-    /// log indices.
+    /// log indices (one per source; the first added is the default).
     pub fn range_counts(mut self, ranges: RangeCounts) -> Self {
-        self.ranges = Some(ranges);
+        self.ranges.push(ranges);
         self
     }
 

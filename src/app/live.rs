@@ -1,6 +1,6 @@
 //! The API's traits implemented over the daemon's parts: [`SidecarEngine`] gives `/v1/classify`
 //! the sidecar's live miner (locked per message, see `sidecar::live`), [`Jobs`] gives
-//! `/v1/jobs` the job runner.
+//! `/v1/jobs` the job runners (one per source).
 
 use crate::api::{JobControl, JobControlError, Labelled, LiveEngine, NotReady, RunRecord};
 use crate::config::JobSpec;
@@ -43,8 +43,16 @@ impl LiveEngine for SidecarEngine {
     }
 }
 
-/// The job runner of `logsift run` as the API's [`JobControl`].
-pub struct Jobs(pub Arc<JobRunner>);
+/// The job runners of `logsift run` (one per source) as the API's [`JobControl`]; job names
+/// are unique across sources, so a name finds its runner.
+pub struct Jobs(pub Vec<Arc<JobRunner>>);
+
+impl Jobs {
+    /// The runner of job `name`, or the first one (which then answers "unknown job").
+    fn runner(&self, name: &str) -> &Arc<JobRunner> {
+        self.0.iter().find(|r| r.specs().iter().any(|s| s.name == name)).unwrap_or(&self.0[0])
+    }
+}
 
 fn control_error(e: JobError) -> JobControlError {
     match e {
@@ -60,26 +68,26 @@ fn record<T: serde::Serialize>(r: T) -> RunRecord {
 
 impl JobControl for Jobs {
     fn specs(&self) -> Vec<JobSpec> {
-        self.0.specs().to_vec()
+        self.0.iter().flat_map(|r| r.specs().to_vec()).collect()
     }
 
     fn is_running(&self, name: &str) -> bool {
-        self.0.is_running(name)
+        self.runner(name).is_running(name)
     }
 
     fn last<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<RunRecord>, JobControlError>> {
-        Box::pin(async move { self.0.last(name).await.map(|r| r.map(record)).map_err(control_error) })
+        Box::pin(async move { self.runner(name).last(name).await.map(|r| r.map(record)).map_err(control_error) })
     }
 
     fn run_now<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<RunRecord, JobControlError>> {
-        Box::pin(async move { self.0.run_now(name).await.map(record).map_err(control_error) })
+        Box::pin(async move { self.runner(name).run_now(name).await.map(record).map_err(control_error) })
     }
 
     fn start(&self, name: &str) -> Result<(), JobControlError> {
-        self.0.start(name).map_err(control_error)
+        self.runner(name).start(name).map_err(control_error)
     }
 
     fn cancel(&self, name: &str) -> bool {
-        self.0.cancel(name)
+        self.runner(name).cancel(name)
     }
 }

@@ -35,6 +35,9 @@ pub enum AppError {
     Serve(#[from] ServeError),
     #[error("engine: {0}")]
     Engine(String),
+    /// One source of several failed (the others were stopped).
+    #[error("source `{name}`: {error}")]
+    Source { name: String, error: Box<AppError> },
 }
 
 impl AppError {
@@ -42,6 +45,7 @@ impl AppError {
     pub fn es_error(&self) -> Option<&EsError> {
         use crate::store::{state::StateError, SinkError};
         match self {
+            AppError::Source { error, .. } => error.es_error(),
             AppError::Es(e)
             | AppError::Pipeline(PipelineError::Es(e))
             | AppError::Pipeline(PipelineError::Sink(SinkError::Es(e)))
@@ -61,79 +65,124 @@ fn on_signal(controller: &ShutdownController) {
     });
 }
 
+/// What `logsift run` did for one source.
+#[derive(Debug)]
+pub struct SourceRun {
+    pub source: String,
+    pub summary: RunSummary,
+}
+
 /// `logsift run`: labels pending documents (`once`: what is pending, then returns) or follows
 /// new ones until a signal, with the API and the scheduled jobs beside it (follow mode only).
-pub async fn run(cfg: Arc<Config>, once: bool) -> Result<RunSummary, AppError> {
+/// Each declared source has its own sidecar (its own engine, checkpoint and snapshot); they run
+/// side by side on one client. A source that fails stops the others (the daemon exits with its
+/// error, naming the source).
+pub async fn run(cfg: Arc<Config>, once: bool) -> Result<Vec<SourceRun>, AppError> {
     let metrics = Metrics::new();
     let client = EsClient::new(&cfg.connection)?.counting_retries(metrics.bulk_retries.with(&[]));
     let controller = ShutdownController::new();
     on_signal(&controller);
-    let mut sidecar = Sidecar::new(cfg.clone(), client.clone(), &metrics)?;
-    let mut services =
-        if once { Vec::new() } else { spawn_services(&cfg, client, &sidecar, &metrics, &controller).await? };
-    if let Some(n) = cfg.notify.clone() {
-        info!(webhook = %n.webhook_url, "new-template notifications on");
-        let (notifier, task) = crate::notify::spawn(n, &cfg.source.name, &metrics, controller.listener());
-        sidecar.set_notifier(notifier);
-        services.push(task);
+    let views: Vec<Arc<Config>> = cfg.per_source().into_iter().map(Arc::new).collect();
+    let mut sidecars = Vec::new();
+    let mut services = Vec::new();
+    for view in &views {
+        let mut sidecar = Sidecar::new(view.clone(), client.clone(), &metrics)?;
+        if let Some(n) = cfg.notify.clone() {
+            info!(source = %view.source.name, webhook = %n.webhook_url, "new-template notifications on");
+            let (notifier, task) = crate::notify::spawn(n, &view.source.name, &metrics, controller.listener());
+            sidecar.set_notifier(notifier);
+            services.push(task);
+        }
+        sidecars.push(sidecar);
     }
-    let result = sidecar.run(once, controller.listener()).await;
-    // Stops the API and the scheduler (the sidecar is done) and waits for every task.
+    if !once {
+        services.extend(spawn_services(&cfg, &views, client, &sidecars, &metrics, &controller).await?);
+    }
+    if views.len() > 1 {
+        info!(sources = %cfg.source_names().join(", "), "one sidecar per source");
+    }
+    let trigger = controller.trigger();
+    let results = futures::future::join_all(sidecars.into_iter().zip(&views).map(|(mut sidecar, view)| {
+        let (listener, trigger) = (controller.listener(), trigger.clone());
+        async move {
+            let r = sidecar.run(once, listener).await;
+            if let Err(error) = &r {
+                tracing::error!(source = %view.source.name, %error, "source stopped; stopping the others");
+                trigger.fire();
+            }
+            (view.source.name.clone(), r)
+        }
+    }))
+    .await;
+    // Stops the API and the scheduler (the sidecars are done) and waits for every task.
     controller.shutdown().await;
     for t in services {
         let _ = t.await;
     }
-    Ok(result?)
+    let mut runs = Vec::new();
+    for (source, r) in results {
+        match r {
+            Ok(summary) => runs.push(SourceRun { source, summary }),
+            Err(e) if views.len() == 1 => return Err(e.into()),
+            Err(e) => return Err(AppError::Source { name: source, error: Box::new(e.into()) }),
+        }
+    }
+    Ok(runs)
 }
 
-/// The API (when enabled) and the job scheduler of `logsift run`. A port that cannot be bound is
-/// logged and labelling goes on: the API is an add-on of the sidecar.
+/// The API (when enabled) and the job scheduler of `logsift run`, over every source. A port
+/// that cannot be bound is logged and labelling goes on: the API is an add-on of the sidecar.
 async fn spawn_services(
     cfg: &Config,
+    views: &[Arc<Config>],
     client: EsClient,
-    sidecar: &Sidecar,
+    sidecars: &[Sidecar],
     metrics: &Arc<Metrics>,
     controller: &ShutdownController,
 ) -> Result<Vec<JoinHandle<()>>, AppError> {
     let mut tasks = Vec::new();
-    let runner = match JobContext::from_config(cfg, "", client.clone(), metrics.clone()) {
-        Ok(ctx) => Some(JobRunner::new(ctx, cfg.jobs.clone())),
-        Err(error) => {
-            tracing::warn!(%error, "jobs disabled");
-            None
+    // One runner per source, with the jobs that name it (or the only source's jobs).
+    let mut runners = Vec::new();
+    for view in views {
+        let specs: Vec<_> =
+            cfg.jobs.iter().filter(|j| j.source.as_deref().is_none_or(|s| s == view.source.name)).cloned().collect();
+        match JobContext::from_config(view, "", client.clone(), metrics.clone()) {
+            Ok(ctx) => runners.push(JobRunner::new(ctx, specs)),
+            Err(error) => tracing::warn!(source = %view.source.name, %error, "jobs disabled"),
         }
-    };
+    }
     // Always started (also with no schedule): at shutdown it cancels the jobs still running,
     // whoever started them, and waits for them to stop.
-    if let Some(r) = &runner {
+    for r in &runners {
         tasks.push(tokio::spawn(Arc::clone(r).run_schedules(controller.listener())));
     }
     let Some(api) = cfg.api.clone() else { return Ok(tasks) };
-    let extractor = Extractor::new(&cfg.source.extract).map_err(|e| AppError::Engine(e.to_string()))?;
     let probe_client = client.clone();
     let probe: SearchProbe = Arc::new(move || {
         let c = probe_client.clone();
         Box::pin(async move { c.server_info().await.map(drop).map_err(|e| e.to_string()) })
     });
-    let source = cfg.source.name.clone();
-    let engine: Arc<dyn api::LiveEngine> = Arc::new(live::SidecarEngine(sidecar.miner.clone()));
-    let endpoint = SourceEndpoint::new(&cfg.source.name, engine, Arc::new(extractor))
-        .with_id_format(Arc::new(move |id| cluster_key(&source, id)));
     let mut b = ApiState::builder(api, metrics.clone())
-        .source(endpoint)
         .search_probe(probe)
-        .range_counts(crate::store::range::RangeCounts::new(client.clone(), cfg))
         .cluster_index(client.clone(), cfg.clusters_index.clone());
-    if cfg.audit.is_some() {
-        b = b.audit_source(api::audit::AuditSource {
-            name: cfg.source.name.clone(),
-            client,
-            indices: cfg.source.index_expr(),
-            timestamp_field: cfg.source.timestamp_field.clone(),
-        });
+    for (view, sidecar) in views.iter().zip(sidecars) {
+        let extractor = Extractor::new(&view.source.extract).map_err(|e| AppError::Engine(e.to_string()))?;
+        let source = view.source.name.clone();
+        let engine: Arc<dyn api::LiveEngine> = Arc::new(live::SidecarEngine(sidecar.miner.clone()));
+        let endpoint = SourceEndpoint::new(&view.source.name, engine, Arc::new(extractor))
+            .with_id_format(Arc::new(move |id| cluster_key(&source, id)));
+        b = b.source(endpoint).range_counts(crate::store::range::RangeCounts::new(client.clone(), view));
+        if view.audit.is_some() {
+            b = b.audit_source(api::audit::AuditSource {
+                name: view.source.name.clone(),
+                client: client.clone(),
+                indices: view.source.index_expr(),
+                timestamp_field: view.source.timestamp_field.clone(),
+            });
+        }
     }
-    if let Some(r) = runner {
-        b = b.jobs(Arc::new(live::Jobs(r)));
+    if !runners.is_empty() {
+        b = b.jobs(Arc::new(live::Jobs(runners)));
     }
     tasks.push(spawn_api_runtime(b.build(), controller.listener()));
     Ok(tasks)

@@ -37,6 +37,10 @@ pub struct ServerArgs {
     /// The same as `--header auto` (the default; kept for older scripts).
     #[arg(long, hide = true, global = true)]
     pub strip_syslog_header: bool,
+    /// With several `[[sources]]`: the one source to work on (default: the first; `run`,
+    /// `status` and `setup` take every source unless this is given), e.g. --source sshd.
+    #[arg(long = "source", value_name = "NAME", global = true)]
+    pub only_source: Option<String>,
     /// Any setting as KEY=VALUE with a dotted key, e.g. --set read.page_size=500 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
     pub set: Vec<String>,
@@ -64,7 +68,11 @@ impl ServerArgs {
             set.push(("source.header".into(), "auto".into()));
         }
         let o = Overrides { file: self.config.clone(), urls: self.urls.clone(), indices: self.indices.clone(), set };
-        config::load(&o).map_err(|e| UsageError(e.to_string()))
+        let cfg = config::load(&o).map_err(|e| UsageError(e.to_string()))?;
+        match &self.only_source {
+            None => Ok(cfg),
+            Some(name) => cfg.select_source(name).map_err(|e| UsageError(e.to_string())),
+        }
     }
 }
 

@@ -102,7 +102,8 @@ pub fn main(args: JobsArgs) -> anyhow::Result<()> {
                     Some(crate::config::schedule::Schedule::Every(d)) => format!("every {}s", d.as_secs()),
                     None => "on demand".into(),
                 };
-                println!("{:<20} {:<8} {}", j.name, j.kind.name(), schedule);
+                let source = j.source.as_deref().unwrap_or(&cfg.source.name);
+                println!("{:<20} {:<8} {:<12} {}", j.name, j.kind.name(), source, schedule);
             }
             Ok(())
         }
@@ -127,7 +128,9 @@ pub fn main(args: JobsArgs) -> anyhow::Result<()> {
             let rt = runtime()?;
             rt.block_on(async {
                 let client = EsClient::new(&cfg.connection)?;
-                let ctx = JobContext::from_config(&cfg, &name, client, Metrics::new())?;
+                // The job's own source (with several [[sources]], the one it names).
+                let view = cfg.for_job(&name).context("job vanished")?;
+                let ctx = JobContext::from_config(&view, &name, client, Metrics::new())?;
                 let spec = cfg.jobs.iter().find(|j| j.name == name).cloned().context("job vanished")?;
                 let cancel = Cancel::default();
                 let c = cancel.clone();

@@ -31,7 +31,8 @@ pub enum KibanaCommand {
 /// `LOGSIFT_CLUSTERS__INDEX`), else the defaults `logs-*` and `logsift-clusters`.
 #[derive(Args, Debug)]
 pub struct IndexArgs {
-    /// Index pattern of the log documents logsift labels (default: `source.indices`).
+    /// Index pattern of the log documents logsift labels (default: `source.indices`, or every
+    /// `[[sources]]` entry's indices).
     #[arg(long)]
     pub source_pattern: Option<String>,
     /// The cluster index logsift keeps (default: `clusters.index`).
@@ -51,7 +52,7 @@ impl IndexArgs {
         let cfg = crate::config::load(&overrides).map_err(|e| UsageError(e.to_string()))?;
         Ok(IndexNames {
             // Kibana index patterns take a comma-separated list, as `source.indices` does.
-            source_pattern: self.source_pattern.clone().unwrap_or_else(|| cfg.source.index_expr()),
+            source_pattern: self.source_pattern.clone().unwrap_or_else(|| cfg.all_indices_expr()),
             cluster_index: self.cluster_index.clone().unwrap_or(cfg.clusters_index),
         })
     }

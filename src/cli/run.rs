@@ -34,20 +34,29 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
     // `--once` serves no API: one thread drives the pipeline and its readers (mining runs on a
     // blocking thread either way), which saves the cross-thread wake-ups of a multi-threaded one.
     let rt = if args.once { tokio::runtime::Builder::new_current_thread().enable_all().build()? } else { runtime()? };
-    let summary = rt.block_on(app::run(cfg.clone(), args.once)).map_err(refusal_in_words)?;
-    eprint!("{}", render_summary(&summary, &cfg.source.name));
-    if !summary.refused_indices.is_empty() {
-        anyhow::bail!(
-            "{} document(s) not labelled: these indices refuse the logsift.* mapping: {}",
-            summary.metrics.docs_unmappable,
-            summary.refused_indices.join("; ")
-        );
+    let runs = rt.block_on(app::run(cfg.clone(), args.once)).map_err(refusal_in_words)?;
+    let mut problems = Vec::new();
+    for run in &runs {
+        let summary = &run.summary;
+        eprint!("{}", render_summary(summary, &run.source));
+        // With several sources, each problem names its source.
+        let of = if runs.len() > 1 { format!("source `{}`: ", run.source) } else { String::new() };
+        if !summary.refused_indices.is_empty() {
+            problems.push(format!(
+                "{of}{} document(s) not labelled: these indices refuse the logsift.* mapping: {}",
+                summary.metrics.docs_unmappable,
+                summary.refused_indices.join("; ")
+            ));
+        }
+        if summary.left_unread {
+            problems.push(format!(
+                "{of}reading failed {} time(s) and documents were left unread (they stay pending; run again)",
+                summary.read_errors.len()
+            ));
+        }
     }
-    if summary.left_unread {
-        anyhow::bail!(
-            "reading failed {} time(s) and documents were left unread (they stay pending; run again)",
-            summary.read_errors.len()
-        );
+    if !problems.is_empty() {
+        anyhow::bail!("{}", problems.join("\n"));
     }
     Ok(())
 }

@@ -12,6 +12,7 @@
 //! docs_per_sec = 2000      # reindex: throttle (0 = none)
 //! dest = "logs-labelled"   # reindex: copy the source into this index (`_reindex`), then label it
 //! dest_source = "labelled" # reindex with dest: source name of the copy's cluster ids (default: dest)
+//! source = "sshd"          # with several [[sources]]: the source the job works on (required then)
 //! ```
 
 use super::schedule::{parse_duration, Schedule};
@@ -43,6 +44,9 @@ pub struct JobSpec {
     pub name: String,
     pub kind: JobKind,
     pub schedule: Option<Schedule>,
+    /// The source the job works on (`None`: the configuration's only source). Checked against
+    /// the declared sources by `config::validate`.
+    pub source: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +112,7 @@ pub struct RawJob {
     pub docs_per_sec: Option<u64>,
     pub dest: Option<String>,
     pub dest_source: Option<String>,
+    pub source: Option<String>,
 }
 
 /// A refused job setting: `(key, reason)`.
@@ -176,7 +181,7 @@ pub fn validate(raw: &[RawJob]) -> Result<Vec<JobSpec>, JobConfigError> {
             }
             other => return Err((key("kind"), format!("`{other}`: use remine, reindex or prune"))),
         };
-        out.push(JobSpec { name: j.name.clone(), kind, schedule });
+        out.push(JobSpec { name: j.name.clone(), kind, schedule, source: j.source.clone() });
     }
     Ok(out)
 }

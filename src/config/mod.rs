@@ -16,7 +16,7 @@ use crate::message::{ExtractConfig, Extractor, HeaderMode, MessageSpec};
 pub use api::ApiConfig;
 pub use connection::{Auth, ConnectOptions, RetryPolicy};
 pub use jobs::{JobKind, JobSpec};
-use raw::RawConfig;
+use raw::{RawConfig, RawEngine, RawSource};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -55,6 +55,15 @@ impl SourceConfig {
     }
 }
 
+/// One source of `[[sources]]` (or the one `[source]`) with its engine settings.
+#[derive(Clone, Debug)]
+pub struct SourceSpec {
+    pub source: SourceConfig,
+    pub engine: EngineConfig,
+    /// Rarity scoring of a structured (audit) source (`None`: a message source).
+    pub audit: Option<crate::engine::audit::AuditConfig>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Paging {
     /// Point in time on Elasticsearch 7.12+, scroll elsewhere (see ARCHITECTURE.md).
@@ -79,10 +88,16 @@ pub struct WriteConfig {
     pub examples: usize,
 }
 
+/// The validated configuration, as seen by one source: `source`, `engine` and `audit` are those
+/// of one entry of `sources` (the first, unless [`Config::for_source`] chose another), and
+/// everything else is shared by every source. The parts that work on one source (the sidecar,
+/// jobs, range counts) take such a view; the daemon makes one per source ([`Config::per_source`]).
 #[derive(Clone, Debug)]
 pub struct Config {
     pub connection: ConnectOptions,
     pub source: SourceConfig,
+    /// Every declared source (one for `[source]`), in the order of the file.
+    pub sources: Vec<SourceSpec>,
     pub read: ReadConfig,
     pub write: WriteConfig,
     pub clusters_index: String,
@@ -98,6 +113,62 @@ pub struct Config {
     pub notify: Option<notify::NotifyConfig>,
     /// Rarity scoring of a structured (audit) source (`None`: a message source).
     pub audit: Option<crate::engine::audit::AuditConfig>,
+}
+
+impl Config {
+    /// This configuration as seen by the source `name`.
+    pub fn for_source(&self, name: &str) -> Option<Config> {
+        let spec = self.sources.iter().find(|s| s.source.name == name)?;
+        let mut c = self.clone();
+        c.source = spec.source.clone();
+        c.engine = spec.engine.clone();
+        c.audit = spec.audit.clone();
+        Some(c)
+    }
+
+    /// One view per declared source, in the order of the file.
+    pub fn per_source(&self) -> Vec<Config> {
+        self.sources.iter().filter_map(|s| self.for_source(&s.source.name)).collect()
+    }
+
+    /// The declared source names, for messages.
+    pub fn source_names(&self) -> Vec<&str> {
+        self.sources.iter().map(|s| s.source.name.as_str()).collect()
+    }
+
+    /// This configuration narrowed to the source `name` (its only source then, with only its
+    /// jobs), or an error listing the declared ones.
+    pub fn select_source(&self, name: &str) -> Result<Config, ConfigError> {
+        let mut c = self.for_source(name).ok_or_else(|| {
+            ConfigError::invalid(
+                "--source",
+                format!("`{name}` is not a declared source ({})", self.source_names().join(", ")),
+            )
+        })?;
+        c.sources.retain(|s| s.source.name == name);
+        c.jobs.retain(|j| j.source.as_deref().is_none_or(|s| s == name));
+        Ok(c)
+    }
+
+    /// Every source's index patterns, once each, joined with `,` (for dashboards).
+    pub fn all_indices_expr(&self) -> String {
+        let mut all: Vec<&str> = Vec::new();
+        for i in self.sources.iter().flat_map(|s| s.source.indices.iter()) {
+            if !all.contains(&i.as_str()) {
+                all.push(i);
+            }
+        }
+        all.join(",")
+    }
+
+    /// The view of the source job `name` works on (`None`: no such job).
+    pub fn for_job(&self, name: &str) -> Option<Config> {
+        let spec = self.jobs.iter().find(|j| j.name == name)?;
+        match &spec.source {
+            Some(s) => self.for_source(s),
+            None => Some(self.clone()),
+        }
+    }
 }
 
 /// Values from the command line; they win over the file and the environment.
@@ -227,64 +298,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         },
     };
 
-    let s = raw.source;
-    if s.name.is_empty() || !s.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return Err(ConfigError::invalid(
-            "source.name",
-            format!("`{}`: use lowercase letters, digits and `_`", s.name),
-        ));
-    }
-    if s.indices.is_empty() || s.indices.iter().any(|i| i.trim().is_empty() || i.contains(' ')) {
-        return Err(ConfigError::invalid("source.indices", "give one or more index names or patterns"));
-    }
-    let query = match s.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        None => None,
-        Some(q) => {
-            let v: Value =
-                serde_json::from_str(q).map_err(|e| ConfigError::invalid("source.query", format!("not JSON: {e}")))?;
-            if !v.is_object() {
-                return Err(ConfigError::invalid(
-                    "source.query",
-                    "must be a query object, e.g. {\"term\": {\"program\": \"sshd\"}}",
-                ));
-            }
-            Some(v)
-        }
-    };
-    let message = match s.message_template.filter(|t| !t.is_empty()) {
-        Some(t) => MessageSpec::Template(t),
-        None => MessageSpec::Field(s.message_field),
-    };
-    let header = match (s.header.as_deref(), s.strip_syslog_header) {
-        (None, None) => HeaderMode::Auto,
-        (None, Some(strip)) => {
-            if strip {
-                HeaderMode::Auto
-            } else {
-                HeaderMode::Off
-            }
-        }
-        (Some(h), strip) => {
-            let mode = HeaderMode::parse(h)
-                .ok_or_else(|| ConfigError::invalid("source.header", format!("`{h}`: use auto or off")))?;
-            if strip.is_some_and(|st| st != (mode == HeaderMode::Auto)) {
-                return Err(ConfigError::invalid(
-                    "source.strip_syslog_header",
-                    format!("contradicts source.header = \"{h}\" (strip_syslog_header is the older name; give one)"),
-                ));
-            }
-            mode
-        }
-    };
-    let structured = audit::validate(s.preset.as_deref(), s.fields.as_ref(), &raw.audit)
-        .map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
-    let (structured, audit_cfg) = structured.map_or((None, None), |(s, a)| (Some(s), Some(a)));
-    let extract = ExtractConfig { message, header, max_message_bytes: s.max_message_bytes, structured };
-    Extractor::new(&extract).map_err(|e| ConfigError::invalid(&e.key, e.reason))?;
-    if s.timestamp_field.is_empty() {
-        return Err(ConfigError::invalid("source.timestamp_field", "must not be empty"));
-    }
-    let source = SourceConfig { name: s.name, indices: s.indices, query, extract, timestamp_field: s.timestamp_field };
+    let sources = validate_sources(raw.source, raw.sources, &raw.engine, &raw.audit)?;
 
     let r = raw.read;
     let paging = match r.paging.as_str() {
@@ -314,36 +328,200 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     }
     positive("run.poll_interval_secs", raw.run.poll_interval_secs)?;
 
-    let e = raw.engine;
-    let engine = EngineConfig {
-        masks: MaskConfig {
-            disable: e.disable_masks,
-            enable: e.enable_masks,
-            custom: e.custom_masks.into_iter().map(|m| CustomMask { name: m.name, regex: m.regex }).collect(),
-        },
-        // A structured source's template is its exact key (see `message::structured`).
-        drain: DrainConfig { similarity: e.similarity, verbatim: audit_cfg.is_some(), ..Default::default() },
-    };
-    engine.validate().map_err(|e: engine::ConfigError| ConfigError::invalid(&engine_key(&e.key), e.reason))?;
-
     let api = raw.api.validate().map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
     let jobs = crate::config::jobs::validate(&raw.jobs).map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
+    check_job_sources(&jobs, &sources)?;
     let notify = raw.notify.validate().map_err(|(k, r)| ConfigError::Invalid { key: k, reason: r })?;
+    let first = sources[0].clone();
     Ok(Config {
         api,
         jobs,
         notify,
-        audit: audit_cfg,
+        audit: first.audit,
         connection,
-        source,
+        source: first.source,
+        engine: first.engine,
+        sources,
         read,
         write,
         clusters_index: raw.clusters.index,
         state_index: raw.state.index,
         poll_interval: Duration::from_secs(raw.run.poll_interval_secs),
         setup_on_start: raw.run.setup_on_start,
-        engine,
     })
+}
+
+/// `[source]` or `[[sources]]` (not both), each validated; names unique. Without either, the
+/// default source.
+fn validate_sources(
+    one: Option<RawSource>,
+    many: Vec<RawSource>,
+    engine: &RawEngine,
+    audit: &audit::RawAudit,
+) -> Result<Vec<SourceSpec>, ConfigError> {
+    let entries: Vec<(String, RawSource)> = match (one, many.is_empty()) {
+        (Some(_), false) => {
+            return Err(ConfigError::invalid(
+                "sources",
+                "give [source] or [[sources]], not both (--index, --source-name, --message-field, --preset, \
+                 --header and LOGSIFT_SOURCE__* set [source]; with [[sources]] set sources in the file, and pick \
+                 one with --source NAME)",
+            ))
+        }
+        (one, true) => vec![("source".to_string(), one.unwrap_or_default())],
+        (None, false) => many.into_iter().enumerate().map(|(i, s)| (format!("sources[{i}]"), s)).collect(),
+    };
+    let mut out: Vec<SourceSpec> = Vec::new();
+    for (key, raw) in entries {
+        let spec = validate_source(&key, raw, engine, audit)?;
+        if let Some(other) = out.iter().find(|o| o.source.name == spec.source.name) {
+            return Err(ConfigError::invalid(
+                &format!("{key}.name"),
+                format!(
+                    "`{}` is declared twice (names must be unique: they prefix the cluster ids)",
+                    other.source.name
+                ),
+            ));
+        }
+        // The first source to read a document labels it: a second one with the same indices and
+        // query would never see a document.
+        if let Some(other) =
+            out.iter().find(|o| o.source.indices == spec.source.indices && o.source.query == spec.source.query)
+        {
+            return Err(ConfigError::invalid(
+                &format!("{key}.query"),
+                format!(
+                    "reads the same indices with the same query as source `{}`, which labels every document first; \
+                     give each source a query that selects its documents",
+                    other.source.name
+                ),
+            ));
+        }
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+/// One source: what to read, how to make a message of it, and its engine settings (`[engine]`'s
+/// where the source sets none). `key` is `source` or `sources[i]`, for the errors.
+fn validate_source(
+    key: &str,
+    s: RawSource,
+    e: &RawEngine,
+    audit_raw: &audit::RawAudit,
+) -> Result<SourceSpec, ConfigError> {
+    // Errors of the shared validators name `source.x`; here they name this source's key.
+    let rekey = |k: &str| match k.strip_prefix("source") {
+        Some(rest) => format!("{key}{rest}"),
+        None => k.to_string(),
+    };
+    let k = |field: &str| format!("{key}.{field}");
+    if s.name.is_empty() || !s.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(ConfigError::invalid(&k("name"), format!("`{}`: use lowercase letters, digits and `_`", s.name)));
+    }
+    if s.indices.is_empty() || s.indices.iter().any(|i| i.trim().is_empty() || i.contains(' ')) {
+        return Err(ConfigError::invalid(&k("indices"), "give one or more index names or patterns"));
+    }
+    let query = match s.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        None => None,
+        Some(q) => {
+            let v: Value =
+                serde_json::from_str(q).map_err(|e| ConfigError::invalid(&k("query"), format!("not JSON: {e}")))?;
+            if !v.is_object() {
+                return Err(ConfigError::invalid(
+                    &k("query"),
+                    "must be a query object, e.g. {\"term\": {\"program\": \"sshd\"}}",
+                ));
+            }
+            Some(v)
+        }
+    };
+    let message = match s.message_template.filter(|t| !t.is_empty()) {
+        Some(t) => MessageSpec::Template(t),
+        None => MessageSpec::Field(s.message_field),
+    };
+    let header = match (s.header.as_deref(), s.strip_syslog_header) {
+        (None, None) => HeaderMode::Auto,
+        (None, Some(strip)) => {
+            if strip {
+                HeaderMode::Auto
+            } else {
+                HeaderMode::Off
+            }
+        }
+        (Some(h), strip) => {
+            let mode = HeaderMode::parse(h)
+                .ok_or_else(|| ConfigError::invalid(&k("header"), format!("`{h}`: use auto or off")))?;
+            if strip.is_some_and(|st| st != (mode == HeaderMode::Auto)) {
+                return Err(ConfigError::invalid(
+                    &k("strip_syslog_header"),
+                    format!("contradicts {key}.header = \"{h}\" (strip_syslog_header is the older name; give one)"),
+                ));
+            }
+            mode
+        }
+    };
+    let structured = audit::validate(s.preset.as_deref(), s.fields.as_ref(), audit_raw)
+        .map_err(|(k, r)| ConfigError::Invalid { key: rekey(&k), reason: r })?;
+    let (structured, audit_cfg) = structured.map_or((None, None), |(s, a)| (Some(s), Some(a)));
+    let extract = ExtractConfig { message, header, max_message_bytes: s.max_message_bytes, structured };
+    Extractor::new(&extract).map_err(|e| ConfigError::invalid(&rekey(&e.key), e.reason))?;
+    if s.timestamp_field.is_empty() {
+        return Err(ConfigError::invalid(&k("timestamp_field"), "must not be empty"));
+    }
+    let source = SourceConfig { name: s.name, indices: s.indices, query, extract, timestamp_field: s.timestamp_field };
+
+    // A refused value is named where it was set: this source's key, or `[engine]`'s.
+    let own = [
+        ("similarity", s.similarity.is_some()),
+        ("disable_masks", s.disable_masks.is_some()),
+        ("enable_masks", s.enable_masks.is_some()),
+        ("custom_masks", s.custom_masks.is_some()),
+    ];
+    let custom = s.custom_masks.unwrap_or_else(|| e.custom_masks.clone());
+    let engine = EngineConfig {
+        masks: MaskConfig {
+            disable: s.disable_masks.unwrap_or_else(|| e.disable_masks.clone()),
+            enable: s.enable_masks.unwrap_or_else(|| e.enable_masks.clone()),
+            custom: custom.into_iter().map(|m| CustomMask { name: m.name, regex: m.regex }).collect(),
+        },
+        // A structured source's template is its exact key (see `message::structured`).
+        drain: DrainConfig {
+            similarity: s.similarity.unwrap_or(e.similarity),
+            verbatim: audit_cfg.is_some(),
+            ..Default::default()
+        },
+    };
+    engine.validate().map_err(|err: engine::ConfigError| {
+        let name = engine_key(&err.key);
+        let field = name.trim_start_matches("engine.");
+        let set_here = own.iter().any(|(f, set)| *set && field.starts_with(f));
+        ConfigError::invalid(&if set_here { format!("{key}.{field}") } else { name.clone() }, err.reason)
+    })?;
+    Ok(SourceSpec { source, engine, audit: audit_cfg })
+}
+
+/// A job's source must be declared; with several sources every job names its own.
+fn check_job_sources(jobs: &[JobSpec], sources: &[SourceSpec]) -> Result<(), ConfigError> {
+    let names: Vec<&str> = sources.iter().map(|s| s.source.name.as_str()).collect();
+    for (i, j) in jobs.iter().enumerate() {
+        match &j.source {
+            Some(s) if !names.contains(&s.as_str()) => {
+                return Err(ConfigError::invalid(
+                    &format!("jobs[{i}].source"),
+                    format!("`{s}` is not a declared source ({})", names.join(", ")),
+                ))
+            }
+            None if names.len() > 1 => {
+                return Err(ConfigError::invalid(
+                    &format!("jobs[{i}].source"),
+                    format!("with several sources, name the one job `{}` works on ({})", j.name, names.join(", ")),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The config-file key of an engine setting the engine refused.

@@ -7,7 +7,10 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields, default)]
 pub struct RawConfig {
     pub connection: RawConnection,
-    pub source: RawSource,
+    /// One source (`[source]`); `None` when the file gives none (then the defaults, or `[[sources]]`).
+    pub source: Option<RawSource>,
+    /// Several sources in one daemon (`[[sources]]`), instead of `[source]`.
+    pub sources: Vec<RawSource>,
     pub read: RawRead,
     pub write: RawWrite,
     pub clusters: RawClusters,
@@ -77,6 +80,11 @@ pub struct RawSource {
     /// A structured (audit) layout: `cloud-trace` or `o365-exchange`.
     pub preset: Option<String>,
     pub fields: Option<crate::config::audit::RawFields>,
+    /// This source's engine settings; unset ones are `[engine]`'s.
+    pub similarity: Option<f64>,
+    pub disable_masks: Option<Vec<String>>,
+    pub enable_masks: Option<Vec<String>>,
+    pub custom_masks: Option<Vec<RawCustomMask>>,
 }
 
 impl Default for RawSource {
@@ -93,6 +101,10 @@ impl Default for RawSource {
             max_message_bytes: crate::message::DEFAULT_MAX_MESSAGE_BYTES,
             preset: None,
             fields: None,
+            similarity: None,
+            disable_masks: None,
+            enable_masks: None,
+            custom_masks: None,
         }
     }
 }
@@ -184,7 +196,7 @@ impl Default for RawEngine {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCustomMask {
     pub name: String,

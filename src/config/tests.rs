@@ -143,3 +143,74 @@ fn notify_section_is_loaded_and_checked() {
     let e = load_toml("[notify]\nwebhook_url = \"http://h/x\"\nmax_listed = 0\n", &[]).unwrap_err();
     assert!(e.to_string().contains("notify.max_listed"), "{e}");
 }
+
+const TWO_SOURCES: &str = r#"
+[engine]
+similarity = 0.4
+disable_masks = ["hex"]
+
+[[sources]]
+name = "sshd"
+indices = ["syslog-*"]
+query = '{"term": {"program": "sshd"}}'
+similarity = 0.6
+
+[[sources]]
+name = "kernel"
+indices = ["syslog-*"]
+query = '{"term": {"program": "kernel"}}'
+message_field = "msg"
+enable_masks = ["kv"]
+disable_masks = []
+
+[[jobs]]
+name = "remine-kernel"
+kind = "remine"
+source = "kernel"
+"#;
+
+#[test]
+fn several_sources_each_with_its_own_settings() {
+    let c = load_toml(TWO_SOURCES, &[]).unwrap();
+    assert_eq!(c.source_names(), vec!["sshd", "kernel"]);
+    // The view of the whole file is the first source's.
+    assert_eq!(c.source.name, "sshd");
+    assert_eq!(c.engine.drain.similarity, 0.6);
+    let views = c.per_source();
+    assert_eq!(views.len(), 2);
+    let (sshd, kernel) = (&views[0], &views[1]);
+    assert_eq!(sshd.engine.masks.disable, vec!["hex"], "unset: [engine]'s");
+    assert_eq!(kernel.source.name, "kernel");
+    assert_eq!(kernel.source.query.as_ref().unwrap()["term"]["program"], "kernel");
+    assert_eq!(kernel.source.extract.message, MessageSpec::Field("msg".into()));
+    assert_eq!(kernel.engine.drain.similarity, 0.4, "unset: [engine]'s");
+    assert!(kernel.engine.masks.disable.is_empty());
+    assert_eq!(kernel.engine.masks.enable, vec!["kv"]);
+    assert_eq!(c.for_job("remine-kernel").unwrap().source.name, "kernel");
+    assert!(c.for_source("nginx").is_none());
+    assert!(c.select_source("nginx").unwrap_err().to_string().contains("sshd, kernel"));
+}
+
+#[test]
+fn several_sources_are_refused_when_ambiguous() {
+    let cases = [
+        // [source] (here from the environment, as --index would) beside [[sources]]
+        (TWO_SOURCES.to_string(), vec![("LOGSIFT_SOURCE__NAME", "x")], "sources"),
+        (TWO_SOURCES.replace("name = \"kernel\"", "name = \"sshd\""), vec![], "sources[1].name"),
+        (
+            TWO_SOURCES.replace("'{\"term\": {\"program\": \"kernel\"}}'", "'{\"term\": {\"program\": \"sshd\"}}'"),
+            vec![],
+            "sources[1].query",
+        ),
+        (TWO_SOURCES.replace("source = \"kernel\"", "source = \"nginx\""), vec![], "jobs[0].source"),
+        (TWO_SOURCES.replace("source = \"kernel\"\n", ""), vec![], "jobs[0].source"),
+        (TWO_SOURCES.replace("similarity = 0.6", "similarity = 7.0"), vec![], "sources[0].similarity"),
+        (TWO_SOURCES.replace("similarity = 0.4", "similarity = 7.0"), vec![], "engine.similarity"),
+        (TWO_SOURCES.replace("message_field = \"msg\"", "header = \"sometimes\""), vec![], "sources[1].header"),
+        (TWO_SOURCES.replace("name = \"kernel\"", "name = \"Kernel\""), vec![], "sources[1].name"),
+    ];
+    for (text, envs, key) in cases {
+        let e = load_toml(&text, &envs).unwrap_err();
+        assert_eq!(key_of(e.clone()), key, "{e}");
+    }
+}

@@ -56,6 +56,7 @@ pub fn remine_on(server: &Server) {
             bulk_size: 500,
         }),
         schedule: None,
+        source: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let client = EsClient::new(&cfg.connection).unwrap();

@@ -35,6 +35,7 @@ fn interval_jobs_run_repeatedly_and_the_lock_keeps_other_sidecars_out() {
         name: "tick".into(),
         kind: JobKind::Prune { older_than: Duration::from_secs(3650 * 86_400) },
         schedule: Some("every 1s".parse().unwrap()),
+        source: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let client = EsClient::new(&cfg.connection).unwrap();

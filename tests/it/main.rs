@@ -32,3 +32,4 @@ mod sidecar_follow;
 mod sidecar_openssh;
 mod sidecar_paging;
 mod sidecar_tls;
+mod sources_multi;
