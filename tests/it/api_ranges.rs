@@ -57,7 +57,11 @@ fn by_id(list: &Value) -> BTreeMap<String, u64> {
 
 #[test]
 fn range_counts_equal_a_terms_aggregation_of_the_documents_in_the_range() {
-    let server = Server::start();
+    range_counts_on(&Server::start());
+}
+
+/// The range-count scenario on `server` (also run on the real servers, `real_servers.rs`).
+pub(crate) fn range_counts_on(server: &Server) {
     let http = Http::new(&server.url);
     let rows = loghub("OpenSSH");
     // One document a second from 06:00:00; the range holds documents 600..1500.
@@ -203,6 +207,11 @@ fn time_in(day: &str, rng: &mut XorShift) -> String {
 
 #[test]
 fn compare_finds_exactly_the_planted_templates() {
+    compare_on(&Server::start());
+}
+
+/// The planted-periods scenario on `server` (also run on the real servers, `real_servers.rs`).
+pub(crate) fn compare_on(server: &Server) {
     // Templates 0..20 are common to both periods, 20..23 only in the target, 23..25 only in the
     // baseline, 25 grows tenfold in share.
     const NEW: [usize; 3] = [20, 21, 22];
@@ -233,7 +242,6 @@ fn compare_finds_exactly_the_planted_templates() {
     docs.extend((0..15).map(|_| (GROWS, time_in("2024-12-10", &mut rng))));
     docs.extend((0..188).map(|_| (GROWS, time_in("2024-12-11", &mut rng)))); // 10× the share
     let n = docs.len() as u64;
-    let server = Server::start();
     let http = Http::new(&server.url);
     let loaded: Vec<(String, Value)> = docs
         .iter()

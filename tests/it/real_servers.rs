@@ -43,6 +43,11 @@ fn real_server_scenarios_on_real_servers() {
             ),
             ("remine (LogCluster): ids kept, outliers flagged, counts exact", crate::jobs_remine::remine_on),
             ("reindex: relabelled exactly, survives a kill", crate::jobs_reindex::relabel_on),
+            ("time-range counts (API, top, status) equal a terms aggregation", crate::api_ranges::range_counts_on),
+            ("compare: exactly the planted new/gone/grown templates", crate::api_ranges::compare_on),
+            ("two [[sources]] on one index: own ids, status, jobs per source", |s: &Server| {
+                crate::sources_multi::two_sources_on(s, false)
+            }),
         ] {
             delete_user_indices(&http);
             let t = Instant::now();
