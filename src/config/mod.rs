@@ -505,6 +505,14 @@ fn validate_source(
 fn check_job_sources(jobs: &[JobSpec], sources: &[SourceSpec]) -> Result<(), ConfigError> {
     let names: Vec<&str> = sources.iter().map(|s| s.source.name.as_str()).collect();
     for (i, j) in jobs.iter().enumerate() {
+        let of = j.source.as_deref().and_then(|n| sources.iter().find(|s| s.source.name == n)).or(sources.first());
+        if matches!(j.kind, JobKind::Remine(_)) && of.is_some_and(|s| s.audit.is_some()) {
+            return Err(ConfigError::invalid(
+                &format!("jobs[{i}].kind"),
+                "remine does not apply to a structured source (source.preset or [source.fields]): its templates are \
+                 its exact `what` values, which batch mining would generalise; use reindex to relabel it",
+            ));
+        }
         match &j.source {
             Some(s) if !names.contains(&s.as_str()) => {
                 return Err(ConfigError::invalid(

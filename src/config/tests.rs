@@ -208,6 +208,8 @@ fn several_sources_are_refused_when_ambiguous() {
         (TWO_SOURCES.replace("similarity = 0.4", "similarity = 7.0"), vec![], "engine.similarity"),
         (TWO_SOURCES.replace("message_field = \"msg\"", "header = \"sometimes\""), vec![], "sources[1].header"),
         (TWO_SOURCES.replace("name = \"kernel\"", "name = \"Kernel\""), vec![], "sources[1].name"),
+        // A structured source's templates are exact: batch re-mining would generalise them.
+        (TWO_SOURCES.replace("message_field = \"msg\"", "preset = \"cloud-trace\""), vec![], "jobs[0].kind"),
     ];
     for (text, envs, key) in cases {
         let e = load_toml(&text, &envs).unwrap_err();
