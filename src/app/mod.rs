@@ -102,16 +102,23 @@ pub async fn run(cfg: Arc<Config>, once: bool) -> Result<Vec<SourceRun>, AppErro
         info!(sources = %cfg.source_names().join(", "), "one sidecar per source");
     }
     let trigger = controller.trigger();
+    let several = views.len() > 1;
     let results = futures::future::join_all(sidecars.into_iter().zip(&views).map(|(mut sidecar, view)| {
         let (listener, trigger) = (controller.listener(), trigger.clone());
-        async move {
-            let r = sidecar.run(once, listener).await;
-            if let Err(error) = &r {
-                tracing::error!(source = %view.source.name, %error, "source stopped; stopping the others");
-                trigger.fire();
-            }
-            (view.source.name.clone(), r)
-        }
+        // With several sources, each sidecar's log lines carry its name (`source{name=sshd}:`).
+        let span =
+            if several { tracing::info_span!("source", name = %view.source.name) } else { tracing::Span::none() };
+        tracing::Instrument::instrument(
+            async move {
+                let r = sidecar.run(once, listener).await;
+                if let Err(error) = &r {
+                    tracing::error!(source = %view.source.name, %error, "source stopped; stopping the others");
+                    trigger.fire();
+                }
+                (view.source.name.clone(), r)
+            },
+            span,
+        )
     }))
     .await;
     // Stops the API and the scheduler (the sidecars are done) and waits for every task.

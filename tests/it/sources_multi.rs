@@ -112,6 +112,8 @@ pub(crate) fn two_sources_on(server: &Server, same_clusters: bool) {
     assert!(out.status.success(), "{err}");
     // One summary per source, each counting its own documents.
     assert!(err.contains("source `sshd`") && err.contains("source `linux`"), "{err}");
+    // Each sidecar's log lines name their source.
+    assert!(err.lines().any(|l| l.contains("source{name=linux}") && l.contains("connected to search server")), "{err}");
     let summaries: Vec<&str> = err.split("logsift run summary").skip(1).collect();
     assert_eq!(summaries.len(), 2, "{err}");
     let labelled: Vec<u64> = summaries.iter().map(|s| summary_field(s, "labelled")).collect();
