@@ -280,7 +280,9 @@ impl Sidecar {
                         batches = self.checkpoint.batches,
                         "engine restored from snapshot"
                     );
-                    self.restore_audit(saved.audit);
+                    if !self.restore_audit(saved.audit) {
+                        self.rebuild_audit().await?;
+                    }
                     self.recorded.clear();
                     for (index, id, cid) in live {
                         self.recorded.entry(index).or_default().insert(id, crate::engine::ClusterId(cid));
@@ -309,7 +311,11 @@ impl Sidecar {
         };
         let miner = match miner {
             Some(m) => m,
-            None => self.rebuild_miner().await?,
+            None => {
+                let m = self.rebuild_miner().await?;
+                self.rebuild_audit().await?;
+                m
+            }
         };
         *self.miner.write() = Some(miner);
         Ok(())
@@ -317,10 +323,11 @@ impl Sidecar {
 
     /// The rarity state saved with the snapshot; a missing or unusable one starts empty (every
     /// pair is then new again until history builds up), with a warning.
-    fn restore_audit(&mut self, saved: Option<serde_json::Value>) {
+    /// `false` when a structured source has no usable saved state (it is then rebuilt).
+    fn restore_audit(&mut self, saved: Option<serde_json::Value>) -> bool {
         use crate::engine::audit::{AuditSnapshot, AuditState};
         if self.cfg.audit.is_none() {
-            return;
+            return true;
         }
         let restored = match saved {
             None => Err("none saved".to_string()),
@@ -332,9 +339,46 @@ impl Sidecar {
             Ok(st) => {
                 info!(pairs = st.pairs(), "audit rarity state restored");
                 *self.audit.lock().unwrap_or_else(|p| p.into_inner()) = st;
+                true
             }
-            Err(e) => warn!(reason = %e, "no usable audit rarity state; starting with an empty history"),
+            Err(e) => {
+                warn!(reason = %e, "no usable audit rarity state; rebuilding it from the labelled documents");
+                false
+            }
         }
+    }
+
+    /// A structured source's rarity history from its labelled documents, replayed in document
+    /// time order (after an engine rebuild, or when the saved state is missing or unusable), so
+    /// that pairs seen before are not all new again. Documents still in flight at a crash are
+    /// scored when labelled but not counted into the history.
+    async fn rebuild_audit(&self) -> Result<(), PipelineError> {
+        let (Some(cfg), Some(spec)) = (self.cfg.audit.clone(), self.extractor.structured().cloned()) else {
+            return Ok(());
+        };
+        let src = &self.cfg.source;
+        let mut filter = vec![serde_json::json!({"prefix": {"logsift.cluster_id": format!("{}-", src.name)}})];
+        filter.extend(src.query.clone());
+        let mut fields: Vec<String> = self.extractor.fields().into_iter().map(String::from).collect();
+        fields.push(src.timestamp_field.clone());
+        let hits =
+            self.client.scan_all(&src.index_expr(), serde_json::json!({"bool": {"filter": filter}}), fields).await?;
+        let (state, ts) = (self.audit.clone(), src.timestamp_field.clone());
+        let (events, pairs) = tokio::task::spawn_blocking(move || {
+            let mut timed: Vec<(Option<i64>, &serde_json::Value)> =
+                hits.iter().map(|h| (lookup(&h.source, &ts).and_then(mine::time_millis), &h.source)).collect();
+            timed.sort_by_key(|(t, _)| *t);
+            *state.lock().unwrap_or_else(|p| p.into_inner()) = Default::default();
+            for (t, source) in &timed {
+                audit::label(&spec, &cfg, &state, source, *t, true);
+            }
+            let pairs = state.lock().unwrap_or_else(|p| p.into_inner()).pairs();
+            (timed.len(), pairs)
+        })
+        .await
+        .map_err(|e| PipelineError::Engine(e.to_string()))?;
+        info!(events, pairs, "audit rarity history rebuilt from the labelled documents");
+        Ok(())
     }
 
     async fn rebuild_miner(&self) -> Result<Miner, PipelineError> {

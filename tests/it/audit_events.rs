@@ -185,3 +185,68 @@ fn planted_risky_events_top_the_rare_view_and_templates_are_exact() {
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("audit rarity state restored"), "{text}");
 }
+
+/// The `logsift.audit` block of every document of `index`, by id.
+fn audit_blocks(http: &Http, index: &str) -> BTreeMap<String, Value> {
+    http.all_docs(index)
+        .into_iter()
+        .map(|d| (d["_id"].as_str().unwrap().to_string(), d["_source"]["logsift"]["audit"].clone()))
+        .collect()
+}
+
+#[test]
+fn a_lost_snapshot_rebuilds_the_rarity_history_from_the_documents() {
+    let server = Server::start();
+    let http = Http::new(&server.url);
+    let text = std::fs::read_to_string(root().join("tests/data/samples/audit_cloud_trace.ndjson")).unwrap();
+    let mut events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    events.sort_by(|a, b| a["@timestamp"].as_str().cmp(&b["@timestamp"].as_str()));
+    let (first, second) = events.split_at(events.len() / 2);
+    let load = |index: &str, part: &[Value]| {
+        http.load(part.iter().map(|e| (index.to_string(), e.clone())).collect::<Vec<_>>());
+    };
+    let run = |index: &str, name: &str| {
+        let out = logsift(&[
+            "run",
+            "--once",
+            "--url",
+            &server.url,
+            "--index",
+            index,
+            "--source-name",
+            name,
+            "--preset",
+            "cloud-trace",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    // Reference: the first half, then the second, with the snapshot kept.
+    load("kept", first);
+    run("kept", "kept");
+    load("kept", second);
+    run("kept", "kept");
+    // The same, but the state index loses the snapshot between the two runs.
+    load("lost", first);
+    run("lost", "lost");
+    http.ok("DELETE", "/logsift-state/_doc/lost.snapshot", None);
+    load("lost", second);
+    let err = run("lost", "lost");
+    // Every verdict of the second half is the one of the uninterrupted history (by document
+    // content: the two indices gave their documents ids of their own).
+    let key = |d: &Value| format!("{}", d["_source"]["trace_id"]);
+    let by_trace = |index: &str| -> BTreeMap<String, Value> {
+        http.all_docs(index).iter().map(|d| (key(d), d["_source"]["logsift"]["audit"].clone())).collect()
+    };
+    let (kept, lost) = (by_trace("kept"), by_trace("lost"));
+    assert_eq!(kept.len(), events.len());
+    let new_pairs = second.iter().filter(|e| kept[&format!("{}", e["trace_id"])]["new_pair"] == json!(true)).count();
+    assert!(new_pairs < second.len() / 4, "the second half is mostly seen before: {new_pairs} of {}", second.len());
+    for e in second {
+        let k = format!("{}", e["trace_id"]);
+        assert_eq!(lost[&k], kept[&k], "{k}");
+    }
+    assert_eq!(audit_blocks(&http, "lost").len(), events.len());
+    assert!(err.contains("engine rebuilt from labelled documents"), "{err}");
+    assert!(err.contains("audit rarity history rebuilt from the labelled documents"), "{err}");
+}
