@@ -1,5 +1,6 @@
 //! `logsift setup`: install the index templates (component + composable) for the cluster and
-//! state indices, create them, and put the `logsift.*` mappings on the source indices.
+//! state indices, create them, and put the `logsift.*` mappings on the source indices (and, for
+//! a structured source, keyword mappings for its own fields; a conflict is named, exit 1).
 
 use crate::cli::common::{runtime, ServerArgs};
 use crate::es::EsClient;
@@ -9,7 +10,8 @@ use clap::Args;
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   logsift setup -c logsift.toml                        # index templates, cluster/state indices, logsift.* mappings
-  logsift setup --url https://es:9200 --index 'logs-*'")]
+  logsift setup --url https://es:9200 --index 'logs-*'
+  logsift setup --index 'cloud-trace-*' --source-name cloudtrace --preset cloud-trace   # + the preset's fields as keyword")]
 pub struct SetupArgs {
     #[command(flatten)]
     pub server: ServerArgs,
@@ -20,12 +22,14 @@ pub fn main(args: SetupArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let client = EsClient::new(&cfg.connection)?;
         let info = client.server_info().await?;
+        let fields = setup::SourceFields::of(&cfg.source);
         let r = setup::install(
             &client,
             &info.capabilities(),
             &cfg.clusters_index,
             &cfg.state_index,
             &cfg.source.index_expr(),
+            fields.as_ref(),
         )
         .await?;
         println!("server: {info}");
@@ -48,6 +52,34 @@ pub fn main(args: SetupArgs) -> anyhow::Result<()> {
         );
         for index in &r.refused_indices {
             println!("mapping refused by `{index}`: its documents cannot be labelled (see the warning above)");
+        }
+        if let Some(f) = &fields {
+            println!(
+                "keyword mappings for the source's fields ({}) on `{}`: {}",
+                f.paths.join(", "),
+                cfg.source.index_expr(),
+                if r.mapped_source_fields {
+                    "yes".to_string()
+                } else if r.source_field_conflicts.is_empty() {
+                    format!("no index matches yet (compose `{}` into their index template)", f.component_name())
+                } else {
+                    "refused by some (below)".to_string()
+                }
+            );
+            for (index, reason) in &r.source_field_conflicts {
+                println!("keyword mapping refused by `{index}`: {reason}");
+            }
+            if !r.source_field_conflicts.is_empty() {
+                let names: Vec<&str> = r.source_field_conflicts.iter().map(|(i, _)| i.as_str()).collect();
+                anyhow::bail!(
+                    "the source's fields are already mapped otherwise in {} (an index keeps a field's type): \
+                     logsift labels their documents and the dashboards read `logsift.audit.*`, but those fields \
+                     stay as they are; compose the component template `{}` into the index template so that new \
+                     indices map them as keyword, or reindex into an index created after `logsift setup`",
+                    names.join(", "),
+                    f.component_name()
+                );
+            }
         }
         anyhow::Ok(())
     })
