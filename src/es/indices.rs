@@ -30,14 +30,39 @@ fn audit_fields_mapping() -> Value {
     json!({"properties": {
         "score": {"type": "float"},
         "new_pair": {"type": "boolean"},
+        "new_pairs": {"type": "keyword"},
         "rare_for_user": {"type": "boolean"},
+        "sensitive": {"type": "boolean"},
         "reasons": {"type": "keyword"},
+        "what": {"type": "keyword", "ignore_above": 8191},
         "user": kw, "address": kw, "block": {"type": "keyword"}, "objects": kw,
         "outcome": {"type": "keyword"},
         "hour": {"type": "integer"},
         "seen": {"type": "long"},
         "first_seen": {"type": "date"}
     }})
+}
+
+/// Keyword mappings for a structured source's own fields (`paths` dotted, `a.b`), so that they
+/// aggregate as they are (`trace_name`, `Parameters.Name`) instead of as text with a `.keyword`
+/// sub-field under default dynamic mapping. A path that would sit inside another (`user` and
+/// `user.name`) keeps the first one given.
+pub fn keyword_fields_mapping<S: AsRef<str>>(paths: &[S]) -> Value {
+    let mut root = serde_json::Map::new();
+    'paths: for path in paths {
+        let parts: Vec<&str> = path.as_ref().split('.').filter(|p| !p.is_empty()).collect();
+        let Some((leaf, parents)) = parts.split_last() else { continue };
+        let mut node = &mut root;
+        for p in parents {
+            let entry = node.entry(p.to_string()).or_insert_with(|| json!({"properties": {}}));
+            match entry.get_mut("properties").and_then(Value::as_object_mut) {
+                Some(props) => node = props,
+                None => continue 'paths, // already a leaf: keep it
+            }
+        }
+        node.entry(leaf.to_string()).or_insert_with(|| json!({"type": "keyword", "ignore_above": 1024}));
+    }
+    json!({"properties": root})
 }
 
 /// Keyword (aggregatable) with a full-text sub-field for searching inside templates.
@@ -59,6 +84,8 @@ pub fn cluster_index_mapping(caps: &Capabilities) -> Value {
         "algorithm": {"type": "keyword"},
         "updated_at": {"type": "date"},
         "merged_into": {"type": "keyword"},
+        // Set by `logsift annotate` / `PUT /v1/clusters/{id}/annotation` (`store::annotations`);
+        // keywords, so that dashboards show and filter them (the note is text: shown, searched).
         "annotation": {"properties": {
             "name": {"type": "keyword", "ignore_above": 1024, "fields": {"text": {"type": "text"}}},
             "tags": {"type": "keyword"},
@@ -233,5 +260,40 @@ impl EsClient {
                 Some((key, src))
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_fields_nest_dotted_paths_and_keep_the_first_of_overlapping_ones() {
+        let m =
+            keyword_fields_mapping(&["trace_name", "user.name", "user.id", "Parameters.Name", "user", "trace_name.x"]);
+        let kw = json!({"type": "keyword", "ignore_above": 1024});
+        assert_eq!(
+            m,
+            json!({"properties": {
+                "trace_name": kw,
+                "user": {"properties": {"name": kw, "id": kw}},
+                "Parameters": {"properties": {"Name": kw}}
+            }})
+        );
+        assert_eq!(keyword_fields_mapping::<&str>(&[]), json!({"properties": {}}));
+    }
+
+    #[test]
+    fn audit_roles_are_keywords_under_fixed_names() {
+        let caps = Capabilities { pit: false, shard_doc: false, match_only_text: false };
+        let a = &logsift_fields_mapping(&caps)["properties"]["logsift"]["properties"]["audit"]["properties"];
+        for f in ["what", "user", "address", "objects", "outcome", "new_pairs", "reasons"] {
+            assert_eq!(a[f]["type"], "keyword", "logsift.audit.{f}");
+        }
+        for f in ["sensitive", "new_pair", "rare_for_user"] {
+            assert_eq!(a[f]["type"], "boolean", "logsift.audit.{f}");
+        }
+        let ann = &cluster_index_mapping(&caps)["properties"]["annotation"]["properties"];
+        assert_eq!((ann["name"]["type"].as_str(), ann["tags"]["type"].as_str()), (Some("keyword"), Some("keyword")));
     }
 }

@@ -112,6 +112,19 @@ impl EsError {
     }
 
     /// The server's `error.type` (e.g. `index_not_found_exception`), when it said one.
+    /// The server's own words (`error.reason`), else the whole error.
+    pub fn reason(&self) -> String {
+        if let EsError::Status { body, .. } = self {
+            if let Some(r) = serde_json::from_str::<Value>(body)
+                .ok()
+                .and_then(|v| v.pointer("/error/reason").and_then(Value::as_str).map(str::to_string))
+            {
+                return r;
+            }
+        }
+        self.to_string()
+    }
+
     pub fn error_type(&self) -> Option<String> {
         let EsError::Status { body, .. } = self else { return None };
         let v: Value = serde_json::from_str(body).ok()?;

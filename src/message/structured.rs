@@ -171,6 +171,23 @@ impl StructuredSpec {
         out
     }
 
+    /// The dotted paths of the categorical fields the spec reads (every role but `text`), with
+    /// `[]` dropped (`Parameters[].Name` → `Parameters.Name`: the field as the server maps it),
+    /// each once: what `logsift setup` maps as keyword on the source indices.
+    pub fn keyword_paths(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in self.what.iter().chain(&self.who).chain(&self.place).chain(&self.which).chain(&self.outcome) {
+            let f = match split_array(p) {
+                (head, Some(tail)) if !tail.is_empty() => format!("{head}.{tail}"),
+                (head, _) => head.to_string(),
+            };
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+        out
+    }
+
     /// The event's template key: the `what` values joined with spaces (`-` for a missing one,
     /// so positions keep their meaning), then any free text. `None` when no `what` field is
     /// present at all.
@@ -346,6 +363,23 @@ mod tests {
         assert_eq!(p.spec.key(&m, &|s| s.to_string()).unwrap(), "Exchange HardDelete Succeeded 2");
         assert_eq!(p.spec.roles(&m).place.as_deref(), Some("10.0.0.9"));
         assert_eq!(p.spec.fields()[2], "Parameters");
+        assert_eq!(
+            p.spec.keyword_paths(),
+            [
+                "Workload",
+                "Operation",
+                "Parameters.Name",
+                "ResultStatus",
+                "LogonType",
+                "UserId",
+                "UserKey",
+                "ClientIP",
+                "ClientIPAddress",
+                "ObjectId",
+                "MailboxOwnerUPN",
+                "Parameters.Value"
+            ]
+        );
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //! (`message::structured`) scored by the engine's rarity state (`engine::audit`).
 //!
 //! Written per document: `logsift.params` (user, address, objects: the values the template
-//! leaves out) and `logsift.audit` = `{score, new_pair, rare_for_user, reasons, user, address,
-//! block, objects, outcome, hour, seen, first_seen}`. The state is saved with the engine
-//! snapshot (`store::state`), so a restart continues with the same history.
+//! leaves out) and `logsift.audit` = `{score, new_pair, new_pairs, rare_for_user, sensitive,
+//! reasons, what, user, address, block, objects, outcome, hour, seen, first_seen}`: the roles
+//! (`what`: the `what` values joined, the operation as scored; `user`, `address`, `objects`:
+//! who, where and which) under the same names for every layout, so that dashboards and queries need no field
+//! name of the source. The state is saved with the engine snapshot (`store::state`), so a
+//! restart continues with the same history.
 
 use crate::engine::audit::{outcome_of, AuditConfig, AuditEvent, AuditState, Outcome, Verdict};
 use crate::message::structured::{Roles, StructuredSpec};
@@ -14,6 +17,8 @@ use std::sync::Mutex;
 /// One document's roles and verdict.
 pub struct Audited {
     pub roles: Roles,
+    /// The `what` values joined (the template key without `-` for missing values or free text).
+    pub what: String,
     pub verdict: Verdict,
     pub outcome: Outcome,
     pub hour: Option<u32>,
@@ -43,7 +48,7 @@ pub fn label(
     };
     let verdict = state.lock().unwrap_or_else(|p| p.into_inner()).observe(cfg, &event, learn);
     let outcome = outcome_of(&roles.outcome);
-    Audited { roles, verdict, outcome, hour }
+    Audited { roles, what, verdict, outcome, hour }
 }
 
 fn outcome_name(o: Outcome) -> &'static str {
@@ -62,8 +67,11 @@ impl Audited {
         json!({
             "score": v.score,
             "new_pair": v.new_pair,
+            "new_pairs": v.new_pairs,
             "rare_for_user": v.rare_for_user,
+            "sensitive": v.sensitive,
             "reasons": v.reasons,
+            "what": self.what,
             "user": self.roles.who,
             "address": self.roles.place,
             "block": v.block,
@@ -130,6 +138,9 @@ mod tests {
         assert_eq!(au["block"], "10.1.0.0/16");
         assert_eq!(au["outcome"], "incident");
         assert_eq!(au["hour"], 3);
+        assert_eq!(au["what"], "IAM deleteUser user incident 200", "the roles under fixed names");
+        assert_eq!((au["sensitive"].as_bool(), au["new_pair"].as_bool()), (Some(true), Some(false)));
+        assert_eq!(au["new_pairs"], json!([]), "no history yet: nothing is new");
         assert!(au["reasons"].as_array().unwrap().contains(&json!("sensitive:deleteUser")));
         assert!(au["score"].as_f64().unwrap() >= 7.5);
         assert_eq!(a.example("logs-1", "d1"), "user=alice address=10.1.2.3 objects=u-1 doc=logs-1/d1");

@@ -168,6 +168,7 @@ impl Sidecar {
                 &self.cfg.clusters_index,
                 &self.cfg.state_index,
                 &self.cfg.source.index_expr(),
+                setup::SourceFields::of(&self.cfg.source).as_ref(),
             )
             .await?;
         }

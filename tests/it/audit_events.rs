@@ -250,3 +250,68 @@ fn a_lost_snapshot_rebuilds_the_rarity_history_from_the_documents() {
     assert!(err.contains("engine rebuilt from labelled documents"), "{err}");
     assert!(err.contains("audit rarity history rebuilt from the labelled documents"), "{err}");
 }
+
+#[test]
+fn audit_setup_maps_the_preset_fields_as_keyword_and_names_a_conflicting_index() {
+    let server = Server::start();
+    let http = Http::new(&server.url);
+    // `audit-new` exists but is empty: `setup` maps the preset's fields. `audit-old` already got
+    // an event under default dynamic mapping (text + .keyword, code a long): it cannot change.
+    http.ok("PUT", "/audit-new", Some(json!({})));
+    let event = |id: &str| {
+        json!({"@timestamp": "2026-03-02T10:00:00Z", "service_type": "IAM", "trace_name": "deleteUser",
+            "resource_type": "user", "trace_rating": "normal", "code": 200, "user": {"name": "alice"},
+            "source_ip": "10.1.2.3", "resource_id": id})
+    };
+    http.bulk_ndjson(format!("{}\n{}\n", json!({"index": {"_index": "audit-old", "_id": "o1"}}), event("u-1")));
+    let args =
+        ["--url", &server.url, "--index", "audit-new,audit-old", "--source-name", "ct", "--preset", "cloud-trace"];
+    let out = logsift(&[&["setup"], &args[..]].concat());
+    let (stdout, err) = (String::from_utf8_lossy(&out.stdout).to_string(), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "a conflict is an error: {stdout}{err}");
+    assert!(
+        stdout.contains("keyword mapping refused by `audit-old`: mapper [")
+            && !stdout.contains("refused by `audit-new`"),
+        "{stdout}"
+    );
+    assert!(err.contains("already mapped otherwise in audit-old") && err.contains("logsift-source-fields-ct"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // Everything else was set up: the new index maps the preset's fields as keyword, and the
+    // component template is there for the users' index templates.
+    let m = http.ok("GET", "/audit-new/_mapping", None);
+    let props = &m["audit-new"]["mappings"]["properties"];
+    for f in ["/trace_name", "/code", "/user/properties/name", "/resource_id"] {
+        assert_eq!(props.pointer(&format!("{f}/type")), Some(&json!("keyword")), "{f}: {props}");
+    }
+    assert_eq!(props.pointer("/logsift/properties/audit/properties/what/type"), Some(&json!("keyword")));
+    let t = http.ok("GET", "/_component_template/logsift-source-fields-ct", None);
+    assert!(t.to_string().contains("trace_name"), "{t}");
+    // Labelling does not depend on it: both indices are labelled and scored, and the roles
+    // aggregate under logsift.audit.* on both, whatever `trace_name` is mapped as.
+    http.bulk_ndjson(format!("{}\n{}\n", json!({"index": {"_index": "audit-new", "_id": "n1"}}), event("u-2")));
+    let run = logsift(&[&["run", "--once"], &args[..]].concat());
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(summary_field(&stderr(&run), "labelled"), 2);
+    let aggs = http.ok(
+        "POST",
+        "/audit-new,audit-old/_search",
+        Some(json!({"size": 0, "aggs": {"what": {"terms": {"field": "logsift.audit.what"}},
+                                     "sensitive": {"filter": {"term": {"logsift.audit.sensitive": true}}}}})),
+    );
+    assert_eq!(aggs["aggregations"]["what"]["buckets"][0]["key"], "IAM deleteUser user normal 200", "{aggs}");
+    assert_eq!(aggs["aggregations"]["what"]["buckets"][0]["doc_count"], 2);
+    assert_eq!(aggs["aggregations"]["sensitive"]["doc_count"], 2, "deleteUser is on the preset's list");
+    // Without the conflicting index, setup succeeds.
+    let ok = logsift(&[
+        "setup",
+        "--url",
+        &server.url,
+        "--index",
+        "audit-new",
+        "--source-name",
+        "ct",
+        "--preset",
+        "cloud-trace",
+    ]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+}

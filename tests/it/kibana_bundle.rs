@@ -361,9 +361,57 @@ fn dashboards_have_their_panels() {
     let cols: Vec<&str> =
         search["attributes"]["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert!(cols.contains(&"logsift.template") && cols.contains(&"logsift.cluster_id"), "{cols:?}");
+    assert!(overview.iter().any(|p| p == "logsift-annotated-templates"), "overview lacks the annotated templates");
+    let annotated = objs.iter().find(|o| o["id"] == "logsift-annotated-templates").unwrap();
+    let cols: Vec<&str> =
+        annotated["attributes"]["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    for c in ["annotation.name", "annotation.tags", "annotation.note", "template", "count"] {
+        assert!(cols.contains(&c), "annotated templates lack {c}: {cols:?}");
+    }
     let audit = panels("Audit events");
-    for id in ["logsift-audit-rare-operations", "logsift-audit-bad-outcomes"] {
+    for id in [
+        "logsift-audit-rare-combinations",
+        "logsift-audit-sensitive",
+        "logsift-audit-new-pairs",
+        "logsift-audit-outcomes",
+        "logsift-audit-who-what",
+        "logsift-audit-rare-operations",
+        "logsift-audit-bad-outcomes",
+        "logsift-audit-events",
+    ] {
         assert!(audit.iter().any(|p| p == id), "audit lacks {id}");
+    }
+    // The rare-combination table links each row to its document in Discover.
+    let rare = objs.iter().find(|o| o["id"] == "logsift-audit-rare-combinations").unwrap();
+    let spec = vis_state(rare)["params"]["spec"].as_str().unwrap().to_owned();
+    assert!(spec.contains("discover#/doc/logsift-logs/") && spec.contains("\"href\""), "{spec}");
+}
+
+#[test]
+fn the_audit_dashboard_reads_only_logsift_fields_whatever_the_layout() {
+    // An audit source's own index has no stack template: the audit panels must work with the
+    // mapping logsift installs alone (`logsift setup`), for every preset.
+    let objs = objects();
+    let dash = objs.iter().find(|o| o["type"] == "dashboard" && o["id"] == "logsift-audit").unwrap();
+    let ids: HashSet<&str> = dash["references"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let mut logsift_only = BTreeSet::new();
+    mapped_fields(&logsift_fields_mapping(&caps()), "", &mut logsift_only);
+    let layout_fields: BTreeSet<String> = logsift::message::structured::PRESETS
+        .iter()
+        .flat_map(|p| logsift::message::structured::preset(p).unwrap().spec.keyword_paths())
+        .collect();
+    let used: Vec<(String, String, String)> =
+        used_fields(&objs).into_iter().filter(|(o, _, _)| ids.contains(o.as_str())).collect();
+    assert!(used.len() > 20, "{used:?}");
+    for (obj, _, field) in &used {
+        assert!(
+            field == "@timestamp" || logsift_only.contains(field),
+            "{obj}: {field} is not a logsift.* field logsift maps itself"
+        );
+        assert!(!layout_fields.contains(field), "{obj}: {field} is a preset's own field");
+    }
+    for f in ["logsift.audit.what", "logsift.audit.user", "logsift.audit.sensitive", "logsift.audit.new_pair"] {
+        assert!(used.iter().any(|(_, _, u)| u == f), "no audit panel uses {f}");
     }
 }
 
@@ -389,7 +437,12 @@ fn every_field_used_is_mapped() {
         ("logsift-new-templates", "first_seen"),
         ("logsift-outliers-over-time", "logsift.outlier"),
         ("logsift-documents-labelled", "logsift.cluster_id"),
-        ("logsift-audit-bad-outcomes", "trace_rating"),
+        ("logsift-audit-bad-outcomes", "logsift.audit.outcome"),
+        ("logsift-audit-sensitive", "logsift.audit.sensitive"),
+        ("logsift-audit-rare-combinations", "logsift.audit.score"),
+        ("logsift-audit-new-pairs", "logsift.audit.new_pairs"),
+        ("logsift-annotated-templates", "annotation.tags"),
+        ("logsift-new-in-range", "annotation.name"),
     ] {
         assert!(used.iter().any(|(o, _, f)| o == expected.0 && f == expected.1), "{expected:?} not found by the walk");
     }

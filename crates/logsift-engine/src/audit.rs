@@ -75,6 +75,11 @@ pub struct Verdict {
     /// A (who, what), (who, where) or (what, which) pair never seen before, in a context with
     /// history.
     pub new_pair: bool,
+    /// Which were new (the kinds behind `new_pair`): `who_what`, `who_where`, `what_which`,
+    /// `domain` (a mail domain of the objects new to the source).
+    pub new_pairs: Vec<&'static str>,
+    /// The operation (a `what` value) is on the sensitive list.
+    pub sensitive: bool,
     /// The user did this operation never or at most 2% of the time before.
     pub rare_for_user: bool,
     /// Why, most important first (`sensitive:deleteUser`, `new_user_operation`, ...).
@@ -200,16 +205,18 @@ struct Dim {
     id: u8,
     weight: f64,
     reason: &'static str,
+    /// The pair a new value of this dimension makes new (`Verdict::new_pairs`), if any.
+    pair: Option<&'static str>,
 }
 
-const USER_OPERATION: Dim = Dim { id: 1, weight: 1.0, reason: "new_user_operation" };
-const USER_ADDRESS: Dim = Dim { id: 2, weight: 1.5, reason: "new_user_address" };
-const OPERATION_OBJECT: Dim = Dim { id: 3, weight: 0.4, reason: "new_operation_object" };
-const USER_HOUR: Dim = Dim { id: 4, weight: 2.0, reason: "unusual_hour_for_user" };
+const USER_OPERATION: Dim = Dim { id: 1, weight: 1.0, reason: "new_user_operation", pair: Some("who_what") };
+const USER_ADDRESS: Dim = Dim { id: 2, weight: 1.5, reason: "new_user_address", pair: Some("who_where") };
+const OPERATION_OBJECT: Dim = Dim { id: 3, weight: 0.4, reason: "new_operation_object", pair: Some("what_which") };
+const USER_HOUR: Dim = Dim { id: 4, weight: 2.0, reason: "unusual_hour_for_user", pair: None };
 /// Mail domains of the objects, over the whole source (users' own domains count as seen).
-const DOMAIN: Dim = Dim { id: 5, weight: 1.0, reason: "new_domain" };
+const DOMAIN: Dim = Dim { id: 5, weight: 1.0, reason: "new_domain", pair: Some("domain") };
 /// Global frequency of the operation (context: everything).
-const OPERATION: Dim = Dim { id: 6, weight: 0.3, reason: "new_operation" };
+const OPERATION: Dim = Dim { id: 6, weight: 0.3, reason: "new_operation", pair: None };
 
 /// The share of its excess surprise a value seen before counts.
 const SEEN_FACTOR: f64 = 0.5;
@@ -339,7 +346,7 @@ impl AuditState {
         domains.dedup();
         let mut score = 0.0;
         let mut reasons: Vec<(f64, String)> = Vec::new();
-        let mut new_pair = false;
+        let mut new_pairs: Vec<&'static str> = Vec::new();
         let mut rare_for_user = false;
         let (mut seen, mut since) = (0, None);
         for (dim, ctx, value) in &looks {
@@ -351,8 +358,8 @@ impl AuditState {
                 rare_for_user = l.history >= MIN_HISTORY && (l.count as f64) <= 0.02 * l.history as f64;
             }
             if l.novel && l.history >= MIN_HISTORY {
-                if dim.id != OPERATION.id && dim.id != USER_HOUR.id {
-                    new_pair = true;
+                if let Some(p) = dim.pair {
+                    new_pairs.push(p);
                 }
                 if dim.weight * l.surprise >= REASON_MIN {
                     reasons.push((dim.weight * l.surprise, dim.reason.to_string()));
@@ -367,7 +374,7 @@ impl AuditState {
                 score += dim.weight * l.surprise;
                 // Objects new every time (created ones) are no news: only beyond the entropy.
                 if l.novel && l.history >= MIN_HISTORY && dim.weight * l.surprise >= REASON_MIN {
-                    new_pair = true;
+                    new_pairs.extend(dim.pair);
                     reasons.push((dim.weight * l.surprise, dim.reason.to_string()));
                 }
             }
@@ -387,9 +394,9 @@ impl AuditState {
             }
             Outcome::Normal => {}
         }
-        if let Some(s) =
-            event.what_parts.iter().find(|p| cfg.sensitive.iter().any(|s| s.eq_ignore_ascii_case(p.trim())))
-        {
+        let sensitive_part =
+            event.what_parts.iter().find(|p| cfg.sensitive.iter().any(|s| s.eq_ignore_ascii_case(p.trim())));
+        if let Some(s) = sensitive_part {
             // A sensitive operation its user does every day is their routine: its weight fades
             // with the times the user did it before (full the first time, a fifth after 32).
             let w = SENSITIVE_WEIGHT * FAMILIAR_AFTER / (FAMILIAR_AFTER + seen as f64);
@@ -420,7 +427,9 @@ impl AuditState {
         }
         Verdict {
             score: (score * 100.0).round() / 100.0,
-            new_pair,
+            new_pair: !new_pairs.is_empty(),
+            new_pairs,
+            sensitive: sensitive_part.is_some(),
             rare_for_user,
             reasons: reasons.into_iter().map(|(_, r)| r).collect(),
             user_operation_seen: seen,
@@ -535,7 +544,7 @@ mod tests {
             let v = st.observe(&cfg, &ev("IAM login", &login, "alice", "10.1.0.7", &none, 9 + i % 8), true);
             if i > 20 {
                 routine = routine.max(v.score);
-                assert!(!v.new_pair, "{i}: {v:?}");
+                assert!(!v.new_pair && v.new_pairs.is_empty() && !v.sensitive, "{i}: {v:?}");
             }
         }
         let s = st.snapshot();
@@ -543,7 +552,8 @@ mod tests {
         let mut back = AuditState::restore(serde_json::from_str(&json).unwrap()).unwrap();
         let del = vec!["deleteUser".to_string()];
         let v = back.observe(&cfg, &ev("IAM deleteUser", &del, "alice", "203.0.113.9", &none, 10), false);
-        assert!(v.new_pair && v.rare_for_user);
+        assert!(v.new_pair && v.rare_for_user && v.sensitive);
+        assert_eq!(v.new_pairs, ["who_what", "who_where"], "{v:?}");
         assert_eq!(v.reasons[0], "new_user_address", "{v:?}");
         assert!(v.reasons.contains(&"sensitive:deleteUser".to_string()));
         assert!(v.reasons.contains(&"new_user_operation".to_string()));
@@ -553,7 +563,7 @@ mod tests {
         assert_eq!(v, again);
         // A user without history surprises nobody.
         let fresh = back.observe(&cfg, &ev("IAM login", &login, "bob", "198.51.100.1", &none, 3), true);
-        assert!(!fresh.new_pair && fresh.score < 1.0, "{fresh:?}");
+        assert!(!fresh.new_pair && fresh.new_pairs.is_empty() && !fresh.sensitive && fresh.score < 1.0, "{fresh:?}");
         assert_eq!(fresh.user_operation_seen, 0);
         let v = back.observe(&cfg, &ev("IAM login", &login, "alice", "10.1.99.1", &none, 12), true);
         assert_eq!((v.user_operation_seen, v.user_operation_since), (200, Some(1_009)));
