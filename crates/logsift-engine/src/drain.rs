@@ -280,7 +280,7 @@ impl Miner {
         self.masker.tokenize_custom_applied(&line, &mut toks, &self.interner);
         let (a, fresh) = self.assign(&toks);
         if let (true, Some((bucket, generation))) = (memo, fresh) {
-            let keeps_digit = |i: usize| toks.masked(i).bytes().any(|c| c.is_ascii_digit());
+            let keeps_digit = |i: usize| toks.keeps_digit(i);
             let cluster = (a.cluster_id.0 - 1) as u32;
             self.lines.remember(toks.spans(), keeps_digit, Remembered { cluster, bucket, generation });
         }
