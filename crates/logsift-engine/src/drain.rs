@@ -394,9 +394,13 @@ impl Miner {
                 (c, Change::Created)
             }
         };
-        // Unchanged, the state is as the search found it, and would be found again.
+        // Unchanged, the state is as the search found it, and would be found again: by the
+        // best match of its own bucket (`own`), or else not there at all (that search reads
+        // no size, and sizes are all that changed), so a fresh search would not pick `c` by
+        // its own bucket and there is nothing to remember (see `remember`), nor to search for.
         let found = change == Change::Unchanged && own;
-        let fresh = self.remember(key, ids, toks, c, epoch, found);
+        let settled_elsewhere = change == Change::Unchanged && !own;
+        let fresh = if settled_elsewhere { None } else { self.remember(key, ids, toks, c, epoch, found) };
         (Assignment { cluster_id: ClusterId(c as u64 + 1), change }, fresh)
     }
 
