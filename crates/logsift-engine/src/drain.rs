@@ -107,6 +107,34 @@ const UNKNOWN: u32 = u32::MAX;
 struct Interner {
     map: FxHashMap<Box<str>, u32>,
     strs: Vec<Box<str>>,
+    /// The [`traits`] of every string, by id.
+    traits: Vec<u8>,
+}
+
+/// What matching asks of a token's text again and again (see [`traits`]).
+const HAS_EQ: u8 = 1;
+const HAS_WILD: u8 = 2;
+const ENUM_LIKE: u8 = 4;
+const NAME_KEY: u8 = 8;
+
+/// The traits of a token: it holds `=`, it holds a wildcard ([`has_wild`]), it is
+/// [`is_enum_like`], it is [`is_name_key`]. Worked out once for each interned token, so that
+/// comparing a template's tokens with a message's costs no pass over the template's text.
+fn traits(s: &str) -> u8 {
+    let mut t = 0;
+    if s.as_bytes().contains(&b'=') {
+        t |= HAS_EQ;
+    }
+    if has_wild(s) {
+        t |= HAS_WILD;
+    }
+    if is_enum_like(s) {
+        t |= ENUM_LIKE;
+    }
+    if is_name_key(s) {
+        t |= NAME_KEY;
+    }
+    t
 }
 
 impl Interner {
@@ -126,12 +154,22 @@ impl Interner {
         }
         let id = self.strs.len() as u32;
         self.strs.push(s.into());
+        self.traits.push(traits(s));
         self.map.insert(s.into(), id);
         id
     }
 
     fn str(&self, id: u32) -> &str {
         &self.strs[id as usize]
+    }
+
+    fn traits(&self, id: u32) -> u8 {
+        self.traits[id as usize]
+    }
+
+    /// Whether token `id` holds a wildcard.
+    fn wild(&self, id: u32) -> bool {
+        self.traits(id) & HAS_WILD != 0
     }
 }
 
@@ -242,7 +280,7 @@ impl Miner {
         self.masker.tokenize_custom_applied(&line, &mut toks, &self.interner);
         let (a, fresh) = self.assign(&toks);
         if let (true, Some((bucket, generation))) = (memo, fresh) {
-            let keeps_digit = |i: usize| toks.masked(i).bytes().any(|c| c.is_ascii_digit());
+            let keeps_digit = |i: usize| toks.keeps_digit(i);
             let cluster = (a.cluster_id.0 - 1) as u32;
             self.lines.remember(toks.spans(), keeps_digit, Remembered { cluster, bucket, generation });
         }
@@ -356,9 +394,13 @@ impl Miner {
                 (c, Change::Created)
             }
         };
-        // Unchanged, the state is as the search found it, and would be found again.
+        // Unchanged, the state is as the search found it, and would be found again: by the
+        // best match of its own bucket (`own`), or else not there at all (that search reads
+        // no size, and sizes are all that changed), so a fresh search would not pick `c` by
+        // its own bucket and there is nothing to remember (see `remember`), nor to search for.
         let found = change == Change::Unchanged && own;
-        let fresh = self.remember(key, ids, toks, c, epoch, found);
+        let settled_elsewhere = change == Change::Unchanged && !own;
+        let fresh = if settled_elsewhere { None } else { self.remember(key, ids, toks, c, epoch, found) };
         (Assignment { cluster_id: ClusterId(c as u64 + 1), change }, fresh)
     }
 
@@ -471,12 +513,12 @@ impl Miner {
                 continue;
             }
             // Upper-case names on both sides (`NEW to RUNNING`, `IDLE`) tell events apart.
-            if t[p..m - s].iter().any(|&x| is_enum_like(self.interner.str(x)))
+            if t[p..m - s].iter().any(|&x| self.interner.traits(x) & ENUM_LIKE != 0)
                 && (p..n - s).any(|k| is_enum_like(toks.masked(k)))
             {
                 continue;
             }
-            let constants = t[..p].iter().chain(&t[m - s..]).filter(|&&x| !has_wild(self.interner.str(x))).count();
+            let constants = t[..p].iter().chain(&t[m - s..]).filter(|&&x| !self.interner.wild(x)).count();
             if constants <= MIN_CONSTANTS || 2 * constants < short - 1 {
                 continue;
             }
@@ -578,7 +620,7 @@ impl Miner {
             for (i, &b) in ids.iter().enumerate() {
                 match self.relate_at(&cluster.tokens, i, b, toks.masked(i), false) {
                     Relation::Same | Relation::Widen(_) | Relation::Value => {
-                        constants += usize::from(!has_wild(self.interner.str(cluster.tokens[i])));
+                        constants += usize::from(!self.interner.wild(cluster.tokens[i]));
                     }
                     Relation::Differ | Relation::Vary => {
                         diff.push(i as u16);
@@ -631,7 +673,7 @@ impl Miner {
                 if !self.agrees(t, i, ids, toks, i) {
                     continue 'clusters;
                 }
-                constants += usize::from(!has_wild(self.interner.str(t[i])));
+                constants += usize::from(!self.interner.wild(t[i]));
             }
             if constants >= MIN_CONSTANTS {
                 group.push(c as usize);
@@ -779,7 +821,7 @@ impl Miner {
             // The first token picks the bucket: the cluster moves if its key changed.
             let len = self.clusters[c].tokens.len() as u32;
             let old = match first {
-                Some(f) if !has_wild(self.interner.str(f)) => (len, f),
+                Some(f) if !self.interner.wild(f) => (len, f),
                 _ => (len, WILD),
             };
             self.rebucket(c, old);
@@ -917,7 +959,7 @@ impl Miner {
     fn relate_at(&self, t: &[u32], i: usize, m: u32, m_str: &str, detail: bool) -> Relation {
         match self.relate(t[i], m, m_str, detail) {
             Relation::Differ | Relation::Vary
-                if !self.exact() && i > 0 && t[i - 1] != WILD && is_name_key(self.interner.str(t[i - 1])) =>
+                if !self.exact() && i > 0 && t[i - 1] != WILD && self.interner.traits(t[i - 1]) & NAME_KEY != 0 =>
             {
                 Relation::Value
             }
@@ -934,20 +976,30 @@ impl Miner {
             return Relation::Same;
         }
         let t_str = self.interner.str(t);
+        let t_traits = self.interner.traits(t);
+        // A token no template holds has no traits worked out: its text is read here.
+        let m_traits = if m == UNKNOWN {
+            let eq = if m_str.as_bytes().contains(&b'=') { HAS_EQ } else { 0 };
+            eq | if has_wild(m_str) { HAS_WILD } else { 0 }
+        } else {
+            self.interner.traits(m)
+        };
         // `user=root` and `user=uucp`: one key, so the value is a variable.
-        if let (Some(tk), Some(mk)) = (t_str.find('='), m_str.find('=')) {
-            let plain = |v: &str| !v.is_empty() && !has_wild(v);
-            if tk > 0
-                && t_str[..tk] == m_str[..mk]
-                && plain(&m_str[mk + 1..])
-                && (plain(&t_str[tk + 1..]) || t_str[tk + 1..] == *WILDCARD)
-            {
-                let widened = format!("{}{WILDCARD}", &t_str[..=tk]);
-                return if widened == t_str { Relation::Same } else { Relation::Widen(widened) };
+        if t_traits & m_traits & HAS_EQ != 0 {
+            if let (Some(tk), Some(mk)) = (t_str.find('='), m_str.find('=')) {
+                let plain = |v: &str| !v.is_empty() && !has_wild(v);
+                if tk > 0
+                    && t_str[..tk] == m_str[..mk]
+                    && plain(&m_str[mk + 1..])
+                    && (plain(&t_str[tk + 1..]) || t_str[tk + 1..] == *WILDCARD)
+                {
+                    let widened = format!("{}{WILDCARD}", &t_str[..=tk]);
+                    return if widened == t_str { Relation::Same } else { Relation::Widen(widened) };
+                }
             }
         }
         // `()` and `(<*>)`: a variable that was empty.
-        let (t_wild, m_wild) = (has_wild(t_str), has_wild(m_str));
+        let (t_wild, m_wild) = (t_traits & HAS_WILD != 0, m_traits & HAS_WILD != 0);
         if t_wild && eq_sans_wild(t_str, m_str) {
             return Relation::Same;
         }
@@ -969,7 +1021,8 @@ impl Miner {
             return if frame(t_str, m_str).is_some() { Relation::Vary } else { Relation::Differ };
         }
         // A name in brackets (`[LNKE]`) is a value; a bare upper-case name a state.
-        let enums = is_enum_like(t_str) && is_enum_like(m_str);
+        let m_enum = |m_str| if m == UNKNOWN { is_enum_like(m_str) } else { m_traits & ENUM_LIKE != 0 };
+        let enums = t_traits & ENUM_LIKE != 0 && m_enum(m_str);
         if !(detail || enums) {
             return Relation::Differ;
         }
@@ -1238,28 +1291,47 @@ fn eq_sans_wild(pattern: &str, text: &str) -> bool {
 fn glob(pattern: &str, text: &str) -> bool {
     // Most patterns hold one wildcard: a lead and a trail around it.
     let b = pattern.as_bytes();
-    if let Some(at) = (0..b.len().saturating_sub(2)).find(|&i| &b[i..i + 3] == b"<*>") {
-        let (lead, trail) = (&pattern[..at], &pattern[at + 3..]);
-        if !has_wild(trail) {
-            return text.len() > lead.len() + trail.len() && text.starts_with(lead) && text.ends_with(trail);
-        }
+    let Some(at) = wild_at(b, 0) else { return false };
+    let (lead, trail) = (&pattern[..at], &pattern[at + 3..]);
+    if !has_wild(trail) {
+        return text.len() > lead.len() + trail.len() && text.starts_with(lead) && text.ends_with(trail);
     }
-    let wilds = pattern.matches(WILDCARD).count();
-    let (Some(first), Some(last)) = (pattern.split(WILDCARD).next(), pattern.rsplit(WILDCARD).next()) else {
-        return false;
-    };
-    if wilds == 0 || text.len() < first.len() + last.len() + wilds {
+    // Several: the literal before the first (`lead`), the one after the last, those between.
+    let (mut wilds, mut end) = (1, at + 3);
+    while let Some(next) = wild_at(b, end) {
+        (wilds, end) = (wilds + 1, next + 3);
+    }
+    let last = &pattern[end..];
+    if text.len() < lead.len() + last.len() + wilds {
         return false;
     }
-    let Some(mut rest) = text.strip_prefix(first) else { return false };
+    let Some(mut rest) = text.strip_prefix(lead) else { return false };
     let Some(r) = rest.strip_suffix(last) else { return false };
     rest = r;
-    for lit in pattern.split(WILDCARD).skip(1).take(wilds - 1) {
+    let mut from = at + 3;
+    while let Some(next) = wild_at(b, from) {
+        let lit = &pattern[from..next];
+        from = next + 3;
         // Leave at least one byte to the wildcard before the literal.
-        let Some(at) = rest.get(1..).and_then(|r| r.find(lit)) else { return false };
+        let Some(at) = rest.get(1..).and_then(|r| find_bytes(r.as_bytes(), lit.as_bytes())) else { return false };
         rest = &rest[at + 1 + lit.len()..];
     }
     !rest.is_empty()
+}
+
+/// Where the first wildcard at or after byte `from` of `p` starts (`<*>` cannot overlap
+/// itself, so these are the pieces `str::split` would cut at).
+fn wild_at(p: &[u8], from: usize) -> Option<usize> {
+    (from..p.len().saturating_sub(2)).find(|&i| p[i] == b'<' && p[i + 1] == b'*' && p[i + 2] == b'>')
+}
+
+/// Where `needle` first occurs in `hay`. On the bytes of two `str`s this is `str::find`: a
+/// non-empty needle starts with no continuation byte, so it can match only on a character
+/// boundary. Tokens are short: a plain scan beats setting up a substring searcher.
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let Some(&head) = needle.first() else { return Some(0) };
+    let last = hay.len().checked_sub(needle.len())?;
+    (0..=last).find(|&i| hay[i] == head && hay[i..].starts_with(needle))
 }
 
 /// The punctuation two different constant words share around different cores, as the

@@ -489,3 +489,66 @@ fn verbatim_mode_keeps_values_and_ids_through_a_snapshot() {
     }
     assert_eq!(r.add("IAM login user warning 200").cluster_id.0, 6);
 }
+
+/// `glob` as it was written first (with `str` searchers), the reference the byte-level one
+/// must agree with.
+fn glob_reference(pattern: &str, text: &str) -> bool {
+    let b = pattern.as_bytes();
+    if let Some(at) = (0..b.len().saturating_sub(2)).find(|&i| &b[i..i + 3] == b"<*>") {
+        let (lead, trail) = (&pattern[..at], &pattern[at + 3..]);
+        if !has_wild(trail) {
+            return text.len() > lead.len() + trail.len() && text.starts_with(lead) && text.ends_with(trail);
+        }
+    }
+    let wilds = pattern.matches(WILDCARD).count();
+    let (Some(first), Some(last)) = (pattern.split(WILDCARD).next(), pattern.rsplit(WILDCARD).next()) else {
+        return false;
+    };
+    if wilds == 0 || text.len() < first.len() + last.len() + wilds {
+        return false;
+    }
+    let Some(mut rest) = text.strip_prefix(first) else { return false };
+    let Some(r) = rest.strip_suffix(last) else { return false };
+    rest = r;
+    for lit in pattern.split(WILDCARD).skip(1).take(wilds - 1) {
+        let Some(at) = rest.get(1..).and_then(|r| r.find(lit)) else { return false };
+        rest = &rest[at + 1 + lit.len()..];
+    }
+    !rest.is_empty()
+}
+
+#[test]
+fn glob_agrees_with_its_reference() {
+    // Patterns and texts built from pieces that stress the edges: adjacent and repeated
+    // wildcards, literals that recur, an empty text, multi-byte characters.
+    let pieces = ["<*>", "a", "ab", "-", ".", "<", "*>", "é", "<*><*>", "", "ba", "a<*>a"];
+    let mut patterns = Vec::new();
+    for x in pieces {
+        for y in pieces {
+            for z in pieces {
+                patterns.push(format!("{x}{y}{z}"));
+            }
+        }
+    }
+    let texts: Vec<String> = patterns.iter().map(|p| p.replace("<*>", "x")).chain(patterns.iter().cloned()).collect();
+    let (mut checked, mut matched) = (0, 0);
+    for p in &patterns {
+        for t in &texts {
+            let want = glob_reference(p, t);
+            assert_eq!(glob(p, t), want, "glob({p:?}, {t:?})");
+            checked += 1;
+            matched += usize::from(want);
+        }
+    }
+    assert!(checked > 1_000_000 && matched > 10_000, "{checked} checked, {matched} matched");
+}
+
+#[test]
+fn find_bytes_is_str_find() {
+    let words = ["", "a", "ab", "aab", "é", "aé", "éa", "<*>", "abab", "ba"];
+    for h in words.iter().flat_map(|x| words.iter().map(move |y| format!("{x}{y}"))) {
+        for n in words {
+            assert_eq!(find_bytes(h.as_bytes(), n.as_bytes()), h.find(n), "{h:?} {n:?}");
+        }
+    }
+}

@@ -107,6 +107,8 @@ pub struct Tokens {
     ends: Vec<u32>,
     /// The id of every masked token, from the [`Resolve`] given to `tokenize_with`.
     ids: Vec<u32>,
+    /// Whether the masked form of each token keeps an ASCII digit (`ssh2`).
+    digits: Vec<bool>,
     /// Scratch: raw token boundaries and byte classes.
     raw: Vec<(u32, u32, u8)>,
     /// Masked forms of recently seen tokens (see [`Tokens::with_memo`]).
@@ -282,6 +284,11 @@ impl Tokens {
         &self.ids
     }
 
+    /// Whether the masked form of token `i` keeps an ASCII digit.
+    pub(crate) fn keeps_digit(&self, i: usize) -> bool {
+        self.digits[i]
+    }
+
     /// The masked form of token `i`.
     pub fn masked(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
@@ -308,6 +315,7 @@ impl Tokens {
         self.masked.clear();
         self.ends.clear();
         self.ids.clear();
+        self.digits.clear();
     }
 }
 
@@ -443,6 +451,13 @@ impl Masker {
                         if slot.epoch != epoch {
                             (slot.id, slot.epoch) = (ids.id(&out.masked[start..]), epoch);
                         }
+                        // Remembered by shape exactly when the masked form keeps no digit.
+                        if by_shape {
+                            out.digits.push(slot.exact);
+                            out.ends.push(out.masked.len() as u32);
+                            out.ids.push(slot.id);
+                            continue;
+                        }
                         slot.id
                     }
                     Some((slot, false)) => {
@@ -457,6 +472,7 @@ impl Masker {
                     }
                 }
             };
+            out.digits.push(out.masked.as_bytes()[start..].iter().any(u8::is_ascii_digit));
             out.ends.push(out.masked.len() as u32);
             out.ids.push(id);
         }
@@ -1227,7 +1243,11 @@ const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "au
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 fn is_name_in(s: &str, names: &[&str]) -> bool {
-    s.len() == 3 && names.iter().any(|n| s.eq_ignore_ascii_case(n))
+    // One lower-casing of three bytes, then whole-word compares (not one case-insensitive
+    // compare per name: most tokens tried here are ordinary three-letter words).
+    let Ok(word) = <[u8; 3]>::try_from(s.as_bytes()) else { return false };
+    let low = word.map(|c| c.to_ascii_lowercase());
+    names.iter().any(|n| n.as_bytes() == low)
 }
 
 /// Whether a date/time written with spaces can start with token `b`: an ISO date, or a
@@ -1503,6 +1523,8 @@ mod tests {
             for i in 0..with.len() {
                 assert_eq!(with.masked(i), without.masked(i), "{line}");
                 assert_eq!(with.original(i), without.original(i), "{line}");
+                let digit = with.masked(i).bytes().any(|c| c.is_ascii_digit());
+                assert_eq!((with.keeps_digit(i), without.keeps_digit(i)), (digit, digit), "{line}");
             }
             assert_eq!(with.ids(), without.ids(), "{line}");
             // Now and then the tokens become known, as a new template's are.

@@ -103,8 +103,10 @@ impl LineMemo {
         };
         let base = self.base;
         if way == 1 {
+            // Only the words in use: the head and the line's words of the longer of the two.
+            let used = HEAD + self.used_words(base).max(self.used_words(base + WAY));
             let (a, b) = self.table[base..base + 2 * WAY].split_at_mut(WAY);
-            a.swap_with_slice(b);
+            a[..used].swap_with_slice(&mut b[..used]);
         }
         let w = &self.table[base..base + WAY];
         Some(Remembered { cluster: w[1] as u32, bucket: ((w[2] >> 32) as u32, w[2] as u32), generation: w[3] })
@@ -163,10 +165,11 @@ impl LineMemo {
         }
         let ranges = &ranges[..count];
         let base = self.base;
-        // Replace a way holding this very line, else the least recently used one.
+        // Replace a way holding this very line, else the least recently used one: way 0
+        // (its words in use) moves to way 1, and the line goes to way 0.
         if !self.holds(&self.table[base..base + WAY]) {
-            let (a, b) = self.table[base..base + 2 * WAY].split_at_mut(WAY);
-            a.swap_with_slice(b);
+            let used = HEAD + self.used_words(base);
+            self.table.copy_within(base..base + used, base + WAY);
         }
         let words = self.line_words(ranges);
         let packed =
@@ -179,6 +182,11 @@ impl LineMemo {
         w[4] = packed;
         w[HEAD..HEAD + self.words].copy_from_slice(&words[..self.words]);
         self.hash = 0;
+    }
+
+    /// How many of the line words of the way at `at` are in use (the words of its line).
+    fn used_words(&self, at: usize) -> usize {
+        ((self.table[at + 1] >> Self::LEN_SHIFT) as usize).div_ceil(8).min(WORDS)
     }
 
     /// Whether `way` holds the line last read: the same hash and length, and the same
