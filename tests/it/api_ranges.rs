@@ -23,13 +23,6 @@ fn follow(url: &str, index: &str, source: &str, listen: &str) -> Terminate {
     )
 }
 
-fn labelled(http: &Http, index: &str) -> u64 {
-    http.ok("POST", &format!("/{index}/_count"), Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})))
-        ["count"]
-        .as_u64()
-        .unwrap()
-}
-
 /// `{cluster_id: documents}` in `[since, until)` by a plain terms aggregation.
 fn terms_in_range(http: &Http, index: &str, since: &str, until: &str) -> BTreeMap<String, u64> {
     let r = http.ok(
@@ -72,7 +65,7 @@ pub(crate) fn range_counts_on(server: &Server) {
     );
     let listen = format!("127.0.0.1:{}", free_port());
     let child = follow(&server.url, "ssh-logs", "sshd", &listen);
-    wait_until("2000 labelled documents", Duration::from_secs(120), || labelled(&http, "ssh-logs") == 2000);
+    wait_until("2000 labelled documents", Duration::from_secs(120), || labelled_count(&http, "ssh-logs") == 2000);
     // The last batch's cluster documents are written after its labels.
     wait_until("exact cluster documents", Duration::from_secs(60), || {
         let (docs, index) = counts(&http, "ssh-logs", "logsift-clusters");
@@ -158,12 +151,7 @@ fn composite_paging_reads_every_cluster() {
     // Pages of 4 buckets over the ~27 clusters of OpenSSH: every cluster, exact counts.
     let server = Server::start();
     let http = Http::new(&server.url);
-    let rows = loghub("OpenSSH");
-    http.load(
-        rows.iter()
-            .enumerate()
-            .map(|(i, (msg, _))| ("ssh-logs".to_string(), json!({"message": msg, "@timestamp": sample_time(i)}))),
-    );
+    load_openssh(&http, "ssh-logs");
     let out = logsift(&["run", "--once", "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let expected = terms_in_range(&http, "ssh-logs", "2024-12-10T06:05:00Z", "2024-12-10T06:30:00Z");
@@ -250,7 +238,7 @@ pub(crate) fn compare_on(server: &Server) {
     http.load(loaded);
     let listen = format!("127.0.0.1:{}", free_port());
     let child = follow(&server.url, "app-logs", "app", &listen);
-    wait_until("every document labelled", Duration::from_secs(180), || labelled(&http, "app-logs") == n);
+    wait_until("every document labelled", Duration::from_secs(180), || labelled_count(&http, "app-logs") == n);
 
     // Each planted template is one cluster (its first word names it).
     let mut cluster_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -357,7 +345,7 @@ fn a_restarted_sidecar_with_nothing_pending_is_ready_at_once() {
     let api = Http::new(&format!("http://{listen}"));
     let health = || std::net::TcpStream::connect(&listen).is_ok() && api.req("GET", "/health", None).0 == 200;
     let first = follow(&server.url, "ssh-logs", "sshd", &listen);
-    wait_until("300 labelled documents", Duration::from_secs(60), || labelled(&http, "ssh-logs") == 300);
+    wait_until("300 labelled documents", Duration::from_secs(60), || labelled_count(&http, "ssh-logs") == 300);
     wait_until("the first run ready", Duration::from_secs(30), health);
     let msg = &rows[0].0;
     let before = api.ok("POST", "/v1/classify?learn=false", Some(json!({"message": msg})))["cluster_id"].clone();
@@ -367,10 +355,10 @@ fn a_restarted_sidecar_with_nothing_pending_is_ready_at_once() {
     let _second = follow(&server.url, "ssh-logs", "sshd", &listen);
     wait_until("the restarted run ready", Duration::from_secs(60), health);
     let count = http.ok("POST", "/ssh-logs/_count", None)["count"].as_u64().unwrap();
-    assert_eq!((count, labelled(&http, "ssh-logs")), (300, 300), "no document was added before it was ready");
+    assert_eq!((count, labelled_count(&http, "ssh-logs")), (300, 300), "no document was added before it was ready");
     let r = api.ok("POST", "/v1/classify?learn=false", Some(json!({"message": msg})));
     assert_eq!(r["cluster_id"], before, "the restored engine gives the same id");
     // And it goes on labelling.
     http.load([("ssh-logs".to_string(), json!({"message": rows[300].0, "@timestamp": sample_time(300)}))]);
-    wait_until("the new document labelled", Duration::from_secs(60), || labelled(&http, "ssh-logs") == 301);
+    wait_until("the new document labelled", Duration::from_secs(60), || labelled_count(&http, "ssh-logs") == 301);
 }

@@ -91,12 +91,7 @@ fn api_schemathesis_finds_nothing_against_logsift_run() {
             .spawn()
             .unwrap(),
     );
-    let labelled = || {
-        http.ok("POST", "/ssh-logs/_count", Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})))
-            ["count"]
-            .as_u64()
-            .unwrap()
-    };
+    let labelled = || labelled_count(&http, "ssh-logs");
     wait_until("500 labelled documents", Duration::from_secs(120), || labelled() == 500);
     wait_for_api(&listen);
     fuzz(&format!("http://{listen}"));

@@ -107,12 +107,7 @@ fn cluster_count(http: &Http) -> u64 {
 fn a_new_template_reaches_the_webhook_in_follow_mode() {
     let server = Server::start();
     let http = Http::new(&server.url);
-    let rows = loghub("OpenSSH");
-    http.load(
-        rows.iter()
-            .enumerate()
-            .map(|(i, (m, _))| ("ssh-logs".to_string(), json!({"message": m, "@timestamp": sample_time(i)}))),
-    );
+    load_openssh(&http, "ssh-logs");
     let hook = Receiver::start(Answer::Ok);
     let dir = tempfile::tempdir().unwrap();
     let cfg = notify_config(dir.path(), &server.url, &hook.url, "");
@@ -124,12 +119,7 @@ fn a_new_template_reaches_the_webhook_in_follow_mode() {
             .spawn()
             .unwrap(),
     );
-    let labelled = || {
-        http.ok("POST", "/ssh-logs/_count", Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})))
-            ["count"]
-            .as_u64()
-            .unwrap()
-    };
+    let labelled = || labelled_count(&http, "ssh-logs");
     wait_until("2000 labelled", Duration::from_secs(120), || labelled() == 2000);
     // Every cluster born from the backlog is counted by the calls, in a few calls (one batch).
     // (The cluster documents are written after the labels, and the calls after them.)
@@ -204,12 +194,7 @@ fn a_thousand_new_templates_make_a_handful_of_calls() {
 fn a_webhook_that_is_down_delays_no_labelling() {
     let server = Server::start();
     let http = Http::new(&server.url);
-    let rows = loghub("OpenSSH");
-    http.load(
-        rows.iter()
-            .enumerate()
-            .map(|(i, (m, _))| ("ssh-logs".to_string(), json!({"message": m, "@timestamp": sample_time(i)}))),
-    );
+    load_openssh(&http, "ssh-logs");
     // Follow mode with a webhook that reads each call and never answers: every document is
     // labelled while the first call is still unanswered.
     let hook = Receiver::start(Answer::Hang);
@@ -231,12 +216,7 @@ fn a_webhook_that_is_down_delays_no_labelling() {
             .spawn()
             .unwrap(),
     );
-    let labelled = || {
-        http.ok("POST", "/ssh-logs/_count", Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})))
-            ["count"]
-            .as_u64()
-            .unwrap()
-    };
+    let labelled = || labelled_count(&http, "ssh-logs");
     wait_until("2000 labelled", Duration::from_secs(120), || labelled() == 2000);
     wait_until("a first call", Duration::from_secs(60), || hook.requests.load(Ordering::SeqCst) == 1);
     // While that call hangs, new documents with new templates are labelled all the same.
@@ -270,12 +250,7 @@ fn a_webhook_that_is_down_delays_no_labelling() {
 fn stack_alerting_examples_find_the_templates_born_in_their_window() {
     let server = Server::start();
     let http = Http::new(&server.url);
-    let rows = loghub("OpenSSH");
-    http.load(
-        rows.iter()
-            .enumerate()
-            .map(|(i, (m, _))| ("ssh-logs".to_string(), json!({"message": m, "@timestamp": sample_time(i)}))),
-    );
+    load_openssh(&http, "ssh-logs");
     let out = logsift(&["run", "--once", "--url", &server.url, "--index", "ssh-logs", "--source-name", "sshd"]);
     assert!(out.status.success(), "{}", stderr(&out));
     http.ok("POST", "/logsift-clusters/_refresh", None);

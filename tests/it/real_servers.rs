@@ -294,12 +294,7 @@ fn unrefreshed_document(server: &Server, http: &Http) {
 /// The `reindex` job with a destination: on a server with the tasks API the copy runs as a task;
 /// SIGTERM to `jobs run` cancels that task on the server; a second run copies and labels all.
 fn copy_as_task_with_cancel(server: &Server, http: &Http) -> &'static str {
-    let rows = loghub("OpenSSH");
-    http.load(
-        rows.iter()
-            .enumerate()
-            .map(|(i, (m, _))| ("ssh-logs".to_string(), json!({"message": m, "@timestamp": sample_time(i)}))),
-    );
+    load_openssh(http, "ssh-logs");
     let dir = tempfile::tempdir().unwrap();
     let job = "[[jobs]]\nname = \"copy\"\nkind = \"reindex\"\ndest = \"ssh-copy\"\ndest_source = \"sshcopy\"\ndocs_per_sec = 100\n";
     let cfg = path_str(&ssh_config(dir.path(), &server.url, job));

@@ -226,12 +226,7 @@ fn the_api_and_metrics_answer_for_each_source() {
     let api = Http::new(&format!("http://{listen}"));
     let total = docs.iter().filter(|(_, d)| d["program"] != "cron").count() as u64;
     wait_until("both sources labelled", Duration::from_secs(120), || {
-        let c = http.ok(
-            "POST",
-            &format!("/{INDEX}/_count"),
-            Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})),
-        );
-        c["count"].as_u64() == Some(total) && api.req("GET", "/health", None).0 == 200
+        labelled_count(&http, INDEX) == total && api.req("GET", "/health", None).0 == 200
     });
     let (_, health) = api.req("GET", "/health", None);
     assert_eq!(health["sources"], json!(["sshd", "linux"]), "{health}");

@@ -361,6 +361,24 @@ pub fn ssh_config(dir: &Path, url: &str, rest: &str) -> PathBuf {
     path
 }
 
+/// Loads the bundled OpenSSH sample into `index`, one document a second from [`sample_time`]`(0)`.
+pub fn load_openssh(http: &Http, index: &str) {
+    http.load(
+        loghub("OpenSSH")
+            .into_iter()
+            .enumerate()
+            .map(|(i, (m, _))| (index.to_string(), json!({"message": m, "@timestamp": sample_time(i)}))),
+    );
+}
+
+/// Documents of `index` carrying a `logsift.cluster_id`.
+pub fn labelled_count(http: &Http, index: &str) -> u64 {
+    http.ok("POST", &format!("/{index}/_count"), Some(json!({"query": {"exists": {"field": "logsift.cluster_id"}}})))
+        ["count"]
+        .as_u64()
+        .unwrap()
+}
+
 /// The `@timestamp` of the i-th sample document: one a second from 2024-12-10T06:00:00Z.
 pub fn sample_time(i: usize) -> String {
     format!("2024-12-10T{:02}:{:02}:{:02}Z", 6 + i / 3600, (i / 60) % 60, i % 60)
